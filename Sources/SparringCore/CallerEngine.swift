@@ -1,0 +1,362 @@
+/// What the agent said, as the recognizer (or a rehearsal script) delivered it.
+public struct AgentUtterance: Sendable, Equatable {
+    public var text: String
+    public var start: CallTime
+    public var end: CallTime
+    public var confidence: Double
+
+    public init(text: String, start: CallTime, end: CallTime, confidence: Double = 1) {
+        self.text = text
+        self.start = start
+        self.end = end
+        self.confidence = confidence
+    }
+}
+
+/// Everything the engine reacts to. Barge-in is derived: agent speech starting while the caller talks.
+public enum CallEvent: Sendable, Equatable {
+    /// The line is open: the caller speaks first.
+    case callOpened
+    /// Sustained agent speech began (the pipeline filters coughs).
+    case agentSpeechStarted
+    case agentSpeechStopped
+    /// A whole agent turn, recognized.
+    case agentUtterance(AgentUtterance)
+    /// The caller's oldest queued line has been heard to its end.
+    case callerLineFinished
+    /// Time passed; timing triggers are checked. Send one at `nextDeadline` at the latest.
+    case tick
+    /// The agent ended the call (hang-up, Ctrl-C, time limit).
+    case agentHungUp
+}
+
+/// A caller line to be spoken, with the voice and prosody of the caller's mood.
+public struct CallerLine: Sendable, Equatable, Codable {
+    public var text: String
+    /// eSpeak NG voice name with variant, such as `en-us+m3`.
+    public var voice: String
+    public var prosody: Prosody
+    public var mood: MoodBand
+    /// Why the caller says it: `phase:NAME`, `reaction`, `trigger:dead_air`, `outcome:hang_up`…
+    public var cause: String
+}
+
+public enum CallerAction: Sendable, Equatable {
+    case say(CallerLine)
+    /// Drop whatever of the caller's speech is still queued (a yielding caller was interrupted).
+    case stopSpeaking
+    /// The engine's reading of an agent utterance: the moves it found.
+    case heard(text: String, moves: [MoveHit])
+    case moodChanged(meters: [String: Double], band: MoodBand)
+    case phaseChanged(String)
+    case triggered(TriggerKind)
+    /// The agent talked over the caller; `yielded` says whether the caller stopped.
+    case bargeIn(yielded: Bool)
+    /// The call is over once the lines already said have been spoken.
+    case end(OutcomeKind)
+}
+
+/// The scripted difficult caller: (state, event, call time) → actions. No I/O, no wall clock.
+///
+/// The same scenario, seed and agent behaviour always give the same call.
+public struct CallerEngine: Sendable {
+    public let scenario: Scenario
+    public let matcher: MoveMatcher
+    public private(set) var meters: [String: Double]
+    public private(set) var phaseID: String
+    public private(set) var record = CallRecord()
+    public private(set) var outcome: OutcomeKind?
+
+    private var random: SeededRandom
+    private var heardCount = 0
+    private var lastDriftAt = CallTime.zero
+    private var queuedCallerLines = 0
+    private var agentSpeaking = false
+    private var agentSpeechStart = CallTime.zero
+    private var monologueFired = false
+    /// When the caller finished and the floor passed to the agent; nil while anyone speaks.
+    private var quietSince: CallTime?
+    private var deadAirPrompts = 0
+    private var recentMoves: [Set<String>] = []
+    private var recentLines: [String] = []
+
+    public init(scenario: Scenario, seed: UInt64) {
+        self.scenario = scenario
+        matcher = MoveMatcher(library: scenario.moves)
+        random = SeededRandom(seed: seed)
+        meters = Dictionary(uniqueKeysWithValues: scenario.meters.map { ($0.name, $0.start) })
+        phaseID = scenario.phases[0].id
+    }
+
+    public var mood: MoodBand {
+        let anger = meters["anger"] ?? 0
+        if anger >= scenario.furiousAt { return .furious }
+        if anger >= scenario.irritatedAt { return .irritated }
+        return .calm
+    }
+
+    public var isOver: Bool { outcome != nil }
+    public var isCallerSpeaking: Bool { queuedCallerLines > 0 }
+    public var phase: Phase { scenario.phase(phaseID)! }
+
+    /// The latest call time at which the next `.tick` must arrive for triggers to fire on time.
+    public var nextDeadline: CallTime? {
+        guard outcome == nil else { return nil }
+        if agentSpeaking {
+            guard let monologue = scenario.triggers.monologue, !monologueFired else { return nil }
+            return agentSpeechStart + monologue.after
+        }
+        guard let quietSince, queuedCallerLines == 0, let deadAir = scenario.triggers.deadAir else { return nil }
+        return quietSince + deadAir.after
+    }
+
+    public mutating func handle(_ event: CallEvent, at now: CallTime) -> [CallerAction] {
+        guard outcome == nil else {
+            if event == .callerLineFinished { queuedCallerLines = max(0, queuedCallerLines - 1) }
+            return []
+        }
+        drift(to: now)
+        var actions: [CallerAction] = []
+        switch event {
+        case .callOpened:
+            record.moods.append(MoodPoint(t: now, meters: meters, band: mood))
+            say(phase.lines, cause: "phase:\(phaseID)", at: now, into: &actions)
+        case .agentSpeechStarted:
+            agentStarted(at: now, into: &actions)
+        case .agentSpeechStopped:
+            agentSpeaking = false
+            if queuedCallerLines == 0 { quietSince = now }
+        case let .agentUtterance(utterance):
+            respond(to: utterance, at: now, into: &actions)
+        case .callerLineFinished:
+            queuedCallerLines = max(0, queuedCallerLines - 1)
+            if queuedCallerLines == 0 && !agentSpeaking { quietSince = now }
+        case .tick:
+            checkTimers(at: now, into: &actions)
+        case .agentHungUp:
+            finish(.agentEnded, at: now, into: &actions)
+        }
+        return actions
+    }
+
+    // MARK: - Agent speech
+
+    private mutating func agentStarted(at now: CallTime, into actions: inout [CallerAction]) {
+        agentSpeaking = true
+        agentSpeechStart = now
+        monologueFired = false
+        quietSince = nil
+        deadAirPrompts = 0
+        guard queuedCallerLines > 0 else { return }
+        // The agent talks over the caller.
+        let yields = scenario.persona.bargeIn == .yields
+        record.triggers.append(TriggerRecord(t: now, kind: .interrupted, line: nil))
+        actions.append(.triggered(.interrupted))
+        actions.append(.bargeIn(yielded: yields))
+        let before = meters
+        if let trigger = scenario.triggers.interrupted {
+            // A caller who pushes through takes it harder than one who lets the agent speak.
+            apply(trigger.effect, scale: yields ? 1 : 1.5)
+            if yields {
+                queuedCallerLines = 0
+                actions.append(.stopSpeaking)
+            } else {
+                say(trigger.lines, cause: "trigger:interrupted", at: now, into: &actions)
+            }
+        } else if yields {
+            queuedCallerLines = 0
+            actions.append(.stopSpeaking)
+        }
+        reportMood(since: before, at: now, into: &actions)
+        checkOutcomes(at: now, into: &actions)
+    }
+
+    private mutating func respond(to utterance: AgentUtterance, at now: CallTime, into actions: inout [CallerAction]) {
+        agentSpeaking = false
+        let hits = matcher.recognize(utterance.text)
+        actions.append(.heard(text: utterance.text, moves: hits))
+        let before = meters
+        let phase = self.phase
+        let ids = Set(hits.map(\.move))
+
+        // The same move again and again stops meaning anything.
+        recentMoves.append(ids)
+        var repeatedMove: String?
+        if let repeated = scenario.triggers.repeated {
+            let window = Int(repeated.after)
+            if recentMoves.count >= window {
+                let last = recentMoves.suffix(window)
+                repeatedMove = hits.map(\.move).first { move in last.allSatisfy { $0.contains(move) } }
+            }
+        }
+
+        var total: MeterDeltas = [:]
+        var strongest: (move: String, size: Double)?
+        var madeHeard = false
+        for hit in hits {
+            guard let move = scenario.moves[hit.move] else { continue }
+            var effect = phase.effects[move.id] ?? scenario.effects[move.id] ?? move.effect
+            if move.needsHeard && heardCount < scenario.heardAfter && !move.prematureEffect.isEmpty {
+                effect = move.prematureEffect
+            }
+            if move.id == repeatedMove, let repeated = scenario.triggers.repeated { effect = repeated.effect }
+            for (meter, delta) in effect { total[meter, default: 0] += delta }
+            let size = effect.values.map(abs).reduce(0, +)
+            if size > (strongest?.size ?? -1) { strongest = (move.id, size) }
+            if move.makesHeard && (effect["anger"] ?? 0) <= 0 { madeHeard = true }
+        }
+        if madeHeard { heardCount += 1 }
+        apply(total)
+        let valence = (total["trust"] ?? 0) - (total["anger"] ?? 0)
+
+        record.utterances.append(UtteranceRecord(
+            start: utterance.start, end: utterance.end, text: utterance.text, confidence: utterance.confidence,
+            moves: hits, phase: phaseID, meters: meters))
+        reportMood(since: before, at: now, into: &actions)
+
+        if let repeatedMove, let repeated = scenario.triggers.repeated {
+            record.triggers.append(TriggerRecord(t: now, kind: .repeated, line: repeatedMove))
+            actions.append(.triggered(.repeated))
+            say(repeated.lines, cause: "trigger:repeated", at: now, into: &actions)
+            if checkOutcomes(at: now, into: &actions) { return }
+            return endIfOutOfTurns(at: now, into: &actions)
+        }
+        if checkOutcomes(at: now, into: &actions) { return }
+
+        // A transition, if one fires.
+        for transition in phase.transitions {
+            let moveFits = transition.onMoves.isEmpty ? !hits.isEmpty : !ids.isDisjoint(with: transition.onMoves)
+            guard moveFits, transition.condition?.holds(meters) ?? true else { continue }
+            switch transition.target {
+            case let .outcome(kind):
+                let lines = transition.lines.isEmpty ? outcomeLines(kind) : transition.lines
+                say(lines, cause: "outcome:\(kind.rawValue)", at: now, into: &actions)
+                finish(kind, at: now, into: &actions)
+            case let .phase(next):
+                if !transition.lines.isEmpty { say(transition.lines, cause: "reaction", at: now, into: &actions) }
+                phaseID = next
+                record.phases.append(PhaseRecord(t: now, phase: next))
+                actions.append(.phaseChanged(next))
+                say(self.phase.lines, cause: "phase:\(next)", at: now, into: &actions)
+            }
+            return endIfOutOfTurns(at: now, into: &actions)
+        }
+
+        // No transition: the caller reacts to what landed.
+        if let strongest, let lines = phase.reactions[strongest.move], !lines.isEmpty {
+            say(lines, cause: "reaction:\(strongest.move)", at: now, into: &actions)
+        } else if valence <= -1 {
+            say(scenario.reactions.negative, cause: "reaction:negative", at: now, into: &actions)
+        } else if valence >= 1 {
+            say(scenario.reactions.positive, cause: "reaction:positive", at: now, into: &actions)
+        } else {
+            let lines = phase.idle.isEmpty ? scenario.reactions.neutral : phase.idle
+            say(lines, cause: "reaction:neutral", at: now, into: &actions)
+        }
+        endIfOutOfTurns(at: now, into: &actions)
+    }
+
+    private mutating func endIfOutOfTurns(at now: CallTime, into actions: inout [CallerAction]) {
+        if outcome == nil && record.utterances.count >= scenario.maxTurns {
+            finish(.unresolved, at: now, into: &actions)
+        }
+    }
+
+    // MARK: - Timing triggers
+
+    private mutating func checkTimers(at now: CallTime, into actions: inout [CallerAction]) {
+        let before = meters
+        if agentSpeaking, !monologueFired, let monologue = scenario.triggers.monologue,
+           now - agentSpeechStart >= monologue.after {
+            monologueFired = true
+            record.triggers.append(TriggerRecord(t: now, kind: .monologue, line: nil))
+            actions.append(.triggered(.monologue))
+            apply(monologue.effect)
+            reportMood(since: before, at: now, into: &actions)
+            if checkOutcomes(at: now, into: &actions) { return }
+            say(monologue.lines, cause: "trigger:monologue", at: now, into: &actions)
+            return
+        }
+        guard !agentSpeaking, queuedCallerLines == 0, let since = quietSince, let deadAir = scenario.triggers.deadAir,
+              now - since >= deadAir.after else { return }
+        deadAirPrompts += 1
+        record.triggers.append(TriggerRecord(t: now, kind: .deadAir, line: nil))
+        actions.append(.triggered(.deadAir))
+        if deadAirPrompts > scenario.triggers.deadAirHangUpAfter {
+            say(outcomeLines(.hangUp), cause: "outcome:hang_up", at: now, into: &actions)
+            finish(.hangUp, at: now, into: &actions)
+            return
+        }
+        apply(deadAir.effect)
+        reportMood(since: before, at: now, into: &actions)
+        if checkOutcomes(at: now, into: &actions) { return }
+        say(deadAir.lines, cause: "trigger:dead_air", at: now, into: &actions)
+    }
+
+    // MARK: - Outcomes
+
+    /// Ends the call when an outcome rule holds; true when it did.
+    @discardableResult
+    private mutating func checkOutcomes(at now: CallTime, into actions: inout [CallerAction]) -> Bool {
+        for rule in scenario.outcomes where rule.phases.isEmpty || rule.phases.contains(phaseID) {
+            guard rule.condition.holds(meters) else { continue }
+            say(rule.lines, cause: "outcome:\(rule.kind.rawValue)", at: now, into: &actions)
+            finish(rule.kind, at: now, into: &actions)
+            return true
+        }
+        return false
+    }
+
+    private func outcomeLines(_ kind: OutcomeKind) -> MoodLines {
+        scenario.outcomes.first { $0.kind == kind }?.lines ?? MoodLines()
+    }
+
+    private mutating func finish(_ kind: OutcomeKind, at now: CallTime, into actions: inout [CallerAction]) {
+        outcome = kind
+        record.outcome = kind
+        record.endedAt = now
+        actions.append(.end(kind))
+    }
+
+    // MARK: - Meters and lines
+
+    private mutating func drift(to now: CallTime) {
+        let minutes = (now - lastDriftAt) / 60
+        guard minutes > 0 else { return }
+        lastDriftAt = now
+        for spec in scenario.meters where spec.driftPerMinute != 0 {
+            meters[spec.name] = clamp((meters[spec.name] ?? 0) + spec.driftPerMinute * minutes)
+        }
+    }
+
+    private mutating func apply(_ deltas: MeterDeltas, scale: Double = 1) {
+        for (meter, delta) in deltas { meters[meter] = clamp((meters[meter] ?? 0) + delta * scale) }
+    }
+
+    private func clamp(_ value: Double) -> Double { min(100, max(0, value)) }
+
+    private mutating func reportMood(since before: [String: Double], at now: CallTime, into actions: inout [CallerAction]) {
+        let changed = meters.contains { name, value in abs(value - (before[name] ?? value)) >= 0.5 }
+        guard changed else { return }
+        record.moods.append(MoodPoint(t: now, meters: meters, band: mood))
+        actions.append(.moodChanged(meters: meters, band: mood))
+    }
+
+    /// Picks a variant for the current mood, avoiding the caller's last few lines.
+    private mutating func say(_ lines: MoodLines, cause: String, at now: CallTime, into actions: inout [CallerAction]) {
+        let band = mood
+        let candidates = lines.lines(for: band)
+        guard !candidates.isEmpty else { return }
+        let fresh = candidates.filter { !recentLines.contains($0) }
+        let pool = fresh.isEmpty ? candidates : fresh
+        let text = pool[Int(random.next() % UInt64(pool.count))]
+        recentLines.append(text)
+        if recentLines.count > 6 { recentLines.removeFirst() }
+        let voice = scenario.persona.voice
+        let line = CallerLine(text: text, voice: voice.espeakName, prosody: voice.prosody(for: band), mood: band, cause: cause)
+        queuedCallerLines += 1
+        quietSince = nil
+        record.callerLines.append(CallerLineRecord(t: now, text: text, cause: cause, mood: band))
+        actions.append(.say(line))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// The scenarios, voices and move library found in a scenarios and a voices directory.
+public struct Catalog: Sendable {
+    public var scenarios: [Scenario]
+    public var voices: [String: VoiceProfile]
+    public var library: MoveLibrary
+    /// Problems in files that were skipped; the rest of the catalog still works.
+    public var problems: [Problem]
+
+    public func scenario(_ id: String) throws(SparringError) -> Scenario {
+        if let found = scenarios.first(where: { $0.id == id }) { return found }
+        let known = scenarios.map(\.id).joined(separator: ", ")
+        throw SparringError("unknown-scenario", "unknown scenario '\(id)' (known: \(known))")
+    }
+
+    /// Where scenarios live: `$SPARRING_SCENARIOS`, ./scenarios, then the installed share directory.
+    public static func defaultScenariosDirectory() -> String {
+        locate(environment: "SPARRING_SCENARIOS", name: "scenarios")
+    }
+
+    public static func defaultVoicesDirectory() -> String {
+        locate(environment: "SPARRING_VOICES", name: "voices")
+    }
+
+    private static func locate(environment: String, name: String) -> String {
+        if let set = ProcessInfo.processInfo.environment[environment], !set.isEmpty { return set }
+        var candidates = [FileManager.default.currentDirectoryPath + "/" + name]
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        candidates.append(executable.appendingPathComponent("../share/sparring/\(name)").standardized.path)
+        candidates.append("/usr/local/share/sparring/\(name)")
+        candidates.append("/usr/share/sparring/\(name)")
+        return candidates.first { isDirectory($0) } ?? candidates[0]
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    static func yamlFiles(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(directory)/\($0)" }
+    }
+
+    /// Loads everything; a broken file is reported and skipped, never fatal.
+    public static func load(scenarios scenariosDirectory: String, voices voicesDirectory: String) -> Catalog {
+        var problems: [Problem] = []
+        var voices: [String: VoiceProfile] = [:]
+        if !isDirectory(voicesDirectory) {
+            problems.append(Problem(file: voicesDirectory, line: 0, field: "", message: "voices directory not found"))
+        }
+        for file in yamlFiles(in: voicesDirectory) {
+            let (voice, found) = VoiceProfile.load(path: file)
+            problems += found
+            if let voice, found.isEmpty { voices[voice.id] = voice }
+        }
+        let movesFile = "\(scenariosDirectory)/moves.yaml"
+        var library = MoveLibrary()
+        if !isDirectory(scenariosDirectory) {
+            problems.append(Problem(file: scenariosDirectory, line: 0, field: "", message: "scenarios directory not found"))
+        } else if FileManager.default.fileExists(atPath: movesFile) {
+            let (loaded, found) = MoveLibrary.load(path: movesFile)
+            library = loaded
+            problems += found
+        } else {
+            problems.append(Problem(file: movesFile, line: 0, field: "", message: "the shared move library is missing"))
+        }
+        let loader = ScenarioLoader(library: library, voices: voices)
+        var scenarios: [Scenario] = []
+        for file in yamlFiles(in: scenariosDirectory) where file != movesFile {
+            let (scenario, found) = loader.load(path: file)
+            problems += found
+            guard let scenario else { continue }
+            if let clash = scenarios.first(where: { $0.id == scenario.id }) {
+                problems.append(Problem(file: file, line: 0, field: "id", message: "id '\(scenario.id)' is also used by \(clash.file)"))
+                continue
+            }
+            scenarios.append(scenario)
+        }
+        return Catalog(scenarios: scenarios, voices: voices, library: library, problems: problems)
+    }
+}

@@ -1,0 +1,205 @@
+/// One step of an agent's script: a line to say, or a stretch of silence.
+public enum ScriptStep: Sendable, Equatable {
+    /// `interrupting` starts the line while the caller is still talking.
+    case say(String, interrupting: Bool)
+    case silence(Double)
+
+    /// Parses a script: one agent line per line, `[silence 8]` for 8 s of silence,
+    /// `[interrupt] words` to talk over the caller, `#` comments and blank lines skipped.
+    public static func parse(_ text: String, file: String = "script") throws(Problems) -> [ScriptStep] {
+        var steps: [ScriptStep] = []
+        var problems: [Problem] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("[silence") {
+                let inner = line.dropFirst("[silence".count).trimmingCharacters(in: .whitespaces)
+                guard inner.hasSuffix("]"), let seconds = Double(inner.dropLast().trimmingCharacters(in: .whitespaces)),
+                      seconds > 0, seconds <= 600 else {
+                    problems.append(Problem(file: file, line: index + 1, field: "silence", message: "write [silence N] with N seconds from 0 to 600"))
+                    continue
+                }
+                steps.append(.silence(seconds))
+            } else if line.hasPrefix("[interrupt]") {
+                let words = line.dropFirst("[interrupt]".count).trimmingCharacters(in: .whitespaces)
+                if words.isEmpty {
+                    problems.append(Problem(file: file, line: index + 1, field: "interrupt", message: "[interrupt] needs the words said"))
+                    continue
+                }
+                steps.append(.say(words, interrupting: true))
+            } else if line.hasPrefix("[") {
+                problems.append(Problem(file: file, line: index + 1, field: "", message: "unknown directive (use [silence N] or [interrupt])"))
+            } else {
+                steps.append(.say(line, interrupting: false))
+            }
+        }
+        if !problems.isEmpty { throw Problems(problems) }
+        return steps
+    }
+}
+
+/// One exchange of a rehearsal, as `sparring rehearse --json` prints it.
+public struct RehearsalTurn: Sendable, Codable, Equatable {
+    /// The agent's words; nil for the caller's opening and for silences.
+    public var agent: String?
+    public var silence_s: Double?
+    public var moves: [String]
+    public var caller: [String]
+    public var mood: [String: Int]
+    public var triggers: [String]
+    public var phase: String
+
+    enum CodingKeys: String, CodingKey { case agent, silence_s, moves, caller, mood, triggers, phase }
+
+    /// `agent` is always present (null for the opening and silences), as readers of the JSON expect.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(agent, forKey: .agent)
+        try c.encodeIfPresent(silence_s, forKey: .silence_s)
+        try c.encode(moves, forKey: .moves)
+        try c.encode(caller, forKey: .caller)
+        try c.encode(mood, forKey: .mood)
+        try c.encode(triggers, forKey: .triggers)
+        try c.encode(phase, forKey: .phase)
+    }
+}
+
+public struct RehearsalResult: Sendable, Codable {
+    public var scenario: String
+    public var seed: UInt64
+    public var turns: [RehearsalTurn]
+    public var outcome: String
+    public var score: Score
+    public var duration_s: Double
+}
+
+/// Runs the engine on a simulated call clock for text rehearsals and tests.
+///
+/// Lines take the time a person needs to say them (the caller at its voice's
+/// rate, the agent at 150 words per minute); the agent answers 0.6 s after the
+/// caller stops. Every timing trigger fires on this clock exactly as it would
+/// on the audio clock of a live call.
+public struct RehearsalDriver: Sendable {
+    public private(set) var engine: CallerEngine
+    public private(set) var now = CallTime.zero
+    public private(set) var turns: [RehearsalTurn] = []
+    public let seed: UInt64
+    /// Applied to each agent line before the engine hears it (simulated recognition errors).
+    public var hearing: (@Sendable (String) -> String)?
+
+    public static let agentSecondsPerWord = 0.4
+    public static let responseGap = 0.6
+
+    private var callerEnds: [CallTime] = []
+    private var pending: RehearsalTurn
+
+    public init(scenario: Scenario, seed: UInt64) {
+        engine = CallerEngine(scenario: scenario, seed: seed)
+        self.seed = seed
+        pending = RehearsalTurn(agent: nil, silence_s: nil, moves: [], caller: [], mood: [:], triggers: [], phase: scenario.phases[0].id)
+    }
+
+    public var isOver: Bool { engine.isOver }
+
+    /// Opens the call; returns the caller's opening turn.
+    public mutating func open() -> RehearsalTurn {
+        perform(engine.handle(.callOpened, at: now))
+        advance(to: callerEnds.last ?? now)
+        return closeTurn()
+    }
+
+    public mutating func step(_ step: ScriptStep) -> RehearsalTurn {
+        switch step {
+        case let .silence(seconds):
+            pending.silence_s = seconds
+            advance(to: now + seconds)
+        case let .say(text, interrupting):
+            pending.agent = text
+            if interrupting, let speaking = callerEnds.first {
+                advance(to: CallTime(seconds: max(now.seconds, speaking.seconds - 1.0)))
+            } else {
+                advance(to: (callerEnds.last ?? now) + Self.responseGap)
+            }
+            let start = now
+            perform(engine.handle(.agentSpeechStarted, at: now))
+            let words = max(1, Words.normalize(text).count)
+            advance(to: start + Double(words) * Self.agentSecondsPerWord)
+            perform(engine.handle(.agentSpeechStopped, at: now))
+            let heard = hearing?(text) ?? text
+            perform(engine.handle(.agentUtterance(AgentUtterance(text: heard, start: start, end: now)), at: now))
+            advance(to: callerEnds.last ?? now)
+        }
+        return closeTurn()
+    }
+
+    /// Ends the call from the agent's side if the caller has not ended it.
+    public mutating func hangUp() {
+        if !engine.isOver { perform(engine.handle(.agentHungUp, at: now)) }
+    }
+
+    public mutating func run(_ steps: [ScriptStep]) -> RehearsalResult {
+        turns.append(open())
+        for step in steps where !engine.isOver { turns.append(self.step(step)) }
+        hangUp()
+        return result()
+    }
+
+    public func result() -> RehearsalResult {
+        RehearsalResult(scenario: engine.scenario.id, seed: seed, turns: turns,
+                        outcome: engine.outcome?.rawValue ?? "none",
+                        score: Scorer.score(engine.scenario, engine.record),
+                        duration_s: (now.seconds * 10).rounded() / 10)
+    }
+
+    public mutating func record(_ turn: RehearsalTurn) { turns.append(turn) }
+
+    /// Moves the clock to `target`, delivering caller line ends and timer ticks in order.
+    private mutating func advance(to target: CallTime) {
+        while !engine.isOver || !callerEnds.isEmpty {
+            let nextEnd = callerEnds.first
+            let deadline = engine.nextDeadline
+            let next = [nextEnd, deadline, target].compactMap { $0 }.min()!
+            if next > target || (next == target && nextEnd != target && deadline != target) { break }
+            now = max(now, next)
+            if let nextEnd, nextEnd <= now {
+                callerEnds.removeFirst()
+                perform(engine.handle(.callerLineFinished, at: now))
+            } else if let deadline, deadline <= now {
+                perform(engine.handle(.tick, at: now))
+            } else {
+                break
+            }
+        }
+        now = max(now, target)
+    }
+
+    private mutating func perform(_ actions: [CallerAction]) {
+        for action in actions {
+            switch action {
+            case let .say(line):
+                let start = max(now, callerEnds.last ?? now)
+                let words = Double(max(1, Words.normalize(line.text).count))
+                callerEnds.append(start + words * 60 / Double(line.prosody.rate))
+                pending.caller.append(line.text)
+            case .stopSpeaking:
+                // The caller stops mid-line: its remaining lines end now.
+                for _ in callerEnds { perform(engine.handle(.callerLineFinished, at: now)) }
+                callerEnds.removeAll()
+            case let .heard(_, moves):
+                pending.moves = moves.map(\.move)
+            case let .triggered(kind):
+                pending.triggers.append(kind.rawValue)
+            case .moodChanged, .phaseChanged, .bargeIn, .end:
+                break
+            }
+        }
+    }
+
+    private mutating func closeTurn() -> RehearsalTurn {
+        var turn = pending
+        turn.mood = engine.meters.mapValues { Int($0.rounded()) }
+        turn.phase = engine.phaseID
+        pending = RehearsalTurn(agent: nil, silence_s: nil, moves: [], caller: [], mood: [:], triggers: [], phase: engine.phaseID)
+        return turn
+    }
+}

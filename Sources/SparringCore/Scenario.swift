@@ -1,0 +1,189 @@
+/// A difficult caller with a goal the agent must reach: persona, meters, phases, triggers, rubric.
+public struct Scenario: Sendable {
+    public var id: String
+    public var title: String
+    public var file: String
+    public var persona: Persona
+    public var meters: [MeterSpec]
+    /// Anger from which the caller is irritated, and from which furious.
+    public var irritatedAt: Double
+    public var furiousAt: Double
+    /// Listening moves needed before solutions and facts are welcome.
+    public var heardAfter: Int
+    /// Rules checked after every reaction, in order; the first that holds ends the call.
+    public var outcomes: [OutcomeRule]
+    public var phases: [Phase]
+    public var triggers: Triggers
+    /// Scenario-wide effects that replace the move library's defaults.
+    public var effects: [String: MeterDeltas]
+    /// Caller replies when a move has no phase-specific reaction, by how the reply landed.
+    public var reactions: Reactions
+    /// The call ends without agreement after this many agent turns.
+    public var maxTurns: Int
+    public var rubric: Rubric
+    /// The move library this scenario was resolved against, its own moves included.
+    public var moves: MoveLibrary
+
+    public func phase(_ id: String) -> Phase? { phases.first { $0.id == id } }
+    public var meterNames: [String] { meters.map(\.name) }
+}
+
+public struct Persona: Sendable {
+    public var name: String
+    /// What the agent would see on screen before the call.
+    public var situation: String
+    public var voice: VoiceProfile
+    public var bargeIn: BargeInStyle
+}
+
+/// What the caller does when the agent talks over them.
+public enum BargeInStyle: String, Sendable, Codable {
+    /// Stops talking and lets the agent speak.
+    case yields
+    /// Keeps talking, and gets angrier for being interrupted.
+    case pushes
+}
+
+public struct MeterSpec: Sendable {
+    public var name: String
+    public var start: Double
+    /// Points per minute the meter moves by itself (waiting makes a caller angrier).
+    public var driftPerMinute: Double
+}
+
+/// Caller lines by mood; a mood without lines borrows from the nearest mood that has some.
+public struct MoodLines: Sendable, Equatable {
+    public var byMood: [MoodBand: [String]]
+
+    public init(_ byMood: [MoodBand: [String]] = [:]) { self.byMood = byMood }
+    public init(all: [String]) { byMood = [.calm: all] }
+
+    public var isEmpty: Bool { byMood.values.allSatisfy(\.isEmpty) }
+
+    public func lines(for band: MoodBand) -> [String] {
+        if let exact = byMood[band], !exact.isEmpty { return exact }
+        let order: [MoodBand] = switch band {
+        case .calm: [.irritated, .furious]
+        case .irritated: [.calm, .furious]
+        case .furious: [.irritated, .calm]
+        }
+        for other in order { if let lines = byMood[other], !lines.isEmpty { return lines } }
+        return []
+    }
+}
+
+public enum OutcomeKind: String, Sendable, Codable, CaseIterable {
+    /// The caller accepts what was agreed: the goal.
+    case agree
+    /// The caller hangs up.
+    case hangUp = "hang_up"
+    /// The caller demands a manager.
+    case escalate
+    /// The scenario ran out of turns without agreement.
+    case unresolved
+    /// The agent ended the call (hung up, Ctrl-C, time limit).
+    case agentEnded = "agent_ended"
+}
+
+public struct OutcomeRule: Sendable {
+    public var kind: OutcomeKind
+    public var condition: Condition
+    /// Phases in which the rule applies; empty means all.
+    public var phases: [String]
+    /// The caller's last words.
+    public var lines: MoodLines
+}
+
+public struct Phase: Sendable {
+    public var id: String
+    /// What the caller says on entering the phase.
+    public var lines: MoodLines
+    /// Moves the phase expects from a good agent (for authors and the live view).
+    public var expects: [String]
+    /// Effects that replace the scenario's and library's for moves made in this phase.
+    public var effects: [String: MeterDeltas]
+    /// Caller replies to particular moves in this phase.
+    public var reactions: [String: MoodLines]
+    /// Caller reply when nothing recognizable was said in this phase.
+    public var idle: MoodLines
+    public var transitions: [Transition]
+    public var line: Int
+}
+
+public struct Transition: Sendable {
+    public enum Target: Sendable, Equatable {
+        case phase(String)
+        case outcome(OutcomeKind)
+    }
+    /// Any of these moves fires it; empty fires on any utterance.
+    public var onMoves: [String]
+    public var condition: Condition?
+    public var target: Target
+    /// The caller's reply when it fires (else the next phase's lines, or the outcome's).
+    public var lines: MoodLines
+    public var line: Int
+}
+
+public struct Trigger: Sendable {
+    public var after: Double
+    public var lines: MoodLines
+    public var effect: MeterDeltas
+}
+
+public struct Triggers: Sendable {
+    /// Agent silent while the caller waits for an answer.
+    public var deadAir: Trigger?
+    /// After this many dead-air prompts in a row the caller hangs up.
+    public var deadAirHangUpAfter: Int
+    /// Agent talking without a pause; the caller cuts in.
+    public var monologue: Trigger?
+    /// Agent talking over the caller.
+    public var interrupted: Trigger?
+    /// The same move this many utterances in a row (`after` counts utterances).
+    public var repeated: Trigger?
+}
+
+public struct Reactions: Sendable {
+    public var positive: MoodLines
+    public var negative: MoodLines
+    public var neutral: MoodLines
+}
+
+/// Weighted criteria with a pass mark; each states what evidence counts.
+public struct Rubric: Sendable {
+    public var passMark: Double
+    public var criteria: [Criterion]
+}
+
+public struct Criterion: Sendable {
+    public var id: String
+    public var title: String
+    public var weight: Double
+    public var evidence: Evidence
+    public var line: Int
+}
+
+/// What a criterion looks for in the call record.
+public enum Evidence: Sendable {
+    /// The move was made, at least `count` times, within the first `withinSeconds` if given.
+    case move(String, count: Int, withinSeconds: Double?)
+    /// Any one of these moves was made.
+    case anyMove([String])
+    /// `first` was made, and before any `before` move.
+    case order(first: String, before: [String])
+    /// None of these moves was made.
+    case absent([String])
+    /// The call ended in one of these outcomes.
+    case outcome([OutcomeKind])
+    /// The meters at the end satisfy this.
+    case finalMeters(Condition)
+    /// None of these timing triggers fired.
+    case noTriggers([TriggerKind])
+}
+
+public enum TriggerKind: String, Sendable, Codable, CaseIterable {
+    case deadAir = "dead_air"
+    case monologue
+    case interrupted
+    case repeated
+}

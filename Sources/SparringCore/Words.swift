@@ -1,0 +1,90 @@
+/// Turns typed or recognized text into the lower-case word list moves are matched on.
+///
+/// A speech recognizer produces lower-case words without punctuation, and
+/// contractions appear either whole ("don't") or split ("do not"); both sides
+/// of a match are normalized the same way so neither form matters.
+public enum Words {
+    public static func normalize(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        func flush() {
+            if !current.isEmpty { words.append(contentsOf: expand(current)); current = "" }
+        }
+        for scalar in text.lowercased().unicodeScalars {
+            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                current.unicodeScalars.append(scalar)
+            } else if scalar == "'" || scalar == "\u{2019}" {
+                current.append("'")
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return words
+    }
+
+    private static let whole: [String: [String]] = [
+        "can't": ["can", "not"], "cannot": ["can", "not"], "won't": ["will", "not"],
+        "shan't": ["shall", "not"], "i'm": ["i", "am"], "let's": ["let", "us"],
+        "it's": ["it", "is"], "that's": ["that", "is"], "what's": ["what", "is"],
+        "there's": ["there", "is"], "here's": ["here", "is"], "he's": ["he", "is"],
+        "she's": ["she", "is"], "who's": ["who", "is"], "where's": ["where", "is"],
+        "ok": ["okay"],
+    ]
+
+    private static func expand(_ raw: String) -> [String] {
+        let word = raw.trimmingCharacters(in: "'")
+        if word.isEmpty { return [] }
+        if let known = whole[word] { return known }
+        for (suffix, tail) in [("n't", "not"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would")]
+        where word.hasSuffix(suffix) && word.count > suffix.count {
+            return [String(word.dropLast(suffix.count)), tail]
+        }
+        if word.hasSuffix("'s") { return [String(word.dropLast(2))] }
+        return [word.replacingOccurrences(of: "'", with: "")]
+    }
+
+    /// A light stem: enough that "waiting", "waited" and "waits" meet, no more.
+    public static func stem(_ word: String) -> String {
+        for suffix in ["ing", "ed", "es", "ly", "s"] where word.count >= suffix.count + 3 && word.hasSuffix(suffix) {
+            return String(word.dropLast(suffix.count))
+        }
+        return word
+    }
+
+    /// Function words weigh half in a phrase: losing one to the recognizer matters less.
+    public static let functionWords: Set<String> = [
+        "a", "an", "the", "i", "you", "we", "it", "is", "am", "are", "was", "to", "of", "and",
+        "in", "on", "for", "that", "this", "be", "do", "can", "will", "me", "my", "your", "so",
+        "at", "with", "have", "has", "if", "just", "us", "our", "they", "there",
+    ]
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        var result = Substring(self)
+        while let first = result.first, characters.contains(first) { result = result.dropFirst() }
+        while let last = result.last, characters.contains(last) { result = result.dropLast() }
+        return String(result)
+    }
+}
+
+/// Edit distance, bounded: answers only whether it is at most `limit`.
+func withinEditDistance(_ a: String, _ b: String, _ limit: Int) -> Bool {
+    let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+    if abs(x.count - y.count) > limit { return false }
+    var previous = Array(0...y.count)
+    var current = [Int](repeating: 0, count: y.count + 1)
+    for i in 1...max(x.count, 1) where !x.isEmpty {
+        current[0] = i
+        var rowMinimum = current[0]
+        for j in 1...max(y.count, 1) where !y.isEmpty {
+            let cost = x[i - 1] == y[j - 1] ? 0 : 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            rowMinimum = min(rowMinimum, current[j])
+        }
+        if rowMinimum > limit { return false }
+        swap(&previous, &current)
+    }
+    return previous[y.count] <= limit
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import SparringCore
+
+struct ScenariosCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scenarios",
+        abstract: "List or validate scenarios.",
+        subcommands: [List.self, Validate.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List scenarios with id, title and persona.")
+
+        @OptionGroup var catalog: CatalogOptions
+        @Flag(help: "Print a JSON array of {id, title, persona, situation, voice, file}.")
+        var json = false
+
+        struct Entry: Encodable {
+            var id, title, persona, situation, voice, file: String
+        }
+
+        func run() throws {
+            let loaded = catalog.load()
+            if json {
+                let entries = loaded.scenarios.map {
+                    Entry(id: $0.id, title: $0.title, persona: $0.persona.name, situation: $0.persona.situation,
+                          voice: $0.persona.voice.id, file: $0.file)
+                }
+                print(try Terminal.json(entries))
+                return
+            }
+            if loaded.scenarios.isEmpty {
+                throw Terminal.fail("no scenarios found in \(catalog.scenariosDirectory)")
+            }
+            let width = loaded.scenarios.map(\.id.count).max() ?? 0
+            for scenario in loaded.scenarios {
+                print("\(scenario.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(scenario.title) — \(scenario.persona.name)")
+            }
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check scenario, voice or move files; one line per problem as file:line: field: message.")
+
+        @OptionGroup var catalog: CatalogOptions
+        @Argument(help: "Files to check. moves.yaml is checked as the move library, files in a voices directory as voices.")
+        var files: [String]
+
+        func run() throws {
+            var problems: [Problem] = []
+            for file in files {
+                let url = URL(fileURLWithPath: file)
+                let found: [Problem]
+                if url.lastPathComponent == "moves.yaml" {
+                    found = MoveLibrary.load(path: file).1
+                } else if url.deletingLastPathComponent().lastPathComponent == "voices" {
+                    found = VoiceProfile.load(path: file).1
+                } else {
+                    found = validateScenario(file)
+                }
+                problems += found
+                if found.isEmpty { print("\(file): ok") }
+            }
+            for problem in problems { print(problem.description) }
+            if !problems.isEmpty { throw ExitCode(1) }
+        }
+
+        /// A scenario is checked against the moves and voices beside it, or the configured ones.
+        private func validateScenario(_ file: String) -> [Problem] {
+            let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
+            let scenariosDirectory = catalog.scenarios
+                ?? (FileManager.default.fileExists(atPath: directory.appendingPathComponent("moves.yaml").path)
+                    ? directory.path : Catalog.defaultScenariosDirectory())
+            let siblingVoices = directory.deletingLastPathComponent().appendingPathComponent("voices").path
+            let voicesDirectory = catalog.voices
+                ?? (FileManager.default.fileExists(atPath: siblingVoices) ? siblingVoices : Catalog.defaultVoicesDirectory())
+            let (library, libraryProblems) = MoveLibrary.load(path: scenariosDirectory + "/moves.yaml")
+            var voices: [String: VoiceProfile] = [:]
+            let voiceFiles = ((try? FileManager.default.contentsOfDirectory(atPath: voicesDirectory)) ?? [])
+                .filter { $0.hasSuffix(".yaml") }
+            for name in voiceFiles {
+                if let voice = VoiceProfile.load(path: voicesDirectory + "/" + name).0 { voices[voice.id] = voice }
+            }
+            if !libraryProblems.isEmpty {
+                return libraryProblems
+            }
+            return ScenarioLoader(library: library, voices: voices).load(path: file).1
+        }
+    }
+}

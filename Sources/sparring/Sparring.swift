@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import SparringCore
+
+@main
+struct Sparring: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sparring",
+        abstract: "Practise difficult phone calls with a scripted caller.",
+        subcommands: [ScenariosCommand.self, RehearseCommand.self])
+}
+
+/// Where scenarios and voices are read from; every command that needs them takes these.
+struct CatalogOptions: ParsableArguments {
+    @Option(name: .long, help: "Directory of scenario files and moves.yaml (default: ./scenarios, then the installed ones).")
+    var scenarios: String?
+
+    @Option(name: .long, help: "Directory of voice files (default: ./voices, then the installed ones).")
+    var voices: String?
+
+    var scenariosDirectory: String { scenarios ?? Catalog.defaultScenariosDirectory() }
+    var voicesDirectory: String { voices ?? Catalog.defaultVoicesDirectory() }
+
+    /// Loads the catalog; broken files are reported on stderr and skipped.
+    func load(quiet: Bool = false) -> Catalog {
+        let catalog = Catalog.load(scenarios: scenariosDirectory, voices: voicesDirectory)
+        if !quiet { for problem in catalog.problems { Terminal.warn(problem.description) } }
+        return catalog
+    }
+}
+
+enum Terminal {
+    static func warn(_ line: String) {
+        FileHandle.standardError.write(Data("sparring: \(line)\n".utf8))
+    }
+
+    /// Prints one clear line and exits non-zero.
+    static func fail(_ line: String, code: Int32 = 1) -> ExitCode {
+        warn(line)
+        return ExitCode(code)
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 }
+}
