@@ -181,7 +181,8 @@ public struct MoveMatcher: Sendable {
         let needed = tokens.count <= 2 || !hasContent ? total : total * requiredShare
 
         var best: (Double, ClosedRange<Int>)?
-        // Try each place the phrase could start, then extend left to right.
+        // Try each place the phrase could start, then extend left to right; among
+        // equal matches the latest start wins, so the cited words are the tightest.
         for start in words.indices {
             for first in tokens.indices where same(tokens[first], tokenStems[first], words[start], stems[start]) {
                 var found = weights[first]
@@ -206,7 +207,7 @@ public struct MoveMatcher: Sendable {
                 // Three-word phrases must be whole; longer ones may lose one word in three.
                 let allowedMissing = (tokens.count - 1) / 3
                 let share = found / total
-                if found + 1e-9 >= needed, tokens.count - matchedCount <= allowedMissing, share > (best?.0 ?? 0),
+                if found + 1e-9 >= needed, tokens.count - matchedCount <= allowedMissing, share >= (best?.0 ?? 0),
                    contentFound || !hasContent,
                    !negated(phrase, words: words, span: start...last) {
                     best = (share, start...last)

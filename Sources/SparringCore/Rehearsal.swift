@@ -104,18 +104,19 @@ public struct RehearsalDriver: Sendable {
     /// Opens the call; returns the caller's opening turn.
     public mutating func open() -> RehearsalTurn {
         perform(engine.handle(.callOpened, at: now))
-        advance(to: callerEnds.last ?? now)
         return closeTurn()
     }
 
     public mutating func step(_ step: ScriptStep) -> RehearsalTurn {
         switch step {
         case let .silence(seconds):
+            // Silence counts from when the caller stops talking.
             pending.silence_s = seconds
-            advance(to: now + seconds)
+            advance(to: (callerEnds.last ?? now) + seconds)
         case let .say(text, interrupting):
             pending.agent = text
             if interrupting, let speaking = callerEnds.first {
+                // Talk over the caller's current line one second before its end.
                 advance(to: CallTime(seconds: max(now.seconds, speaking.seconds - 1.0)))
             } else {
                 advance(to: (callerEnds.last ?? now) + Self.responseGap)
@@ -127,13 +128,14 @@ public struct RehearsalDriver: Sendable {
             perform(engine.handle(.agentSpeechStopped, at: now))
             let heard = hearing?(text) ?? text
             perform(engine.handle(.agentUtterance(AgentUtterance(text: heard, start: start, end: now)), at: now))
-            advance(to: callerEnds.last ?? now)
         }
         return closeTurn()
     }
 
     /// Ends the call from the agent's side if the caller has not ended it.
+    /// Lets the caller finish, then ends the call from the agent's side if the caller has not.
     public mutating func hangUp() {
+        advance(to: callerEnds.last ?? now)
         if !engine.isOver { perform(engine.handle(.agentHungUp, at: now)) }
     }
 

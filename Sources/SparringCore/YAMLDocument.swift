@@ -47,9 +47,11 @@ public struct YAMLDocument {
         return YAMLDocument(file: file, root: node)
     }
 
+    /// Where the author should look: for an unclosed quote or bracket, where it opened.
     private static func line(of error: YamlError) -> Int {
         switch error {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _):
+        case let .scanner(context, _, mark, _), let .parser(context, _, mark, _), let .composer(context, _, mark, _):
+            if let context, context.mark.line < mark.line { return context.mark.line }
             return mark.line
         case let .duplicatedKeysInMapping(_, context):
             return context.mark.line
@@ -60,7 +62,8 @@ public struct YAMLDocument {
 
     private static func problem(of error: YamlError) -> String {
         switch error {
-        case let .scanner(context, problem, _, _), let .parser(context, problem, _, _), let .composer(context, problem, _, _):
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            if let context, context.mark.line < mark.line { return "\(problem) at line \(mark.line), \(context.text) that starts here" }
             if let context { return "\(problem) (\(context.text))" }
             return problem
         case let .duplicatedKeysInMapping(duplicates, _):

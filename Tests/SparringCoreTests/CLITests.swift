@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+/// Runs the built `sparring` binary the way a user or a script would.
+@Suite("sparring command line")
+struct CLITests {
+    struct Run { var status: Int32; var out: String; var err: String }
+
+    static var binary: String {
+        // The test bundle sits beside the products of the same build.
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [here, here.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("sparring").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return Shipped.root.appendingPathComponent(".build/debug/sparring").path
+    }
+
+    func sparring(_ arguments: [String], input: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = Shipped.root
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inp
+        try process.run()
+        if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
+        try inp.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test("the binary was built with the tests")
+    func built() { #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "no sparring at \(Self.binary)") }
+
+    @Test("scenarios --json lists every scenario with id and title")
+    func listJSON() throws {
+        let run = try sparring(["scenarios", "--json"])
+        #expect(run.status == 0, "\(run.err)")
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [[String: Any]])
+        #expect(Set(list.compactMap { $0["id"] as? String }) == Set(Shipped.ids))
+        #expect(list.allSatisfy { ($0["title"] as? String)?.isEmpty == false })
+    }
+
+    @Test("validate passes shipped files and exits 1 with one line per problem on broken ones")
+    func validate() throws {
+        let good = try sparring(["scenarios", "validate", "scenarios/debt-threat.yaml", "scenarios/moves.yaml", "voices/debtor.yaml"])
+        #expect(good.status == 0, "\(good.out)\(good.err)")
+        let broken = "Tests/SparringCoreTests/Fixtures/broken/unknown-voice.yaml"
+        let bad = try sparring(["scenarios", "validate", "--scenarios", "scenarios", "--voices", "voices", broken])
+        #expect(bad.status == 1)
+        #expect(bad.out.split(separator: "\n").contains { $0.hasPrefix("\(broken):4: persona.voice: unknown voice 'robot'") }, "\(bad.out)")
+        let missing = try sparring(["scenarios", "validate", "no/such.yaml"])
+        #expect(missing.status == 1)
+        #expect(missing.out.contains("no/such.yaml: cannot read the file"))
+    }
+
+    @Test("rehearse --json prints the documented object")
+    func rehearseJSON() throws {
+        let run = try sparring(["rehearse", "debt-threat", "--script", "scenarios/scripts/debt-threat.skilled.txt", "--seed", "5", "--json"])
+        #expect(run.status == 0, "\(run.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
+        #expect(object["scenario"] as? String == "debt-threat")
+        #expect(object["seed"] as? Int == 5)
+        #expect(object["outcome"] as? String == "agree")
+        let turns = try #require(object["turns"] as? [[String: Any]])
+        #expect(turns.count > 3)
+        for turn in turns {
+            #expect(turn.keys.contains("agent") && turn["moves"] is [String] && turn["caller"] is [String])
+            let mood = try #require(turn["mood"] as? [String: Int])
+            #expect(mood["anger"] != nil && mood["trust"] != nil)
+        }
+        let score = try #require(object["score"] as? [String: Any])
+        #expect(score["passed"] as? Bool == true)
+        #expect(score["total"] is Double || score["total"] is Int)
+        #expect((score["criteria"] as? [String: Any])?.isEmpty == false)
+    }
+
+    @Test("interactive rehearse reads agent lines from standard input")
+    func interactive() throws {
+        let run = try sparring(["rehearse", "debt-threat"], input: "calm down\nthose are the rules, you should have paid\n")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("[calm_down]"))
+        #expect(run.out.contains("Outcome: hang up") || run.out.contains("Outcome: escalate"))
+        #expect(run.out.contains("Score:"))
+    }
+
+    @Test("an unknown scenario or a bad script is one clear line and exit 1")
+    func badInput() throws {
+        let unknown = try sparring(["rehearse", "no-such"])
+        #expect(unknown.status == 1)
+        #expect(unknown.err.trimmingCharacters(in: .newlines).split(separator: "\n").count == 1)
+        #expect(unknown.err.contains("unknown scenario 'no-such'"))
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).txt").path
+        try "hello\n[silence forever]\n".write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let bad = try sparring(["rehearse", "debt-threat", "--script", script])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("\(script):2: silence:"))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import SparringCore
+
+@Suite("Shipped scenarios")
+struct ShippedScenarioTests {
+    @Test("every shipped file loads without problems")
+    func catalogIsClean() {
+        #expect(Shipped.catalog.problems.isEmpty, "\(Shipped.catalog.problems)")
+        #expect(Set(Shipped.catalog.scenarios.map(\.id)) == Set(Shipped.ids))
+    }
+
+    @Test("a skilled agent reaches agreement with a passing score", arguments: Shipped.ids)
+    func skilledAgentAgrees(id: String) throws {
+        var driver = RehearsalDriver(scenario: Shipped.scenario(id), seed: 1)
+        let result = driver.run(try Shipped.script(id, "skilled"))
+        #expect(result.outcome == "agree")
+        #expect(result.score.passed, "score \(result.score.total)")
+        #expect(result.score.total >= 80)
+    }
+
+    @Test("a dismissive agent is hung up on or escalated, with a failing score", arguments: Shipped.ids)
+    func dismissiveAgentFails(id: String) throws {
+        var driver = RehearsalDriver(scenario: Shipped.scenario(id), seed: 1)
+        let result = driver.run(try Shipped.script(id, "dismissive"))
+        #expect(["hang_up", "escalate"].contains(result.outcome), "ended \(result.outcome)")
+        #expect(!result.score.passed, "score \(result.score.total)")
+        // The mood must have moved the right way before the end.
+        let anger = result.turns.map { $0.mood["anger"]! }
+        #expect(anger.last! > anger.first!)
+    }
+
+    @Test("the skilled agent's turns lower anger and raise trust overall", arguments: Shipped.ids)
+    func skilledMoodCurve(id: String) throws {
+        var driver = RehearsalDriver(scenario: Shipped.scenario(id), seed: 3)
+        let turns = driver.run(try Shipped.script(id, "skilled")).turns
+        #expect(turns.last!.mood["anger"]! < turns.first!.mood["anger"]! - 20)
+        #expect(turns.last!.mood["trust"]! > turns.first!.mood["trust"]! + 30)
+    }
+}
+
+@Suite("Robustness to recognition errors")
+struct RobustnessTests {
+    static let runs = 50
+
+    /// With a fifth of the words substituted or dropped, the skilled script still
+    /// reaches agreement in most runs. The rate is printed for the issue note.
+    @Test("skilled scripts survive 20 % word errors in most runs", arguments: Shipped.ids)
+    func noisySkilledScript(id: String) throws {
+        let steps = try Shipped.script(id, "skilled")
+        var agreed = 0
+        for run in 0..<Self.runs {
+            var driver = RehearsalDriver(scenario: Shipped.scenario(id), seed: UInt64(run))
+            let noise = NoiseBox(RecognitionNoise(errorRate: 0.2, seed: UInt64(1000 + run)))
+            driver.hearing = { noise.corrupt($0) }
+            if driver.run(steps).outcome == "agree" { agreed += 1 }
+        }
+        let rate = Double(agreed) / Double(Self.runs)
+        print("robustness \(id): \(agreed)/\(Self.runs) agree (\(Int(rate * 100)) %) at 20 % word errors")
+        #expect(rate >= 0.6, "\(id) agreed in only \(agreed) of \(Self.runs) noisy runs")
+    }
+
+    @Test("the noise really changes about a fifth of the words")
+    func noiseRate() {
+        var noise = RecognitionNoise(errorRate: 0.2, seed: 9)
+        let text = Array(repeating: "alpha beta gamma delta epsilon", count: 200).joined(separator: " ")
+        let out = noise.corrupt(text).split(separator: " ")
+        let words = Words.normalize(text)
+        let kept = out.filter { ["alpha", "beta", "gamma", "delta", "epsilon"].contains(String($0)) }.count
+        let changed = 1 - Double(kept) / Double(words.count)
+        #expect(changed > 0.15 && changed < 0.25, "changed \(changed)")
+    }
+}
+
+/// The noise source is a value with state; the rehearsal's hearing hook is a Sendable closure.
+final class NoiseBox: @unchecked Sendable {
+    private var noise: RecognitionNoise
+    private let lock = NSLock()
+    init(_ noise: RecognitionNoise) { self.noise = noise }
+    func corrupt(_ text: String) -> String { lock.withLock { noise.corrupt(text) } }
+}
