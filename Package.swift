@@ -20,16 +20,37 @@ let package = Package(
             name: "SparringCore",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // One system target per C library (pkg-config and Debian providers).
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CPocketSphinx", pkgConfig: "pocketsphinx",
+                       providers: [.apt(["libpocketsphinx-dev", "libsphinxbase-dev", "pocketsphinx-en-us"])]),
+        .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        // Speech: the recognizer, the synthesizer and the resampler over the C libraries.
+        .target(
+            name: "SparringSpeech",
+            dependencies: ["SparringCore", "CPocketSphinx", "CEspeakNG", "CSpeexDSP"]
+        ),
+        // The full-duplex audio loop, the lines it runs on, and the live call pipeline.
+        .target(
+            name: "SparringAudio",
+            dependencies: ["SparringCore", "SparringSpeech", "CALSA"]
+        ),
         .executableTarget(
             name: "sparring",
             dependencies: [
-                "SparringCore",
+                "SparringCore", "SparringSpeech", "SparringAudio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "SparringCoreTests",
-            dependencies: ["SparringCore"]
+            dependencies: ["SparringCore"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SparringLiveTests",
+            dependencies: ["SparringCore", "SparringSpeech", "SparringAudio"]
         ),
     ],
     swiftLanguageModes: [.v6]

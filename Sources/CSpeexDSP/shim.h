@@ -1,0 +1,4 @@
+#ifndef SPARRING_CSPEEXDSP_SHIM_H
+#define SPARRING_CSPEEXDSP_SHIM_H
+#include <speex/speex_resampler.h>
+#endif

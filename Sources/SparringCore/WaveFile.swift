@@ -1,0 +1,149 @@
+import Foundation
+
+/// 16-bit PCM WAV files: read whole, or written incrementally so a crash loses little.
+public enum WaveFile {
+    public struct Audio: Sendable, Equatable {
+        public var rate: Int
+        public var channels: Int
+        /// Interleaved samples.
+        public var samples: [Int16]
+
+        public init(rate: Int, channels: Int, samples: [Int16]) {
+            self.rate = rate
+            self.channels = channels
+            self.samples = samples
+        }
+
+        public var frames: Int { samples.count / max(1, channels) }
+        public var seconds: Double { Double(frames) / Double(rate) }
+
+        public func channel(_ index: Int) -> [Int16] {
+            stride(from: index, to: samples.count, by: channels).map { samples[$0] }
+        }
+    }
+
+    public static func header(rate: Int, channels: Int, dataBytes: Int) -> Data {
+        var data = Data()
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { data.append(contentsOf: $0) } }
+        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(truncatingIfNeeded: v).littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: Array("RIFF".utf8)); u32(36 + dataBytes)
+        data.append(contentsOf: Array("WAVE".utf8))
+        data.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(channels); u32(rate)
+        u32(rate * channels * 2); u16(channels * 2); u16(16)
+        data.append(contentsOf: Array("data".utf8)); u32(dataBytes)
+        return data
+    }
+
+    /// Reads a PCM16 WAV; a data size larger than the file (a crashed writer) is cut to what is there.
+    public static func read(path: String) throws(SparringError) -> Audio {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SparringError("wav", "\(path): cannot read the file")
+        }
+        return try parse(data, name: path)
+    }
+
+    public static func parse(_ data: Data, name: String) throws(SparringError) -> Audio {
+        let bytes = [UInt8](data)
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else {
+            throw SparringError("wav", "\(name): not a WAV file")
+        }
+        var offset = 12
+        var rate = 0, channels = 0, bits = 0
+        while offset + 8 <= bytes.count {
+            let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
+            let size = u32(offset + 4)
+            let body = offset + 8
+            if id == "fmt " && body + 16 <= bytes.count {
+                guard u16(body) == 1 else { throw SparringError("wav", "\(name): only PCM WAV files are supported") }
+                channels = u16(body + 2); rate = u32(body + 4); bits = u16(body + 14)
+            } else if id == "data" {
+                guard bits == 16, channels > 0 else { throw SparringError("wav", "\(name): only 16-bit PCM is supported") }
+                let end = min(bytes.count, body + size)
+                let count = (end - body) / 2 / channels * channels
+                var samples = [Int16](repeating: 0, count: count)
+                samples.withUnsafeMutableBytes { raw in
+                    raw.copyBytes(from: bytes[body..<body + count * 2])
+                }
+                return Audio(rate: rate, channels: channels, samples: samples.map { Int16(littleEndian: $0) })
+            }
+            offset = body + size + (size & 1)
+        }
+        throw SparringError("wav", "\(name): no audio data")
+    }
+
+    public static func write(_ audio: Audio, to path: String) throws {
+        var data = header(rate: audio.rate, channels: audio.channels, dataBytes: audio.samples.count * 2)
+        audio.samples.withUnsafeBytes { data.append(contentsOf: $0) }
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// Appends PCM16 frames to a WAV file, keeping the header true after every flush.
+///
+/// After each `flush` the file on disk is a complete, valid WAV of everything
+/// written so far, so a crash loses only what was not flushed yet.
+public final class WaveWriter {
+    public let path: String
+    public let rate: Int
+    public let channels: Int
+    private let handle: FileHandle
+    private var dataBytes = 0
+    private var pending = Data()
+
+    public init(path: String, rate: Int, channels: Int, mode: mode_t = 0o600) throws(SparringError) {
+        self.path = path
+        self.rate = rate
+        self.channels = channels
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        guard fd >= 0 else { throw SparringError("wav", "\(path): cannot create (\(String(cString: strerror(errno))))") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        handle.write(WaveFile.header(rate: rate, channels: channels, dataBytes: 0))
+    }
+
+    public var framesWritten: Int { (dataBytes + pending.count) / 2 / channels }
+
+    public func append(_ interleaved: UnsafeBufferPointer<Int16>) {
+        pending.append(UnsafeBufferPointer(start: UnsafeRawPointer(interleaved.baseAddress)?.assumingMemoryBound(to: UInt8.self),
+                                           count: interleaved.count * 2))
+    }
+
+    /// Writes what is pending and rewrites the header's sizes, then syncs the data to disk.
+    public func flush() {
+        guard !pending.isEmpty else { return }
+        handle.seekToEndOfFile()
+        handle.write(pending)
+        dataBytes += pending.count
+        pending.removeAll(keepingCapacity: true)
+        handle.seek(toFileOffset: 0)
+        handle.write(WaveFile.header(rate: rate, channels: channels, dataBytes: dataBytes))
+        fsync(handle.fileDescriptor)
+    }
+
+    public func close() {
+        flush()
+        try? handle.close()
+    }
+}
+
+/// Word error rate: word-level edit distance over the reference length.
+public enum WordErrorRate {
+    public static func errors(reference: [String], hypothesis: [String]) -> Int {
+        if reference.isEmpty { return hypothesis.count }
+        var previous = Array(0...hypothesis.count)
+        for (i, word) in reference.enumerated() {
+            var current = [i + 1] + [Int](repeating: 0, count: hypothesis.count)
+            for (j, guess) in hypothesis.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (word == guess ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[hypothesis.count]
+    }
+
+    public static func rate(reference: String, hypothesis: String) -> Double {
+        let ref = Words.normalize(reference), hyp = Words.normalize(hypothesis)
+        return Double(errors(reference: ref, hypothesis: hyp)) / Double(max(1, ref.count))
+    }
+}
