@@ -6,20 +6,22 @@
 SWIFT       ?= swift
 PREFIX      ?= /usr/local
 DESTDIR     ?=
-CONFIG      ?= debug
+CONFIG      ?= release
 BIN          = .build/$(CONFIG)/sparring
 SCENARIO    ?= debt-threat
 SEED        ?= 7
 DEMO_OUT    ?= demo-out
 
 # Debian 12 packages: the C libraries the live call links against, the
-# recognizer's model and test speech, and the tools tests and demos use.
+# recognizer's model and test speech, and the tools tests and demos use
+# (Festival's HTS voice speaks the scripted agent in `sparring simulate`).
 APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us \
-               pocketsphinx-testdata libespeak-ng-dev espeak-ng-data libspeexdsp-dev sox alsa-utils
+               pocketsphinx-testdata libespeak-ng-dev espeak-ng-data libspeexdsp-dev sox alsa-utils \
+               festival festvox-us-slt-hts
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo rehearse practice clean
 
 all: build
 
@@ -35,15 +37,25 @@ build: deps
 	$(SWIFT) build -c $(CONFIG)
 
 test: deps
+	$(SWIFT) build
 	$(SWIFT) test
 
-# A scripted rehearsal of one scenario: transcript, mood curve and score.
+# A full spoken call: a scripted agent (Festival voice) talks to the caller
+# (eSpeak NG) through PocketSphinx, the engine and the recorder, on an
+# in-memory line. The session folder holds call.wav, events.jsonl, summary.json.
 demo: build
 	@mkdir -p $(DEMO_OUT)
-	$(BIN) rehearse $(SCENARIO) --script scenarios/scripts/$(SCENARIO).skilled.txt --seed $(SEED) | tee $(DEMO_OUT)/$(SCENARIO).txt
-	@$(BIN) rehearse $(SCENARIO) --script scenarios/scripts/$(SCENARIO).skilled.txt --seed $(SEED) --json > $(DEMO_OUT)/$(SCENARIO).json
+	$(BIN) simulate $(SCENARIO) --script scenarios/scripts/$(SCENARIO).skilled.txt --seed $(SEED) --sessions $(CURDIR)/$(DEMO_OUT)/sessions
 	@echo
-	@echo "Demo result: $(CURDIR)/$(DEMO_OUT)/$(SCENARIO).txt (and .json)"
+	@echo "Demo result: the session folder printed above (under $(CURDIR)/$(DEMO_OUT)/sessions)"
+
+# A text rehearsal of the same scenario: transcript, mood curve and score.
+rehearse: build
+	$(BIN) rehearse $(SCENARIO) --script scenarios/scripts/$(SCENARIO).skilled.txt --seed $(SEED)
+
+# Practise on the default headset: make practice SCENARIO=tenant-repair
+practice: build
+	$(BIN) run $(SCENARIO)
 
 clean:
 	rm -rf .build $(DEMO_OUT)

@@ -84,7 +84,7 @@ public enum WaveFile {
 ///
 /// After each `flush` the file on disk is a complete, valid WAV of everything
 /// written so far, so a crash loses only what was not flushed yet.
-public final class WaveWriter {
+public final class WaveWriter: @unchecked Sendable {
     public let path: String
     public let rate: Int
     public let channels: Int

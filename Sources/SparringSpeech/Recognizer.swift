@@ -22,7 +22,8 @@ public struct RecognizedUtterance: Sendable, Equatable {
         public var end: CallTime
     }
     public var text: String
-    public var confidence: Double
+    /// Posterior probability of the hypothesis; nil when not computed (`-bestpath no`).
+    public var confidence: Double?
     public var words: [Word]
     public var start: CallTime
     public var end: CallTime
@@ -142,8 +143,8 @@ public final class Recognizer {
         var score: Int32 = 0
         let text = ps_get_hyp(decoder, &score).map { String(cString: $0) } ?? ""
         let finalize = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-        let logmath = ps_get_logmath(decoder)
-        let confidence = logmath_exp(logmath, ps_get_prob(decoder))
+        let logProbability = ps_get_prob(decoder)
+        let confidence: Double? = logProbability == 0 ? nil : logmath_exp(ps_get_logmath(decoder), logProbability)
         var words: [RecognizedUtterance.Word] = []
         // Word frames count from the utterance's first frame, which the VAD opens `-vad_prespeech` frames early.
         var segment = ps_seg_iter(decoder)
@@ -161,7 +162,7 @@ public final class Recognizer {
         speechStart = nil
         lastPartial = ""
         let cleaned = text.split(separator: " ").map { Self.clean(String($0)) }.joined(separator: " ")
-        return RecognizedUtterance(text: cleaned, confidence: confidence.isFinite ? confidence : 0, words: words,
+        return RecognizedUtterance(text: cleaned, confidence: confidence.flatMap { $0.isFinite ? $0 : nil }, words: words,
                                    start: start, end: clock, finalizeSeconds: finalize)
     }
 

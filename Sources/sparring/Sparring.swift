@@ -7,7 +7,7 @@ struct Sparring: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparring",
         abstract: "Practise difficult phone calls with a scripted caller.",
-        subcommands: [ScenariosCommand.self, RehearseCommand.self])
+        subcommands: [ScenariosCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self])
 }
 
 /// Where scenarios and voices are read from; every command that needs them takes these.

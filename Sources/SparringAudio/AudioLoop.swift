@@ -1,0 +1,133 @@
+import Foundation
+import Synchronization
+
+/// The one real-time thread of a call: per period, capture, hand off, play.
+///
+/// It owns both directions of the line and touches nothing else: no
+/// allocation, locks, logging or Swift concurrency inside the loop. Buffers
+/// are allocated before it starts; it talks to the rest of the call through
+/// rings and atomics, and never waits for a consumer. It asks for SCHED_FIFO
+/// and reports whether it got it.
+public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
+    public let line: Line
+    /// Captured audio for the recognizer (line rate, mono).
+    public let captureRing: SampleRing
+    /// Caller audio from the synthesizer (line rate, mono).
+    public let playbackRing: SampleRing
+    /// Interleaved (agent, caller) frames for the recording.
+    public let recordRing: SampleRing
+
+    /// Frames captured since the call opened: the call clock.
+    public let frames = Atomic<Int>(0)
+    /// Set by the synthesizer side to drop queued caller audio; the loop clears it.
+    public let flushRequested = Atomic<Bool>(false)
+    /// Frame at which the caller's audio last went from silence to sound (for turn gaps).
+    public let callerSoundStartedAt = Atomic<Int>(-1)
+    /// Frame at which a flush was carried out (for barge-in latency).
+    public let flushedAt = Atomic<Int>(-1)
+    public let stopRequested = Atomic<Bool>(false)
+    public let finished = Atomic<Bool>(false)
+    public private(set) var error: LineError?
+    public private(set) var realtime = false
+    public private(set) var realtimeNote = ""
+
+    private let capture: UnsafeMutablePointer<Int16>
+    private let playback: UnsafeMutablePointer<Int16>
+    private let stereo: UnsafeMutablePointer<Int16>
+    private let done = DispatchSemaphore(value: 0)
+    private var joined = false
+
+    public init(line: Line, seconds: Int = 4) {
+        self.line = line
+        let period = line.periodFrames
+        captureRing = SampleRing(capacity: line.rate * seconds)
+        playbackRing = SampleRing(capacity: line.rate * 60)
+        recordRing = SampleRing(capacity: line.rate * 2 * seconds)
+        capture = .allocate(capacity: period)
+        playback = .allocate(capacity: period)
+        stereo = .allocate(capacity: period * 2)
+    }
+
+    deinit {
+        capture.deallocate()
+        playback.deallocate()
+        stereo.deallocate()
+    }
+
+    public var clock: Int { frames.load(ordering: .acquiring) }
+
+    /// Starts the line and the thread; errors opening the line come back here.
+    public func start() throws(LineError) {
+        try line.start()
+        // The closure is allocated here, once; the loop inside allocates nothing.
+        let thread = Thread { [self] in
+            run()
+            done.signal()
+        }
+        thread.name = "sparring-audio"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    public func requestStop() { stopRequested.store(true, ordering: .releasing) }
+
+    /// Waits for the loop to end (after `requestStop`, or when the line ends).
+    public func join() {
+        guard !joined else { return }
+        done.wait()
+        joined = true
+    }
+
+    private func promote() {
+        var parameters = sched_param()
+        parameters.sched_priority = 70
+        let result = pthread_setschedparam(pthread_self(), Int32(SCHED_FIFO), &parameters)
+        realtime = result == 0
+        realtimeNote = realtime ? "audio thread running SCHED_FIFO priority 70"
+            : "audio thread at normal priority: SCHED_FIFO not permitted (\(String(cString: strerror(result))); raise LimitRTPRIO or rtprio in limits.conf)"
+    }
+
+    private func run() {
+        promote()
+        let period = line.periodFrames
+        var callerWasSilent = true
+        defer {
+            line.stop()
+            finished.store(true, ordering: .releasing)
+        }
+        while !stopRequested.load(ordering: .acquiring) {
+            capture.update(repeating: 0, count: period)
+            let got: Int
+            do { got = try line.capture(into: capture, frames: period) } catch {
+                self.error = error
+                return
+            }
+            if got == 0 { return }
+            captureRing.write(capture, count: got)
+
+            if flushRequested.load(ordering: .acquiring) {
+                playbackRing.discardAll()
+                flushedAt.store(frames.load(ordering: .relaxed), ordering: .releasing)
+                flushRequested.store(false, ordering: .releasing)
+            }
+            let played = playbackRing.read(into: playback, count: got)
+            if played < got { (playback + played).update(repeating: 0, count: got - played) }
+            var sounding = false
+            for i in 0..<got where playback[i] > 64 || playback[i] < -64 { sounding = true; break }
+            if sounding && callerWasSilent {
+                callerSoundStartedAt.store(frames.load(ordering: .relaxed), ordering: .releasing)
+            }
+            callerWasSilent = !sounding
+            do { try line.play(playback, frames: got) } catch {
+                self.error = error
+                return
+            }
+            for i in 0..<got {
+                stereo[2 * i] = capture[i]
+                stereo[2 * i + 1] = playback[i]
+            }
+            recordRing.write(stereo, count: got * 2)
+            frames.wrappingAdd(got, ordering: .releasing)
+        }
+    }
+}

@@ -1,0 +1,481 @@
+import Foundation
+import Synchronization
+import SparringCore
+import SparringSpeech
+
+/// Settings of one live call.
+public struct CallOptions: Sendable {
+    public var scenario: Scenario
+    public var agent: String
+    public var seed: UInt64
+    public var sessions: String
+    public var maxMinutes: Double = 15
+    /// Silence that ends the agent's turn, in 10 ms frames (PocketSphinx `-vad_postspeech`).
+    public var hangoverFrames = 50
+    /// Interpolate the scenario's bias model with the generic one.
+    public var bias = true
+    /// Time the line rings before the caller speaks.
+    public var ringSeconds = 1.0
+
+    public init(scenario: Scenario, agent: String, seed: UInt64, sessions: String) {
+        self.scenario = scenario
+        self.agent = agent
+        self.seed = seed
+        self.sessions = sessions
+    }
+}
+
+/// The models a process loads once and reuses for every call.
+public final class SpeechModels: @unchecked Sendable {
+    public let recognizer: Recognizer
+    let synthesizerWorker = SerialWorker(name: "sparring-synthesizer")
+    public let synthesizer: Synthesizer
+    public let vocabulary: Set<String>
+
+    public init(hangoverFrames: Int = 50) throws(SpeechError) {
+        var options = Recognizer.Options()
+        options.hangoverFrames = hangoverFrames
+        recognizer = try Recognizer(options: options)
+        let worker = synthesizerWorker
+        let made: Result<Synthesizer, SpeechError> = worker.sync { Result { () throws(SpeechError) in try Synthesizer() } }
+        synthesizer = try made.get()
+        vocabulary = LanguageBias.dictionaryWords(path: AcousticModel.debian.dictionary)
+    }
+}
+
+/// One call on a line: the audio loop, the recognizer, the caller engine, the synthesizer and the recorder.
+///
+/// Threads: the real-time loop; the recognizer, reading the capture ring;
+/// the control queue, which alone owns the engine and the session log; the
+/// synthesizer worker, writing into the playback ring; the recorder, draining
+/// the record ring into `call.wav`. Call time is the loop's frame count.
+public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
+    public let loop: AudioLoop<Line>
+    public let options: CallOptions
+    public let session: SessionLog
+    private let models: SpeechModels
+    private let control = DispatchQueue(label: "sparring-control")
+    private var engine: CallerEngine
+    private let onEvent: @Sendable (SessionEvent) -> Void
+
+    // Shared with other threads through atomics only.
+    private let controlPending = Atomic<Int>(0)
+    private let recognizerBusy = Atomic<Bool>(false)
+    private let synthGeneration = Atomic<Int>(0)
+    private let hangUpRequested = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+
+    // Control-queue state.
+    private struct QueuedLine { var text: String; var start: Int?; var end: Int?; var started = false; var replyTo: Double?; var queuedAt: Int }
+    private var lines: [QueuedLine] = []
+    private var opened = false
+    private var endingSince: Int?
+    private var endedBy = "caller"
+    private var gaps: [Double] = []
+    private var bargeIns: [Double] = []
+    private var pendingBargeAt: Int?
+    private var lastVoiceEnd: Double?
+    private var transcript: [CallSummary.Line] = []
+    private let startedAt = Date()
+    private var finished = DispatchSemaphore(value: 0)
+
+    public init(line: Line, options: CallOptions, models: SpeechModels,
+                onEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }) throws(SparringError) {
+        self.options = options
+        self.models = models
+        self.onEvent = onEvent
+        loop = AudioLoop(line: line)
+        engine = CallerEngine(scenario: options.scenario, seed: options.seed)
+        session = try SessionLog(sessions: options.sessions, id: SessionLog.newID(scenario: options.scenario.id))
+    }
+
+    private var rate: Int { loop.line.rate }
+    private func seconds(_ frames: Int) -> Double { Double(frames) / Double(rate) }
+
+    /// Everything is processed up to the loop's clock: what a lockstep line waits for.
+    public func isSettled() -> Bool {
+        loop.captureRing.readable == 0 && !recognizerBusy.load(ordering: .acquiring)
+            && controlPending.load(ordering: .acquiring) == 0 && models.synthesizerWorker.pending.load(ordering: .acquiring) == 0
+            && loop.recordRing.readable < loop.recordRing.capacity / 2
+    }
+
+    /// Asks the call to end from the agent's side (Ctrl-C, a hang-up request, the time limit).
+    public func hangUp() { hangUpRequested.store(true, ordering: .releasing) }
+
+    /// Runs the call to its end and returns its summary; the session is complete on return.
+    public func run() throws(SparringError) -> CallSummary {
+        if options.bias {
+            let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario), vocabulary: models.vocabulary)
+            do { try models.recognizer.useBias(bias, name: options.scenario.id, weight: Recognizer.biasWeight) } catch {
+                throw SparringError("recognizer", error.description)
+            }
+        } else {
+            models.recognizer.useGenericModel()
+        }
+        let writer: WaveWriter
+        do { writer = try WaveWriter(path: session.wavPath, rate: rate, channels: 2) } catch { throw error }
+        log(SessionEvent(t: 0, type: "call_start"))
+
+        do { try loop.start() } catch {
+            log(event(0, "line_error") { $0.reason = error.description })
+            writer.close()
+            _ = finish(endedBy: "device", outcome: .agentEnded)
+            throw SparringError("device", error.description)
+        }
+        if !loop.realtimeNote.isEmpty { log(event(0, "audio_thread") { $0.reason = loop.realtimeNote }) }
+
+        let recorderDone = DispatchSemaphore(value: 0)
+        let recognizerDone = DispatchSemaphore(value: 0)
+        let recorderThread = Thread { [self] in record(into: writer); recorderDone.signal() }
+        recorderThread.name = "sparring-recorder"
+        recorderThread.start()
+        let recognizerThread = Thread { [self] in recognize(); recognizerDone.signal() }
+        recognizerThread.name = "sparring-recognizer"
+        recognizerThread.start()
+
+        loop.join()
+        stopping.store(true, ordering: .releasing)
+        recognizerDone.wait()
+        recorderDone.wait()
+        writer.close()
+        var summary: CallSummary!
+        control.sync { summary = finish(endedBy: endedBy, outcome: engine.outcome ?? .agentEnded) }
+        if let error = loop.error { throw SparringError("device", "\(error.description); session saved in \(session.directory)") }
+        return summary
+    }
+
+    // MARK: - Recognizer thread
+
+    private func recognize() {
+        let recognizer = models.recognizer
+        let resampler = try? Resampler(from: rate, to: Recognizer.sampleRate)
+        let chunk = rate / 100
+        var buffer = [Int16](repeating: 0, count: chunk)
+        var converted: [Int16] = []
+        converted.reserveCapacity(Recognizer.sampleRate / 50)
+        while true {
+            recognizerBusy.store(true, ordering: .releasing)
+            if loop.captureRing.readable >= chunk {
+                let n = buffer.withUnsafeMutableBufferPointer { loop.captureRing.read(into: $0.baseAddress!, count: chunk) }
+                converted.removeAll(keepingCapacity: true)
+                if let resampler, rate != Recognizer.sampleRate {
+                    buffer.withUnsafeBufferPointer { resampler.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &converted) }
+                } else {
+                    converted.append(contentsOf: buffer[0..<n])
+                }
+                let events = converted.withUnsafeBufferPointer { recognizer.process($0) }
+                let clock = loop.clock
+                dispatch { self.period(events: events, clock: clock) }
+                recognizerBusy.store(false, ordering: .releasing)
+                continue
+            }
+            recognizerBusy.store(false, ordering: .releasing)
+            if loop.finished.load(ordering: .acquiring) && loop.captureRing.readable < chunk {
+                let last = recognizer.flush()
+                let clock = loop.clock
+                control.sync { self.period(events: last.map { [.utterance($0)] } ?? [], clock: clock) }
+                return
+            }
+            usleep(500)
+        }
+    }
+
+    private func dispatch(_ work: @escaping @Sendable () -> Void) {
+        controlPending.wrappingAdd(1, ordering: .acquiringAndReleasing)
+        control.async { [self] in
+            work()
+            controlPending.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+        }
+    }
+
+    // MARK: - Control queue
+
+    private func now(_ clock: Int) -> CallTime { CallTime(frames: clock, rate: rate) }
+
+    /// One period's work on the control queue: recognizer events, caller line progress, timers, the end.
+    private func period(events: [RecognizerEvent], clock: Int) {
+        let t = now(clock)
+        if !opened && t.seconds >= options.ringSeconds {
+            opened = true
+            perform(engine.handle(.callOpened, at: t), at: clock)
+        }
+        for recognized in events {
+            switch recognized {
+            case let .speechStarted(start):
+                log(event(start.seconds, "agent_speech_start") { $0.speaker = "agent" })
+                pendingBargeAt = engine.isCallerSpeaking ? Int(start.seconds * Double(rate)) : nil
+                perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
+            case let .partial(text):
+                onEvent(self.event(t.seconds, "partial") { $0.text = text; $0.speaker = "agent" })
+            case let .utterance(utterance):
+                let voiceEnd = utterance.end.seconds - Double(options.hangoverFrames) / 100
+                lastVoiceEnd = voiceEnd
+                log(event(voiceEnd, "agent_speech_end") { $0.speaker = "agent" })
+                perform(engine.handle(.agentSpeechStopped, at: t), at: clock)
+                guard !utterance.text.isEmpty else { continue }
+                let actions = engine.handle(.agentUtterance(AgentUtterance(text: utterance.text, start: utterance.start,
+                                                                           end: CallTime(seconds: voiceEnd), confidence: utterance.confidence ?? 1)), at: t)
+                transcript.append(.init(t: utterance.start.seconds, speaker: "agent", text: utterance.text))
+                let moves: [MoveHit] = actions.lazy.compactMap { action -> [MoveHit]? in if case let .heard(_, moves) = action { return moves } else { return nil } }.first ?? []
+                log(event(utterance.start.seconds, "utterance") {
+                    $0.speaker = "agent"; $0.text = utterance.text; $0.confidence = utterance.confidence.map { ($0 * 1000).rounded() / 1000 }
+                    $0.moves = moves
+                    $0.words = utterance.words.map { .init(word: $0.word, start: $0.start.seconds, end: $0.end.seconds) }
+                    $0.latency_ms = (utterance.finalizeSeconds * 10_000).rounded() / 10
+                })
+                perform(actions, at: clock, replyTo: voiceEnd)
+            }
+        }
+        progressCallerLines(clock: clock)
+        if let deadline = engine.nextDeadline, t >= deadline { perform(engine.handle(.tick, at: t), at: clock) }
+        if engine.outcome == nil {
+            if hangUpRequested.load(ordering: .acquiring) {
+                endedBy = "agent"
+                perform(engine.handle(.agentHungUp, at: t), at: clock)
+            } else if t.seconds >= options.maxMinutes * 60 {
+                endedBy = "time_limit"
+                perform(engine.handle(.agentHungUp, at: t), at: clock)
+            } else if loop.finished.load(ordering: .acquiring) {
+                endedBy = loop.error == nil ? "agent" : "device"
+                if let error = loop.error { log(event(t.seconds, "line_error") { $0.reason = error.description }) }
+                perform(engine.handle(.agentHungUp, at: t), at: clock)
+            }
+        }
+        // Once over, let the caller's last words play, then stop the line.
+        if engine.outcome != nil {
+            let speaking = lines.contains { $0.end == nil || loop.playbackRing.consumed < $0.end! }
+            if endingSince == nil { endingSince = clock }
+            if (!speaking && clock - endingSince! > rate / 2) || clock - endingSince! > rate * 30 {
+                if let far = loop.line as? MemoryLine<ScriptedAgent> { far.farEnd.callEnded.store(true, ordering: .releasing) }
+                else { loop.requestStop() }
+                if clock - endingSince! > rate * 2 { loop.requestStop() }
+            }
+        }
+    }
+
+    private func progressCallerLines(clock: Int) {
+        let consumed = loop.playbackRing.consumed
+        if let barge = pendingBargeAt, loop.flushedAt.load(ordering: .acquiring) >= barge {
+            let latency = seconds(loop.flushedAt.load(ordering: .acquiring) - barge) * 1000
+            bargeIns.append(latency)
+            log(event(seconds(clock), "barge_in_stop") { $0.latency_ms = latency.rounded() })
+            pendingBargeAt = nil
+        }
+        var index = 0
+        while index < lines.count {
+            guard let start = lines[index].start else { break }
+            if !lines[index].started && consumed > start {
+                lines[index].started = true
+                // The turn gap runs from the agent's last voiced sample to the
+                // caller's first audible sample of the reply on the line.
+                let soundAt = loop.callerSoundStartedAt.load(ordering: .acquiring)
+                if let from = lines[index].replyTo {
+                    let first = soundAt >= lines[index].queuedAt ? seconds(soundAt) : seconds(clock)
+                    gaps.append(((first - from) * 1000).rounded())
+                }
+                log(event(seconds(clock), "caller_line_start") { $0.speaker = "caller"; $0.text = lines[index].text })
+                transcript.append(.init(t: seconds(clock), speaker: "caller", text: lines[index].text))
+            }
+            if let end = lines[index].end, consumed >= end {
+                log(event(seconds(clock), "caller_line_end") { $0.speaker = "caller" })
+                lines.remove(at: index)
+                perform(engine.handle(.callerLineFinished, at: now(clock)), at: clock)
+                continue
+            }
+            index += 1
+        }
+    }
+
+    private func perform(_ actions: [CallerAction], at clock: Int, replyTo: Double? = nil) {
+        let t = seconds(clock)
+        var firstReply = replyTo
+        for action in actions {
+            switch action {
+            case let .say(line):
+                lines.append(QueuedLine(text: line.text, replyTo: firstReply, queuedAt: clock))
+                firstReply = nil
+                log(event(t, "caller_line") { $0.speaker = "caller"; $0.text = line.text; $0.mood = line.mood.rawValue; $0.cause = line.cause })
+                speak(line, index: lines.count - 1)
+            case .stopSpeaking:
+                synthGeneration.wrappingAdd(1, ordering: .acquiringAndReleasing)
+                loop.flushRequested.store(true, ordering: .releasing)
+                for line in lines { log(event(t, "caller_line_end") { $0.speaker = "caller"; $0.reason = "interrupted"; $0.text = line.text }) }
+                lines.removeAll()
+            case .heard:
+                break
+            case let .moodChanged(meters, band):
+                log(event(t, "mood") { $0.meters = meters.mapValues { ($0 * 10).rounded() / 10 }; $0.mood = band.rawValue })
+            case let .phaseChanged(phase):
+                log(event(t, "phase") { $0.phase = phase })
+            case let .triggered(kind):
+                log(event(t, "trigger") { $0.trigger = kind.rawValue })
+            case let .bargeIn(yielded):
+                log(event(t, "barge_in") { $0.yielded = yielded })
+            case let .end(outcome):
+                log(event(t, "outcome") { $0.outcome = outcome.rawValue })
+            }
+        }
+    }
+
+    /// Synthesizes on the worker; records where the line sits in the playback stream.
+    private func speak(_ line: CallerLine, index: Int) {
+        let generation = synthGeneration.load(ordering: .acquiring)
+        let ring = loop.playbackRing
+        let lineRate = rate
+        models.synthesizerWorker.submit { [self] in
+            guard synthGeneration.load(ordering: .acquiring) == generation else { return }
+            let resampler = try? Resampler(from: models.synthesizer.sampleRate, to: lineRate)
+            var converted: [Int16] = []
+            let start = ring.written
+            var cut = false
+            do {
+                try models.synthesizer.speak(line.text, voice: line.voice, prosody: line.prosody,
+                                             shouldStop: { [self] in synthGeneration.load(ordering: .acquiring) != generation }) { samples in
+                    converted.removeAll(keepingCapacity: true)
+                    if let resampler { resampler.process(samples, into: &converted) } else { converted.append(contentsOf: samples) }
+                    converted.withUnsafeBufferPointer { buffer in
+                        var offset = 0
+                        while offset < buffer.count {
+                            if self.synthGeneration.load(ordering: .acquiring) != generation { cut = true; return }
+                            offset += ring.write(buffer.baseAddress! + offset, count: buffer.count - offset)
+                            if offset < buffer.count { usleep(2_000) }
+                        }
+                    }
+                }
+            } catch {
+                cut = true
+            }
+            let end = ring.written
+            let text = line.text
+            let wasCut = cut
+            dispatch { [self] in
+                guard let position = lines.firstIndex(where: { $0.text == text && $0.start == nil }) else { return }
+                if wasCut && synthGeneration.load(ordering: .acquiring) != generation { return }
+                lines[position].start = start
+                lines[position].end = end
+            }
+        }
+        _ = index
+    }
+
+    // MARK: - Recorder thread
+
+    private func record(into writer: WaveWriter) {
+        let chunk = rate / 100 * 2
+        let buffer = UnsafeMutablePointer<Int16>.allocate(capacity: chunk * 8)
+        defer { buffer.deallocate() }
+        var sinceFlush = 0
+        while true {
+            let n = loop.recordRing.read(into: buffer, count: chunk * 8)
+            if n > 0 {
+                writer.append(UnsafeBufferPointer(start: buffer, count: n))
+                sinceFlush += n / 2
+                // A crash loses at most the last quarter second.
+                if sinceFlush >= rate / 4 { writer.flush(); sinceFlush = 0 }
+                continue
+            }
+            if stopping.load(ordering: .acquiring) && loop.recordRing.readable == 0 { break }
+            usleep(1_000)
+        }
+        writer.flush()
+    }
+
+    // MARK: - Session
+
+    private func event(_ t: Double, _ type: String, _ fill: (inout SessionEvent) -> Void = { _ in }) -> SessionEvent {
+        var event = SessionEvent(t: t, type: type)
+        fill(&event)
+        return event
+    }
+
+    private func log(_ event: SessionEvent) {
+        session.append(event)
+        onEvent(event)
+    }
+
+    private func finish(endedBy: String, outcome: OutcomeKind) -> CallSummary {
+        let duration = seconds(loop.clock)
+        let xruns = loop.line.xruns
+        log(event(duration, "call_end") { $0.outcome = outcome.rawValue; $0.reason = endedBy; $0.count = xruns })
+        let formatter = ISO8601DateFormatter()
+        let summary = CallSummary(
+            id: session.id, scenario: options.scenario.id, agent: options.agent, seed: options.seed,
+            started_at: formatter.string(from: startedAt), duration_s: (duration * 100).rounded() / 100,
+            outcome: outcome.rawValue, ended_by: endedBy, score: Scorer.score(options.scenario, engine.record),
+            turn_gap_ms: .init(p50: percentile(gaps, 50).map { $0.rounded() }, p95: percentile(gaps, 95).map { $0.rounded() }, count: gaps.count),
+            barge_in_ms: bargeIns, xruns: xruns, realtime: loop.realtime, interrupted: false,
+            transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
+        try? session.writeSummary(summary)
+        session.close()
+        return summary
+    }
+}
+
+extension SpeechModels {
+    /// Speaks `text` in `voice` at the line's rate, on the synthesizer's own thread.
+    public func render(_ text: String, voice: VoiceProfile, rate: Int) throws(SparringError) -> [Int16] {
+        let synthesizer = self.synthesizer
+        let result: Result<[Int16], SpeechError> = synthesizerWorker.sync {
+            Result { () throws(SpeechError) -> [Int16] in
+                var samples: [Int16] = []
+                try synthesizer.speak(text, voice: voice.espeakName, prosody: voice.base) { samples.append(contentsOf: $0) }
+                return try Resampler(from: synthesizer.sampleRate, to: rate).resample(samples)
+            }
+        }
+        do { return try result.get() } catch { throw SparringError("synthesizer", error.description) }
+    }
+
+    /// Speaks `text` with a Festival voice (`text2wave`), resampled to the line's rate.
+    ///
+    /// Only the scripted agent of `simulate` uses it: it stands in for a
+    /// person, and PocketSphinx recognizes Festival's HTS voices about as well
+    /// as human speech, where eSpeak NG's formant voices lose half the words.
+    public func renderFestival(_ text: String, voice: String, rate: Int) throws(SparringError) -> [Int16] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-festival-\(getpid())")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let input = directory.appendingPathComponent("line.txt").path, output = directory.appendingPathComponent("line.wav").path
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do { try text.write(toFile: input, atomically: true, encoding: .utf8) } catch {
+            throw SparringError("festival", "cannot write \(input)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/text2wave")
+        process.arguments = ["-eval", "(voice_\(voice))", input, "-o", output]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw SparringError("festival", "text2wave not found: install festival and festvox-us-slt-hts, or use --voice agent")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw SparringError("festival", "text2wave failed for voice '\(voice)'") }
+        let audio = try WaveFile.read(path: output)
+        do { return try Resampler(from: audio.rate, to: rate).resample(audio.channel(0)) } catch {
+            throw SparringError("resampler", error.description)
+        }
+    }
+
+    /// The scripted agent's turns, synthesized before the call starts, with an
+    /// eSpeak NG voice profile or a Festival voice (`festival:NAME`).
+    public func scriptedAgent(_ steps: [ScriptStep], voice: AgentVoice, rate: Int) throws(SparringError) -> ScriptedAgent {
+        var prepared: [ScriptedAgent.Step] = []
+        for step in steps {
+            switch step {
+            case let .say(text, interrupting):
+                let samples: [Int16]
+                switch voice {
+                case let .espeak(profile): samples = try render(text, voice: profile, rate: rate)
+                case let .festival(name): samples = try renderFestival(text, voice: name, rate: rate)
+                }
+                prepared.append(.say(samples, interrupting: interrupting))
+            case let .silence(seconds): prepared.append(.silence(seconds))
+            }
+        }
+        return ScriptedAgent(steps: prepared, rate: rate)
+    }
+}
+
+/// Who speaks the scripted agent's lines in `simulate`.
+public enum AgentVoice: Sendable {
+    case espeak(VoiceProfile)
+    case festival(String)
+}

@@ -1,0 +1,133 @@
+import Foundation
+import SparringCore
+
+/// One line of `events.jsonl`: something that happened, at `t` seconds on the call clock.
+public struct SessionEvent: Codable, Sendable, Equatable {
+    public var t: Double
+    public var type: String
+    public var speaker: String?
+    public var text: String?
+    public var confidence: Double?
+    public var moves: [MoveHit]?
+    public var words: [TimedWord]?
+    public var meters: [String: Double]?
+    public var mood: String?
+    public var phase: String?
+    public var trigger: String?
+    public var outcome: String?
+    public var yielded: Bool?
+    public var latency_ms: Double?
+    public var cause: String?
+    public var count: Int?
+    public var reason: String?
+
+    public init(t: Double, type: String) {
+        self.t = (t * 1000).rounded() / 1000
+        self.type = type
+    }
+
+    public struct TimedWord: Codable, Sendable, Equatable {
+        public var word: String
+        public var start: Double
+        public var end: Double
+    }
+}
+
+/// Figures of a finished (or interrupted) call: `summary.json`.
+public struct CallSummary: Codable, Sendable {
+    public struct Gaps: Codable, Sendable { public var p50: Double?; public var p95: Double?; public var count: Int }
+    public struct Line: Codable, Sendable { public var t: Double; public var speaker: String; public var text: String }
+    public var id: String
+    public var scenario: String
+    public var agent: String
+    public var seed: UInt64
+    public var started_at: String
+    public var duration_s: Double
+    public var outcome: String
+    public var ended_by: String
+    public var score: Score?
+    public var turn_gap_ms: Gaps
+    public var barge_in_ms: [Double]
+    public var xruns: Int
+    public var realtime: Bool
+    public var interrupted: Bool
+    public var transcript: [Line]
+    public var session: String?
+}
+
+/// A call's directory: `call.wav`, `events.jsonl`, `summary.json`.
+///
+/// The directory is 0700 and its files 0600: recordings hold voices. Events
+/// are written one line at a time as they happen, so a crash keeps all but
+/// the line being written; the WAV header is rewritten with every flush.
+public final class SessionLog: @unchecked Sendable {
+    public let id: String
+    public let directory: String
+    private let events: FileHandle
+    private let encoder: JSONEncoder
+
+    /// A new session id: safe as a file name, sortable by time.
+    public static func newID(scenario: String, date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let suffix = String(UInt32.random(in: 0...0xFFFF), radix: 16)
+        return "\(formatter.string(from: date))-\(scenario)-\(suffix)"
+    }
+
+    /// `$XDG_DATA_HOME/sparring/sessions`, or `~/.local/share/sparring/sessions`.
+    public static func defaultDirectory() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.local/share")
+        return data + "/sparring/sessions"
+    }
+
+    public init(sessions: String, id: String) throws(SparringError) {
+        self.id = id
+        directory = sessions + "/" + id
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: sessions, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw SparringError("sessions", "cannot create session directory \(directory): \(error.localizedDescription)")
+        }
+        let fd = open(directory + "/events.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        guard fd >= 0 else { throw SparringError("sessions", "cannot create \(directory)/events.jsonl") }
+        events = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    public var wavPath: String { directory + "/call.wav" }
+
+    /// Appends one event as one line, written through at once.
+    public func append(_ event: SessionEvent) {
+        guard var data = try? encoder.encode(event) else { return }
+        data.append(0x0A)
+        events.write(data)
+    }
+
+    public func writeSummary(_ summary: CallSummary) throws {
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = try pretty.encode(summary)
+        let temporary = directory + "/.summary.json.tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw SparringError("sessions", "cannot write \(directory)/summary.json")
+        }
+        _ = rename(temporary, directory + "/summary.json")
+    }
+
+    public func close() { try? events.synchronize(); try? events.close() }
+}
+
+/// The p-th percentile (0–100) of values, nearest rank; nil when empty.
+public func percentile(_ values: [Double], _ p: Double) -> Double? {
+    guard !values.isEmpty else { return nil }
+    let sorted = values.sorted()
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[min(sorted.count - 1, max(0, rank))]
+}

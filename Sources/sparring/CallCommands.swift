@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import SparringAudio
+import SparringCore
+import SparringSpeech
+
+/// Options shared by `run` and `simulate`.
+struct CallArguments: ParsableArguments {
+    @Option(help: "Agent name recorded with the session.")
+    var agent: String = ProcessInfo.processInfo.environment["USER"] ?? "agent"
+    @Option(help: "Directory for session folders (default: $XDG_DATA_HOME/sparring/sessions).")
+    var sessions: String?
+    @Option(help: "Seed for the caller's choices.")
+    var seed: UInt64 = 1
+    @Option(name: .customLong("max-minutes"), help: "End the call after this many minutes.")
+    var maxMinutes: Double = 15
+    @Option(help: "Sample rate of the line in Hz (16000, or 48000 for devices that want it).")
+    var rate: Int = 16_000
+    @Option(help: "Silence that ends the agent's turn, in milliseconds.")
+    var hangover: Int = 500
+    @Flag(name: .customLong("no-bias"), help: "Recognize with the generic language model only.")
+    var noBias = false
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func options(for scenario: Scenario) -> CallOptions {
+        var options = CallOptions(scenario: scenario, agent: agent, seed: seed, sessions: sessions ?? SessionLog.defaultDirectory())
+        options.maxMinutes = maxMinutes
+        options.hangoverFrames = max(10, hangover / 10)
+        options.bias = !noBias
+        return options
+    }
+
+    func validateRate() throws {
+        guard [8_000, 16_000, 22_050, 32_000, 44_100, 48_000].contains(rate) else {
+            throw Terminal.fail("unsupported --rate \(rate) (use 16000 or 48000)")
+        }
+    }
+}
+
+/// Prints a live call as it happens, one event per line.
+struct LiveView {
+    let quiet: Bool
+
+    func show(_ event: SessionEvent) {
+        guard !quiet else { return }
+        let time = CallTime(seconds: event.t).description
+        switch event.type {
+        case "caller_line_start": print("\(time)  CALLER  \(event.text ?? "")")
+        case "utterance":
+            let moves = event.moves?.map(\.move).joined(separator: ", ") ?? ""
+            print("\(time)  AGENT   \(event.text ?? "")\(moves.isEmpty ? "" : "   [\(moves)]")")
+        case "mood":
+            let meters = (event.meters ?? [:]).keys.sorted().map { "\($0) \(Int(event.meters![$0]!.rounded()))" }.joined(separator: "  ")
+            print("\(time)          \(meters) (\(event.mood ?? ""))")
+        case "trigger": print("\(time)          (\(event.trigger?.replacingOccurrences(of: "_", with: " ") ?? ""))")
+        case "barge_in": print("\(time)          (agent talked over the caller; caller \(event.yielded == true ? "stopped" : "kept talking"))")
+        case "outcome": print("\(time)          outcome: \(event.outcome ?? "")")
+        case "line_error", "audio_thread": FileHandle.standardError.write(Data("sparring: \(event.reason ?? "")\n".utf8))
+        default: break
+        }
+    }
+
+    static func summary(_ summary: CallSummary, json: Bool) throws {
+        if json { print(try Terminal.json(summary)); return }
+        print("")
+        print("Session \(summary.id)")
+        print("Outcome: \(summary.outcome.replacingOccurrences(of: "_", with: " ")) (ended by \(summary.ended_by)) after \(summary.duration_s) s")
+        if let score = summary.score {
+            print("Score: \(score.total.formatted()) / 100 — \(score.passed ? "passed" : "not passed")")
+            for id in score.order { if let c = score.criteria[id] { print("  \(c.passed ? "✓" : "✗") \(c.title): \(c.note)") } }
+        }
+        let gap = summary.turn_gap_ms
+        print("Turn gap: p50 \(gap.p50.map { "\(Int($0)) ms" } ?? "–"), p95 \(gap.p95.map { "\(Int($0)) ms" } ?? "–") over \(gap.count) replies; xruns \(summary.xruns)")
+        if let session = summary.session { print("Saved in \(session)") }
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "One call on the headset, in this process; Ctrl-C hangs up.")
+
+    @OptionGroup var catalog: CatalogOptions
+    @Argument(help: "Scenario id.") var scenario: String
+    @Option(help: "ALSA capture PCM (the headset microphone).") var capture = "default"
+    @Option(help: "ALSA playback PCM (the headset ear).") var playback = "default"
+    @OptionGroup var call: CallArguments
+
+    func run() throws {
+        try call.validateRate()
+        let loaded = catalog.load(quiet: call.json)
+        let scenario: Scenario
+        do { scenario = try loaded.scenario(self.scenario) } catch { throw Terminal.fail(error.message) }
+        let models: SpeechModels
+        do { models = try SpeechModels(hangoverFrames: max(10, call.hangover / 10)) } catch { throw Terminal.fail(error.description) }
+        let view = LiveView(quiet: call.json)
+        let live: LiveCall<ALSALine>
+        do {
+            live = try LiveCall(line: ALSALine(capture: capture, playback: playback, rate: call.rate),
+                                options: call.options(for: scenario), models: models, onEvent: { view.show($0) })
+        } catch { throw Terminal.fail(error.message) }
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { live.hangUp() }
+        interrupt.resume()
+        do {
+            let summary = try live.run()
+            try LiveView.summary(summary, json: call.json)
+        } catch let error as SparringError {
+            throw Terminal.fail(error.message)
+        }
+    }
+}
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "A scripted agent speaks into a call through the whole pipeline, on an in-memory line.",
+        discussion: "Each agent line is synthesized with the agent voice (voices/agent.yaml) and recognized by PocketSphinx like a headset microphone.")
+
+    @OptionGroup var catalog: CatalogOptions
+    @Argument(help: "Scenario id.") var scenario: String
+    @Option(help: "Agent script (same format as rehearse --script).") var script: String
+    @Option(help: "Voice of the scripted agent: festival:NAME (default, a Festival HTS voice) or a voice file name such as agent (eSpeak NG).")
+    var voice = "festival:cmu_us_slt_arctic_hts"
+    @OptionGroup var call: CallArguments
+
+    func run() throws {
+        try call.validateRate()
+        let loaded = catalog.load(quiet: call.json)
+        let scenario: Scenario
+        do { scenario = try loaded.scenario(self.scenario) } catch { throw Terminal.fail(error.message) }
+        let agentVoice: AgentVoice
+        if voice.hasPrefix("festival:") {
+            agentVoice = .festival(String(voice.dropFirst("festival:".count)))
+        } else if let profile = loaded.voices[voice] {
+            agentVoice = .espeak(profile)
+        } else {
+            throw Terminal.fail("unknown agent voice '\(voice)' (a file in \(catalog.voicesDirectory), or festival:NAME)")
+        }
+        guard let text = FileManager.default.contents(atPath: script).flatMap({ String(data: $0, encoding: .utf8) }) else {
+            throw Terminal.fail("\(script): cannot read the script")
+        }
+        let steps: [ScriptStep]
+        do { steps = try ScriptStep.parse(text, file: script) } catch { throw Terminal.fail(error.description) }
+        let models: SpeechModels
+        do { models = try SpeechModels(hangoverFrames: max(10, call.hangover / 10)) } catch { throw Terminal.fail(error.description) }
+        let view = LiveView(quiet: call.json)
+        do {
+            let agent = try models.scriptedAgent(steps, voice: agentVoice, rate: call.rate)
+            let line = MemoryLine(farEnd: agent, rate: call.rate)
+            let live = try LiveCall(line: line, options: call.options(for: scenario), models: models, onEvent: { view.show($0) })
+            line.settled = { live.isSettled() }
+            let summary = try live.run()
+            try LiveView.summary(summary, json: call.json)
+        } catch let error as SparringError {
+            throw Terminal.fail(error.message)
+        }
+    }
+}
