@@ -112,6 +112,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         } else {
             models.recognizer.useGenericModel()
         }
+        models.recognizer.beginCall()
         let writer: WaveWriter
         do { writer = try WaveWriter(path: session.wavPath, rate: rate, channels: 2) } catch { throw error }
         log(SessionEvent(t: 0, type: "call_start"))

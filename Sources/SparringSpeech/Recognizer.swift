@@ -98,6 +98,17 @@ public final class Recognizer {
 
     public var clock: CallTime { CallTime(frames: samplesFed, rate: Self.sampleRate) }
 
+    /// Starts a new call: ends any utterance in progress and sets the clock to zero.
+    /// The decoder and its models stay loaded between calls.
+    public func beginCall() {
+        if inUtterance { ps_end_utt(decoder) }
+        inUtterance = false
+        speechStart = nil
+        lastPartial = ""
+        samplesFed = 0
+        samplesSincePartial = 0
+    }
+
     /// Feeds samples; returns what happened in them.
     public func process(_ samples: UnsafeBufferPointer<Int16>) -> [RecognizerEvent] {
         guard let base = samples.baseAddress, !samples.isEmpty else { return [] }

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import SparringAudio
+@testable import SparringCore
+@testable import SparringSpeech
+
+/// Whole calls through the real recognizer, engine, synthesizer and recorder.
+@Suite("Live calls on the in-memory line", .serialized)
+struct LiveCallTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let catalog = Catalog.load(scenarios: root.appendingPathComponent("scenarios").path, voices: root.appendingPathComponent("voices").path)
+    nonisolated(unsafe) static var sharedModels: SpeechModels?
+    static func models() throws -> SpeechModels {
+        if let sharedModels { return sharedModels }
+        let made = try SpeechModels()
+        sharedModels = made
+        return made
+    }
+
+    struct Result {
+        var summary: CallSummary
+        var events: [SessionEvent]
+        var agent: ScriptedAgent
+        var audio: WaveFile.Audio
+        var rendered: [[Int16]]
+    }
+
+    static func call(_ scenarioID: String, script: String, seed: UInt64 = 1) throws -> Result {
+        let scenario = try #require(catalog.scenarios.first { $0.id == scenarioID })
+        let steps = try ScriptStep.parse(script)
+        let models = try models()
+        var rendered: [[Int16]] = []
+        var prepared: [ScriptedAgent.Step] = []
+        for step in steps {
+            switch step {
+            case let .say(text, interrupting):
+                let samples = try models.renderFestival(text, voice: "cmu_us_slt_arctic_hts", rate: 16_000)
+                rendered.append(samples)
+                prepared.append(.say(samples, interrupting: interrupting))
+            case let .silence(seconds): prepared.append(.silence(seconds))
+            }
+        }
+        let agent = ScriptedAgent(steps: prepared, rate: 16_000)
+        let line = MemoryLine(farEnd: agent)
+        let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-live-\(UUID())").path
+        var options = CallOptions(scenario: scenario, agent: "test", seed: seed, sessions: sessions)
+        options.maxMinutes = 4
+        let live = try LiveCall(line: line, options: options, models: models)
+        line.settled = { live.isSettled() }
+        let summary = try live.run()
+        let text = try String(contentsOfFile: live.session.directory + "/events.jsonl", encoding: .utf8)
+        let events = try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
+        let audio = try WaveFile.read(path: live.session.wavPath)
+        return Result(summary: summary, events: events, agent: agent, audio: audio, rendered: rendered)
+    }
+
+    static func skilled(_ id: String) throws -> String {
+        try String(contentsOfFile: root.appendingPathComponent("scenarios/scripts/\(id).skilled.txt").path, encoding: .utf8)
+    }
+
+    @Test("a skilled agent: the caller opens, answers every line, and agrees; the recording is aligned")
+    func skilledCall() throws {
+        let result = try Self.call("debt-threat", script: try Self.skilled("debt-threat"))
+        #expect(result.summary.outcome == "agree")
+        #expect(result.summary.score?.passed == true)
+        #expect(result.summary.ended_by == "caller")
+        // The caller speaks first.
+        let firstCaller = try #require(result.events.first { $0.type == "caller_line_start" })
+        let firstAgent = try #require(result.events.first { $0.type == "agent_speech_start" })
+        #expect(firstCaller.t < firstAgent.t)
+        // Every agent utterance got a caller reply.
+        let utterances = result.events.filter { $0.type == "utterance" }
+        #expect(utterances.count == result.agent.lineStarts.count)
+        #expect(result.summary.turn_gap_ms.count == utterances.count)
+        // Anger went down, trust up.
+        let moods = result.events.compactMap(\.meters)
+        #expect(moods.last!["anger"]! < 40 && moods.last!["trust"]! > 55)
+
+        // call.wav: channel 1 is exactly what the agent said, where it said it; channel 2 exactly what it heard.
+        #expect(result.audio.channels == 2 && result.audio.rate == 16_000)
+        let agentChannel = result.audio.channel(0), callerChannel = result.audio.channel(1)
+        for (start, samples) in zip(result.agent.lineStarts, result.rendered) {
+            #expect(Array(agentChannel[start..<start + samples.count]) == samples, "agent line at frame \(start) misplaced")
+        }
+        #expect(callerChannel.count == result.agent.heard.count)
+        #expect(callerChannel == result.agent.heard)
+        #expect(result.summary.xruns == 0)
+
+        // summary.json holds what the supervisor tools need.
+        let directory = try #require(result.summary.session)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/summary.json"))) as? [String: Any]
+        for key in ["id", "scenario", "agent", "started_at", "duration_s", "outcome", "score", "turn_gap_ms", "xruns", "transcript"] {
+            #expect(json?[key] != nil, "summary.json lacks \(key)")
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        #expect((try FileManager.default.attributesOfItem(atPath: directory + "/call.wav")[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test("a dismissive agent is escalated or hung up on")
+    func dismissiveCall() throws {
+        let script = try String(contentsOfFile: Self.root.appendingPathComponent("scenarios/scripts/debt-threat.dismissive.txt").path, encoding: .utf8)
+        let result = try Self.call("debt-threat", script: script)
+        #expect(["hang_up", "escalate"].contains(result.summary.outcome))
+        #expect(result.summary.score?.passed == false)
+        #expect(result.events.contains { $0.moves?.contains { $0.move == "calm_down" } == true })
+    }
+
+    @Test("dead air: the caller prompts, then hangs up, and the call ends by itself")
+    func deadAir() throws {
+        let result = try Self.call("debt-threat", script: "[silence 30]\n")
+        let prompts = result.events.filter { $0.type == "trigger" && $0.trigger == "dead_air" }
+        #expect(prompts.count >= 2)
+        #expect(result.events.contains { $0.type == "caller_line" && $0.text?.hasPrefix("Hello?") == true })
+        #expect(result.summary.outcome == "hang_up")
+        // The first prompt comes 6 s (the scenario's dead_air.after) after the opening line ends.
+        let openingEnd = try #require(result.events.first { $0.type == "caller_line_end" })
+        #expect(abs(prompts[0].t - openingEnd.t - 6) < 0.1, "prompt at \(prompts[0].t), opening ended \(openingEnd.t)")
+    }
+
+    @Test("barge-in: a yielding caller stops within 150 ms of the agent starting")
+    func bargeIn() throws {
+        let result = try Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n")
+        let barge = try #require(result.events.first { $0.type == "barge_in" })
+        #expect(barge.yielded == true)
+        let stop = try #require(result.events.first { $0.type == "barge_in_stop" })
+        let latency = try #require(stop.latency_ms)
+        print("barge-in stop latency \(latency) ms")
+        #expect(latency <= 150)
+        // On the recording, the caller's channel falls silent soon after the agent's first sample.
+        let agentStart = try #require(result.agent.lineStarts.first)
+        let caller = result.audio.channel(1)
+        let after = caller[(agentStart + 16_000 * 3 / 10)..<(agentStart + 16_000)]
+        #expect(after.allSatisfy { abs(Int($0)) < 64 }, "caller still audible 300 ms after the agent began")
+    }
+}
+
+@Suite("ALSA lines", .serialized)
+struct ALSALineTests {
+    @Test("a missing capture device is one clear error naming it, and the session is kept")
+    func missingDevice() throws {
+        let scenario = try #require(LiveCallTests.catalog.scenarios.first)
+        let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-alsa-\(UUID())").path
+        let live = try LiveCall(line: ALSALine(capture: "hw:97,0", playback: "hw:97,0"),
+                                options: CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions),
+                                models: try LiveCallTests.models())
+        do {
+            _ = try live.run()
+            Issue.record("a call on a missing device ran")
+        } catch {
+            #expect(error.message.contains("hw:97,0"))
+            #expect(!error.message.contains("\n"))
+        }
+        let summary = try String(contentsOfFile: live.session.directory + "/summary.json", encoding: .utf8)
+        #expect(summary.contains("\"ended_by\" : \"device\""))
+    }
+}
