@@ -61,7 +61,7 @@ public final class MemoryLine<Far: FarEnd>: DuplexLine {
 /// as N seconds of silence, starts `[interrupt]` lines one second into the
 /// caller's speech, and hangs up `hangUpAfter` seconds after its last line
 /// once the caller is quiet (or when the caller has ended the call).
-public final class ScriptedAgent: FarEnd {
+public final class ScriptedAgent: FarEnd, @unchecked Sendable {
     public enum Step {
         case say([Int16], interrupting: Bool)
         case silence(Double)
