@@ -21,7 +21,7 @@ APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev p
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo rehearse practice clean
+.PHONY: all deps build test demo rehearse practice bench clean
 
 all: build
 
@@ -56,6 +56,12 @@ rehearse: build
 # Practise on the default headset: make practice SCENARIO=tenant-repair
 practice: build
 	$(BIN) run $(SCENARIO)
+
+# Real-time figures (turn gap, take-overs, barge-in, CPU against
+# pocketsphinx_continuous, start-to-ready, RSS) on paced FIFO lines.
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/sparring-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build $(DEMO_OUT)

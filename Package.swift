@@ -43,6 +43,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Real-time benchmark: calls on paced FIFO lines against sparring run.
+        .executableTarget(
+            name: "sparring-bench",
+            dependencies: ["SparringCore", "SparringSpeech", "SparringAudio"]
+        ),
         .testTarget(
             name: "SparringCoreTests",
             dependencies: ["SparringCore"],

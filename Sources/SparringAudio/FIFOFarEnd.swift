@@ -19,6 +19,8 @@ public final class FIFOFarEnd: @unchecked Sendable {
     public var onHangUp: () -> Void = {}
     /// Frames read from the caller side so far: this side's clock.
     public private(set) var clock = 0
+    /// Monotonic nanoseconds when the call had opened both PCMs (for start-to-ready).
+    public private(set) var readyAt: UInt64 = 0
 
     public init(agent: ScriptedAgent, agentFIFO: String, callerFIFO: String, rate: Int = 16_000, speed: Double = 1, lead: Int = 4) {
         self.agent = agent
@@ -45,6 +47,7 @@ public final class FIFOFarEnd: @unchecked Sendable {
         // Same order as the call opens them: capture (our writer) first, then playback.
         let writer = open(agentFIFO, O_WRONLY)
         let reader = open(callerFIFO, O_RDONLY)
+        readyAt = DispatchTime.now().uptimeNanoseconds
         defer { close(writer); close(reader) }
         guard writer >= 0, reader >= 0 else { return 0 }
         let period = rate / 100

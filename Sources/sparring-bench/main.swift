@@ -1,0 +1,190 @@
+// sparring-bench: measures a live call in real time, from the line's side.
+//
+// Each run starts `sparring run` on FIFO-backed ALSA file PCMs and plays a
+// scripted agent into it at real-time pace (FIFOFarEnd), then reports:
+//   turn gap      agent's last voiced sample → caller's first audible sample
+//   take-overs    caller starting to talk inside an agent line that has 400 ms pauses
+//   barge-in      agent starts over the caller → caller's audio stops
+//   CPU           sparring's CPU seconds per call second, and pocketsphinx_continuous's
+//                 on the same agent audio (the agent channel of call.wav), in the same run
+//   ready, RSS    spawn → both PCMs open; peak resident memory of sparring
+// Numbers are printed, not asserted: machines are noisy.
+import Foundation
+import SparringAudio
+import SparringCore
+import SparringSpeech
+
+let root = FileManager.default.currentDirectoryPath
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: String) -> String {
+    if let index = arguments.firstIndex(of: name), index + 1 < arguments.count { return arguments[index + 1] }
+    return fallback
+}
+let binary = option("--sparring", root + "/.build/release/sparring")
+let scenarios = option("--scenarios", "debt-threat,tenant-repair,benefit-payment").split(separator: ",").map(String.init)
+let speed = Double(option("--speed", "1"))!
+let hangover = option("--hangover", "500")
+
+guard FileManager.default.isExecutableFile(atPath: binary) else {
+    FileHandle.standardError.write(Data("sparring-bench: \(binary) not found; run `swift build -c release` first\n".utf8))
+    exit(1)
+}
+let models = try SpeechModels()
+
+struct Run {
+    var gaps: [Double] = []
+    var takeOvers = 0
+    var lines = 0
+    var bargeMs: [Double] = []
+    var callSeconds = 0.0
+    var cpuSeconds = 0.0
+    var readySeconds = 0.0
+    var agentAudio: [Int16] = []
+    var xruns = 0
+    var outcome = ""
+}
+
+func cpuOfChildren() -> (Double, Int) {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+    let seconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return (seconds, usage.ru_maxrss)
+}
+
+/// Splits a line at commas and full stops and joins the parts with 400 ms of silence.
+func withPauses(_ text: String) throws -> [Int16] {
+    let parts = text.split(whereSeparator: { ",.?".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    var samples: [Int16] = []
+    for (index, part) in parts.enumerated() {
+        if index > 0 { samples += [Int16](repeating: 0, count: 6_400) }
+        samples += try models.renderFestival(part, voice: "cmu_us_slt_arctic_hts", rate: 16_000)
+    }
+    return samples
+}
+
+func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let agentFIFO = directory.appendingPathComponent("agent.fifo").path, callerFIFO = directory.appendingPathComponent("caller.fifo").path
+    mkfifo(agentFIFO, 0o600); mkfifo(callerFIFO, 0o600)
+    try FIFOFarEnd.asoundrc(agentFIFO: agentFIFO, callerFIFO: callerFIFO).write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
+    let agent = ScriptedAgent(steps: steps, rate: 16_000)
+    let farEnd = FIFOFarEnd(agent: agent, agentFIFO: agentFIFO, callerFIFO: callerFIFO, speed: speed)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = ["run", scenario, "--capture", "line_in", "--playback", "line_out", "--json", "--hangover", hangover,
+                         "--sessions", directory.appendingPathComponent("sessions").path, "--max-minutes", "5"]
+    var environment = ProcessInfo.processInfo.environment
+    environment["HOME"] = directory.path
+    process.environment = environment
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    let (cpuBefore, _) = cpuOfChildren()
+    let spawned = DispatchTime.now().uptimeNanoseconds
+    try process.run()
+    farEnd.onHangUp = { kill(process.processIdentifier, SIGINT) }
+    let far = Thread { farEnd.run() }
+    far.start()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let (cpuAfter, _) = cpuOfChildren()
+    var run = Run()
+    run.cpuSeconds = cpuAfter - cpuBefore
+    run.readySeconds = Double(farEnd.readyAt - spawned) / 1e9
+    let summary = (try? JSONSerialization.jsonObject(with: output)) as? [String: Any] ?? [:]
+    run.callSeconds = summary["duration_s"] as? Double ?? 0
+    run.xruns = summary["xruns"] as? Int ?? -1
+    run.outcome = summary["outcome"] as? String ?? "failed"
+    if let session = summary["session"] as? String, let audio = try? WaveFile.read(path: session + "/call.wav") {
+        run.agentAudio = audio.channel(0)
+    }
+    // From the line's side: what the agent sent and what it heard, on one clock.
+    let heard = agent.heard
+    let period = 160
+    func soundStart(from: Int, to: Int) -> Int? {
+        var frame = from
+        while frame + period <= min(to, heard.count) {
+            if heard[frame..<frame + period].contains(where: { abs(Int($0)) > 64 }) { return frame }
+            frame += period
+        }
+        return nil
+    }
+    for (index, end) in agent.lineVoiceEnds.enumerated() {
+        // The caller's audio can lag what we sent by the queued lead and the prefill.
+        let next = index + 1 < agent.lineStarts.count ? agent.lineStarts[index + 1] : heard.count
+        if let first = soundStart(from: end, to: next) { run.gaps.append(Double(first - end) / 16) }
+        run.lines += 1
+        if soundStart(from: agent.lineStarts[index] + 8_000, to: end) != nil { run.takeOvers += 1 }
+    }
+    // Barge-in, seen on the line: from the agent's first sample to the caller's last.
+    if case let .say(_, interrupting)? = steps.first, interrupting, let start = agent.lineStarts.first {
+        var frame = start
+        while frame + 1_600 <= heard.count {
+            if !heard[frame..<frame + 1_600].contains(where: { abs(Int($0)) > 64 }) { run.bargeMs.append(Double(frame - start) / 16); break }
+            frame += period
+        }
+    }
+    return run
+}
+
+func render(_ id: String, pauses: Bool) throws -> [ScriptedAgent.Step] {
+    let text = try String(contentsOfFile: "\(root)/scenarios/scripts/\(id).skilled.txt", encoding: .utf8)
+    return try ScriptStep.parse(text).map { step in
+        switch step {
+        case let .say(line, interrupting):
+            return .say(pauses ? try withPauses(line) : try models.renderFestival(line, voice: "cmu_us_slt_arctic_hts", rate: 16_000), interrupting: interrupting)
+        case let .silence(seconds): return .silence(seconds)
+        }
+    }
+}
+
+func format(_ values: [Double]) -> String {
+    guard let p50 = percentile(values, 50), let p95 = percentile(values, 95) else { return "–" }
+    return String(format: "p50 %.0f ms, p95 %.0f ms (n=%d)", p50, p95, values.count)
+}
+
+print("sparring-bench: \(scenarios.joined(separator: ", ")), speed \(speed)×, hangover \(hangover) ms")
+var all = Run()
+var pausedTakeOvers = 0, pausedLines = 0
+var agentAudio: [Int16] = []
+var ready: [Double] = []
+for id in scenarios {
+    let plain = try call(id, steps: try render(id, pauses: false))
+    print("\(id): \(plain.outcome), turn gap \(format(plain.gaps)), xruns \(plain.xruns), \(String(format: "%.1f", plain.callSeconds)) s call, \(String(format: "%.2f", plain.cpuSeconds)) s CPU")
+    all.gaps += plain.gaps; all.callSeconds += plain.callSeconds; all.cpuSeconds += plain.cpuSeconds; all.xruns += max(0, plain.xruns)
+    agentAudio += plain.agentAudio
+    ready.append(plain.readySeconds)
+    let paused = try call(id, steps: try render(id, pauses: true))
+    pausedTakeOvers += paused.takeOvers; pausedLines += paused.lines
+    print("\(id) with 400 ms inner pauses: \(paused.outcome), \(paused.takeOvers) false take-overs in \(paused.lines) lines")
+}
+// Barge-in: the agent talks one second into the yielding tenant's opening.
+let barge = try call("tenant-repair", steps: [.say(try models.renderFestival("Good morning, you are through to the repairs team, my name is Sam.", voice: "cmu_us_slt_arctic_hts", rate: 16_000), interrupting: true)])
+print("barge-in: caller silent \(barge.bargeMs.first.map { String(format: "%.0f ms", $0) } ?? "never") after the agent's first sample, as heard on the line (includes the line's own 60 ms of buffering)   goal ≤ 150 ms")
+let (_, maxRSS) = cpuOfChildren()
+
+// The reference: pocketsphinx_continuous on the same agent audio, in the same run.
+let raw = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-agent.raw")
+try agentAudio.withUnsafeBytes { try Data($0).write(to: raw) }
+let (cpuBefore, _) = cpuOfChildren()
+let reference = Process()
+reference.executableURL = URL(fileURLWithPath: "/usr/bin/pocketsphinx_continuous")
+reference.arguments = ["-infile", raw.path, "-logfn", "/dev/null"]
+reference.standardOutput = FileHandle.nullDevice
+reference.standardError = FileHandle.nullDevice
+try reference.run()
+reference.waitUntilExit()
+let (cpuAfter, _) = cpuOfChildren()
+let referenceCPU = cpuAfter - cpuBefore
+let audioSeconds = Double(agentAudio.count) / 16_000
+
+print("")
+print("turn gap (all calls): \(format(all.gaps))   goal p50 ≤ 300 ms, p95 ≤ 500 ms")
+print("false take-overs with 400 ms inner pauses: \(pausedTakeOvers) in \(pausedLines) agent lines")
+print(String(format: "CPU: sparring %.3f s per call second; pocketsphinx_continuous %.3f s per audio second on the same agent audio; ratio %.2f×   goal ≤ 1.10×",
+             all.cpuSeconds / all.callSeconds, referenceCPU / audioSeconds, (all.cpuSeconds / all.callSeconds) / (referenceCPU / audioSeconds)))
+print("xruns: \(all.xruns)")
+print(String(format: "start to ready: median %.2f s   goal ≤ 0.6 s", percentile(ready, 50) ?? 0))
+print(String(format: "peak RSS: %.0f MiB   goal ≤ 130 MiB", Double(maxRSS) / 1024))
