@@ -30,7 +30,6 @@ public final class SpeechModels: @unchecked Sendable {
     public let recognizer: Recognizer
     let synthesizerWorker = SerialWorker(name: "sparring-synthesizer")
     public let synthesizer: Synthesizer
-    public let vocabulary: Set<String>
 
     public init(hangoverFrames: Int = 50) throws(SpeechError) {
         var options = Recognizer.Options()
@@ -39,7 +38,6 @@ public final class SpeechModels: @unchecked Sendable {
         let worker = synthesizerWorker
         let made: Result<Synthesizer, SpeechError> = worker.sync { Result { () throws(SpeechError) in try Synthesizer() } }
         synthesizer = try made.get()
-        vocabulary = LanguageBias.dictionaryWords(path: AcousticModel.debian.dictionary)
     }
 }
 
@@ -105,7 +103,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     /// Runs the call to its end and returns its summary; the session is complete on return.
     public func run() throws(SparringError) -> CallSummary {
         if options.bias {
-            let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario), vocabulary: models.vocabulary)
+            let recognizer = models.recognizer
+            let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario), knows: { recognizer.knows($0) })
             do { try models.recognizer.useBias(bias, name: options.scenario.id, weight: Recognizer.biasWeight) } catch {
                 throw SparringError("recognizer", error.description)
             }
@@ -177,7 +176,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 control.sync { self.period(events: last.map { [.utterance($0)] } ?? [], clock: clock) }
                 return
             }
-            usleep(500)
+            usleep(2_000)
         }
     }
 
@@ -376,7 +375,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 continue
             }
             if stopping.load(ordering: .acquiring) && loop.recordRing.readable == 0 { break }
-            usleep(1_000)
+            usleep(20_000)
         }
         writer.flush()
     }
@@ -432,7 +431,7 @@ extension SpeechModels {
     /// person, and PocketSphinx recognizes Festival's HTS voices about as well
     /// as human speech, where eSpeak NG's formant voices lose half the words.
     public func renderFestival(_ text: String, voice: String, rate: Int) throws(SparringError) -> [Int16] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-festival-\(getpid())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-festival-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let input = directory.appendingPathComponent("line.txt").path, output = directory.appendingPathComponent("line.wav").path
         defer { try? FileManager.default.removeItem(at: directory) }

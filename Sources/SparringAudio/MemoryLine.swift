@@ -69,6 +69,8 @@ public final class ScriptedAgent: FarEnd, @unchecked Sendable {
 
     private let steps: [Step]
     private let rate: Int
+    /// The audio of each line it says, in script order.
+    public var lines: [[Int16]] { steps.compactMap { if case let .say(samples, _) = $0 { samples } else { nil } } }
     private var index = 0
     private var position = 0
     private var speaking = false

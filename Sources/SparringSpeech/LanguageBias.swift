@@ -13,10 +13,15 @@ public struct LanguageBias: Sendable {
     public var sentences: [[String]]
 
     public init(sentences: [String], vocabulary: Set<String>? = nil) {
+        self.init(sentences: sentences, knows: vocabulary.map { words in { words.contains($0) } })
+    }
+
+    /// Keeps only words `knows` accepts (the recognizer's dictionary).
+    public init(sentences: [String], knows: ((String) -> Bool)?) {
         self.sentences = sentences.map { sentence in
             let words = Words.normalize(sentence)
-            guard let vocabulary else { return words }
-            return words.filter(vocabulary.contains)
+            guard let knows else { return words }
+            return words.filter(knows)
         }.filter { !$0.isEmpty }
     }
 
@@ -33,18 +38,6 @@ public struct LanguageBias: Sendable {
         }
         scenario.outcomes.forEach { add($0.lines) }
         return text
-    }
-
-    /// Words the recognizer's dictionary knows (`word` and `word(2)` lines).
-    public static func dictionaryWords(path: String) -> Set<String> {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        var words = Set<String>()
-        for line in text.split(separator: "\n") {
-            guard let first = line.split(separator: " ", maxSplits: 1).first else { continue }
-            let word = first.split(separator: "(").first.map(String.init) ?? String(first)
-            words.insert(word)
-        }
-        return words
     }
 
     public var arpa: String {

@@ -228,6 +228,13 @@ extension Recognizer {
         }
     }
 
+    /// Whether the loaded dictionary can spell `word` (a bias model may only hold such words).
+    public func knows(_ word: String) -> Bool {
+        guard let phones = ps_lookup_word(decoder, word) else { return false }
+        free(phones)
+        return true
+    }
+
     public func useGenericModel() {
         _ = flush()
         ps_set_search(decoder, genericSearch)

@@ -31,9 +31,16 @@ struct CallArguments: ParsableArguments {
         return options
     }
 
-    func validateRate() throws {
+    /// Checks the rate, finds the scenario and loads the speech models: every call command starts so.
+    func prepare(_ catalog: CatalogOptions, scenario id: String) throws -> (Catalog, Scenario, SpeechModels) {
         guard [8_000, 16_000, 22_050, 32_000, 44_100, 48_000].contains(rate) else {
             throw Terminal.fail("unsupported --rate \(rate) (use 16000 or 48000)")
+        }
+        let loaded = catalog.load(quiet: json)
+        let scenario: Scenario
+        do { scenario = try loaded.scenario(id) } catch { throw Terminal.fail(error.message) }
+        do { return (loaded, scenario, try SpeechModels(hangoverFrames: max(10, hangover / 10))) } catch {
+            throw Terminal.fail(error.description)
         }
     }
 }
@@ -87,12 +94,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var call: CallArguments
 
     func run() throws {
-        try call.validateRate()
-        let loaded = catalog.load(quiet: call.json)
-        let scenario: Scenario
-        do { scenario = try loaded.scenario(self.scenario) } catch { throw Terminal.fail(error.message) }
-        let models: SpeechModels
-        do { models = try SpeechModels(hangoverFrames: max(10, call.hangover / 10)) } catch { throw Terminal.fail(error.description) }
+        let (_, scenario, models) = try call.prepare(catalog, scenario: self.scenario)
         let view = LiveView(quiet: call.json)
         let live: LiveCall<ALSALine>
         do {
@@ -126,10 +128,7 @@ struct SimulateCommand: ParsableCommand {
     @OptionGroup var call: CallArguments
 
     func run() throws {
-        try call.validateRate()
-        let loaded = catalog.load(quiet: call.json)
-        let scenario: Scenario
-        do { scenario = try loaded.scenario(self.scenario) } catch { throw Terminal.fail(error.message) }
+        let (loaded, scenario, models) = try call.prepare(catalog, scenario: self.scenario)
         let agentVoice: AgentVoice
         if voice.hasPrefix("festival:") {
             agentVoice = .festival(String(voice.dropFirst("festival:".count)))
@@ -143,8 +142,6 @@ struct SimulateCommand: ParsableCommand {
         }
         let steps: [ScriptStep]
         do { steps = try ScriptStep.parse(text, file: script) } catch { throw Terminal.fail(error.description) }
-        let models: SpeechModels
-        do { models = try SpeechModels(hangoverFrames: max(10, call.hangover / 10)) } catch { throw Terminal.fail(error.description) }
         let view = LiveView(quiet: call.json)
         do {
             let agent = try models.scriptedAgent(steps, voice: agentVoice, rate: call.rate)

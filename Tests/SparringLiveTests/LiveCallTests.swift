@@ -4,154 +4,215 @@ import Testing
 @testable import SparringCore
 @testable import SparringSpeech
 
-/// Whole calls through the real recognizer, engine, synthesizer and recorder.
-@Suite("Live calls on the in-memory line", .serialized)
-struct LiveCallTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let catalog = Catalog.load(scenarios: root.appendingPathComponent("scenarios").path, voices: root.appendingPathComponent("voices").path)
-    nonisolated(unsafe) static var sharedModels: SpeechModels?
-    static func models() throws -> SpeechModels {
-        if let sharedModels { return sharedModels }
-        let made = try SpeechModels()
-        sharedModels = made
-        return made
-    }
+extension Live {
 
-    struct Result {
-        var summary: CallSummary
-        var events: [SessionEvent]
-        var agent: ScriptedAgent
-        var audio: WaveFile.Audio
-        var rendered: [[Int16]]
-    }
+    /// Whole calls through the real recognizer, engine, synthesizer and recorder.
+    @Suite("Live calls on the in-memory line", .serialized)
+    struct LiveCallTests {
+        static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        static let catalog = Catalog.load(scenarios: root.appendingPathComponent("scenarios").path, voices: root.appendingPathComponent("voices").path)
+        nonisolated(unsafe) static var sharedModels: SpeechModels?
+        static func models() throws -> SpeechModels {
+            if let sharedModels { return sharedModels }
+            let made = try SpeechModels()
+            sharedModels = made
+            return made
+        }
 
-    static func call(_ scenarioID: String, script: String, seed: UInt64 = 1) throws -> Result {
-        let scenario = try #require(catalog.scenarios.first { $0.id == scenarioID })
-        let steps = try ScriptStep.parse(script)
-        let models = try models()
-        var rendered: [[Int16]] = []
-        var prepared: [ScriptedAgent.Step] = []
-        for step in steps {
-            switch step {
-            case let .say(text, interrupting):
-                let samples = try models.renderFestival(text, voice: "cmu_us_slt_arctic_hts", rate: 16_000)
-                rendered.append(samples)
-                prepared.append(.say(samples, interrupting: interrupting))
-            case let .silence(seconds): prepared.append(.silence(seconds))
+        struct Result {
+            var summary: CallSummary
+            var events: [SessionEvent]
+            var agent: ScriptedAgent
+            var audio: WaveFile.Audio
+            var rendered: [[Int16]]
+        }
+
+        static func call(_ scenarioID: String, script: String, seed: UInt64 = 1) throws -> Result {
+            let scenario = try #require(catalog.scenarios.first { $0.id == scenarioID })
+            let models = try models()
+            let agent = try models.scriptedAgent(try ScriptStep.parse(script), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
+        let rendered = agent.lines
+            let line = MemoryLine(farEnd: agent)
+            let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-live-\(UUID())").path
+            var options = CallOptions(scenario: scenario, agent: "test", seed: seed, sessions: sessions)
+            options.maxMinutes = 4
+            let live = try LiveCall(line: line, options: options, models: models)
+            line.settled = { live.isSettled() }
+            let summary = try live.run()
+            let text = try String(contentsOfFile: live.session.directory + "/events.jsonl", encoding: .utf8)
+            let events = try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
+            let audio = try WaveFile.read(path: live.session.wavPath)
+            return Result(summary: summary, events: events, agent: agent, audio: audio, rendered: rendered)
+        }
+
+        static func skilled(_ id: String) throws -> String {
+            try String(contentsOfFile: root.appendingPathComponent("scenarios/scripts/\(id).skilled.txt").path, encoding: .utf8)
+        }
+
+        @Test("a skilled agent: the caller opens, answers every line, and agrees; the recording is aligned")
+        func skilledCall() throws {
+            let result = try Self.call("debt-threat", script: try Self.skilled("debt-threat"))
+            #expect(result.summary.outcome == "agree")
+            #expect(result.summary.score?.passed == true)
+            #expect(result.summary.ended_by == "caller")
+            // The caller speaks first.
+            let firstCaller = try #require(result.events.first { $0.type == "caller_line_start" })
+            let firstAgent = try #require(result.events.first { $0.type == "agent_speech_start" })
+            #expect(firstCaller.t < firstAgent.t)
+            // Every agent utterance got a caller reply.
+            let utterances = result.events.filter { $0.type == "utterance" }
+            #expect(utterances.count == result.agent.lineStarts.count)
+            #expect(result.summary.turn_gap_ms.count == utterances.count)
+            // Anger went down, trust up.
+            let moods = result.events.compactMap(\.meters)
+            #expect(moods.last!["anger"]! < 40 && moods.last!["trust"]! > 55)
+
+            // call.wav: channel 1 is exactly what the agent said, where it said it; channel 2 exactly what it heard.
+            #expect(result.audio.channels == 2 && result.audio.rate == 16_000)
+            let agentChannel = result.audio.channel(0), callerChannel = result.audio.channel(1)
+            for (start, samples) in zip(result.agent.lineStarts, result.rendered) {
+                #expect(Array(agentChannel[start..<start + samples.count]) == samples, "agent line at frame \(start) misplaced")
             }
+            #expect(callerChannel.count == result.agent.heard.count)
+            #expect(callerChannel == result.agent.heard)
+            #expect(result.summary.xruns == 0)
+
+            // summary.json holds what the supervisor tools need.
+            let directory = try #require(result.summary.session)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/summary.json"))) as? [String: Any]
+            for key in ["id", "scenario", "agent", "started_at", "duration_s", "outcome", "score", "turn_gap_ms", "xruns", "transcript"] {
+                #expect(json?[key] != nil, "summary.json lacks \(key)")
+            }
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory)
+            #expect((attributes[.posixPermissions] as? Int) == 0o700)
+            #expect((try FileManager.default.attributesOfItem(atPath: directory + "/call.wav")[.posixPermissions] as? Int) == 0o600)
         }
-        let agent = ScriptedAgent(steps: prepared, rate: 16_000)
-        let line = MemoryLine(farEnd: agent)
-        let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-live-\(UUID())").path
-        var options = CallOptions(scenario: scenario, agent: "test", seed: seed, sessions: sessions)
-        options.maxMinutes = 4
-        let live = try LiveCall(line: line, options: options, models: models)
-        line.settled = { live.isSettled() }
-        let summary = try live.run()
-        let text = try String(contentsOfFile: live.session.directory + "/events.jsonl", encoding: .utf8)
-        let events = try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
-        let audio = try WaveFile.read(path: live.session.wavPath)
-        return Result(summary: summary, events: events, agent: agent, audio: audio, rendered: rendered)
-    }
 
-    static func skilled(_ id: String) throws -> String {
-        try String(contentsOfFile: root.appendingPathComponent("scenarios/scripts/\(id).skilled.txt").path, encoding: .utf8)
-    }
-
-    @Test("a skilled agent: the caller opens, answers every line, and agrees; the recording is aligned")
-    func skilledCall() throws {
-        let result = try Self.call("debt-threat", script: try Self.skilled("debt-threat"))
-        #expect(result.summary.outcome == "agree")
-        #expect(result.summary.score?.passed == true)
-        #expect(result.summary.ended_by == "caller")
-        // The caller speaks first.
-        let firstCaller = try #require(result.events.first { $0.type == "caller_line_start" })
-        let firstAgent = try #require(result.events.first { $0.type == "agent_speech_start" })
-        #expect(firstCaller.t < firstAgent.t)
-        // Every agent utterance got a caller reply.
-        let utterances = result.events.filter { $0.type == "utterance" }
-        #expect(utterances.count == result.agent.lineStarts.count)
-        #expect(result.summary.turn_gap_ms.count == utterances.count)
-        // Anger went down, trust up.
-        let moods = result.events.compactMap(\.meters)
-        #expect(moods.last!["anger"]! < 40 && moods.last!["trust"]! > 55)
-
-        // call.wav: channel 1 is exactly what the agent said, where it said it; channel 2 exactly what it heard.
-        #expect(result.audio.channels == 2 && result.audio.rate == 16_000)
-        let agentChannel = result.audio.channel(0), callerChannel = result.audio.channel(1)
-        for (start, samples) in zip(result.agent.lineStarts, result.rendered) {
-            #expect(Array(agentChannel[start..<start + samples.count]) == samples, "agent line at frame \(start) misplaced")
+        @Test("a dismissive agent is escalated or hung up on")
+        func dismissiveCall() throws {
+            let script = try String(contentsOfFile: Self.root.appendingPathComponent("scenarios/scripts/debt-threat.dismissive.txt").path, encoding: .utf8)
+            let result = try Self.call("debt-threat", script: script)
+            #expect(["hang_up", "escalate"].contains(result.summary.outcome))
+            #expect(result.summary.score?.passed == false)
+            #expect(result.events.contains { $0.moves?.contains { $0.move == "calm_down" } == true })
         }
-        #expect(callerChannel.count == result.agent.heard.count)
-        #expect(callerChannel == result.agent.heard)
-        #expect(result.summary.xruns == 0)
 
-        // summary.json holds what the supervisor tools need.
-        let directory = try #require(result.summary.session)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/summary.json"))) as? [String: Any]
-        for key in ["id", "scenario", "agent", "started_at", "duration_s", "outcome", "score", "turn_gap_ms", "xruns", "transcript"] {
-            #expect(json?[key] != nil, "summary.json lacks \(key)")
+        @Test("dead air: the caller prompts, then hangs up, and the call ends by itself")
+        func deadAir() throws {
+            let result = try Self.call("debt-threat", script: "[silence 30]\n")
+            let prompts = result.events.filter { $0.type == "trigger" && $0.trigger == "dead_air" }
+            #expect(prompts.count >= 2)
+            #expect(result.events.contains { $0.type == "caller_line" && $0.text?.hasPrefix("Hello?") == true })
+            #expect(result.summary.outcome == "hang_up")
+            // The first prompt comes 6 s (the scenario's dead_air.after) after the opening line ends.
+            let openingEnd = try #require(result.events.first { $0.type == "caller_line_end" })
+            #expect(abs(prompts[0].t - openingEnd.t - 6) < 0.1, "prompt at \(prompts[0].t), opening ended \(openingEnd.t)")
         }
-        let attributes = try FileManager.default.attributesOfItem(atPath: directory)
-        #expect((attributes[.posixPermissions] as? Int) == 0o700)
-        #expect((try FileManager.default.attributesOfItem(atPath: directory + "/call.wav")[.posixPermissions] as? Int) == 0o600)
-    }
 
-    @Test("a dismissive agent is escalated or hung up on")
-    func dismissiveCall() throws {
-        let script = try String(contentsOfFile: Self.root.appendingPathComponent("scenarios/scripts/debt-threat.dismissive.txt").path, encoding: .utf8)
-        let result = try Self.call("debt-threat", script: script)
-        #expect(["hang_up", "escalate"].contains(result.summary.outcome))
-        #expect(result.summary.score?.passed == false)
-        #expect(result.events.contains { $0.moves?.contains { $0.move == "calm_down" } == true })
-    }
-
-    @Test("dead air: the caller prompts, then hangs up, and the call ends by itself")
-    func deadAir() throws {
-        let result = try Self.call("debt-threat", script: "[silence 30]\n")
-        let prompts = result.events.filter { $0.type == "trigger" && $0.trigger == "dead_air" }
-        #expect(prompts.count >= 2)
-        #expect(result.events.contains { $0.type == "caller_line" && $0.text?.hasPrefix("Hello?") == true })
-        #expect(result.summary.outcome == "hang_up")
-        // The first prompt comes 6 s (the scenario's dead_air.after) after the opening line ends.
-        let openingEnd = try #require(result.events.first { $0.type == "caller_line_end" })
-        #expect(abs(prompts[0].t - openingEnd.t - 6) < 0.1, "prompt at \(prompts[0].t), opening ended \(openingEnd.t)")
-    }
-
-    @Test("barge-in: a yielding caller stops within 150 ms of the agent starting")
-    func bargeIn() throws {
-        let result = try Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n")
-        let barge = try #require(result.events.first { $0.type == "barge_in" })
-        #expect(barge.yielded == true)
-        let stop = try #require(result.events.first { $0.type == "barge_in_stop" })
-        let latency = try #require(stop.latency_ms)
-        print("barge-in stop latency \(latency) ms")
-        #expect(latency <= 150)
-        // On the recording, the caller's channel falls silent soon after the agent's first sample.
-        let agentStart = try #require(result.agent.lineStarts.first)
-        let caller = result.audio.channel(1)
-        let after = caller[(agentStart + 16_000 * 3 / 10)..<(agentStart + 16_000)]
-        #expect(after.allSatisfy { abs(Int($0)) < 64 }, "caller still audible 300 ms after the agent began")
-    }
-}
-
-@Suite("ALSA lines", .serialized)
-struct ALSALineTests {
-    @Test("a missing capture device is one clear error naming it, and the session is kept")
-    func missingDevice() throws {
-        let scenario = try #require(LiveCallTests.catalog.scenarios.first)
-        let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-alsa-\(UUID())").path
-        let live = try LiveCall(line: ALSALine(capture: "hw:97,0", playback: "hw:97,0"),
-                                options: CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions),
-                                models: try LiveCallTests.models())
-        do {
-            _ = try live.run()
-            Issue.record("a call on a missing device ran")
-        } catch {
-            #expect(error.message.contains("hw:97,0"))
-            #expect(!error.message.contains("\n"))
+        @Test("barge-in: a yielding caller stops within 150 ms of the agent starting")
+        func bargeIn() throws {
+            let result = try Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n")
+            let barge = try #require(result.events.first { $0.type == "barge_in" })
+            #expect(barge.yielded == true)
+            let stop = try #require(result.events.first { $0.type == "barge_in_stop" })
+            let latency = try #require(stop.latency_ms)
+            print("barge-in stop latency \(latency) ms")
+            #expect(latency <= 150)
+            // On the recording, the caller's channel falls silent soon after the agent's first sample.
+            let agentStart = try #require(result.agent.lineStarts.first)
+            let caller = result.audio.channel(1)
+            let after = caller[(agentStart + 16_000 * 3 / 10)..<(agentStart + 16_000)]
+            #expect(after.allSatisfy { abs(Int($0)) < 64 }, "caller still audible 300 ms after the agent began")
         }
-        let summary = try String(contentsOfFile: live.session.directory + "/summary.json", encoding: .utf8)
-        #expect(summary.contains("\"ended_by\" : \"device\""))
     }
+
+    @Suite("ALSA lines", .serialized)
+    struct ALSALineTests {
+        @Test("a missing capture device is one clear error naming it, and the session is kept")
+        func missingDevice() throws {
+            let scenario = try #require(LiveCallTests.catalog.scenarios.first)
+            let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-alsa-\(UUID())").path
+            let live = try LiveCall(line: ALSALine(capture: "hw:97,0", playback: "hw:97,0"),
+                                    options: CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions),
+                                    models: try LiveCallTests.models())
+            do {
+                _ = try live.run()
+                Issue.record("a call on a missing device ran")
+            } catch {
+                #expect(error.message.contains("hw:97,0"))
+                #expect(!error.message.contains("\n"))
+            }
+            let summary = try String(contentsOfFile: live.session.directory + "/summary.json", encoding: .utf8)
+            #expect(summary.contains("\"ended_by\" : \"device\""))
+        }
+    }
+
+    /// A line whose device fails after some periods, like a headset pulled out mid-call.
+    final class VanishingLine: DuplexLine {
+        let inner: MemoryLine<ScriptedAgent>
+        let failAfter: Int
+        private var periods = 0
+        var rate: Int { inner.rate }
+        var periodFrames: Int { inner.periodFrames }
+        let name = "usb-headset"
+        var xruns: Int { 0 }
+        init(inner: MemoryLine<ScriptedAgent>, failAfter: Int) { self.inner = inner; self.failAfter = failAfter }
+        func start() throws(LineError) {}
+        func capture(into buffer: UnsafeMutablePointer<Int16>, frames: Int) throws(LineError) -> Int {
+            periods += 1
+            if periods > failAfter { throw LineError(device: name, "capture stopped: No such device") }
+            return try inner.capture(into: buffer, frames: frames)
+        }
+        func play(_ buffer: UnsafePointer<Int16>, frames: Int) throws(LineError) { try inner.play(buffer, frames: frames) }
+        func stop() {}
+    }
+
+    @Suite("Line rates and failures", .serialized)
+    struct LineFailureTests {
+        @Test("a device that vanishes mid-call: one line naming it, the session so far saved")
+        func vanishingDevice() throws {
+            let scenario = try #require(LiveCallTests.catalog.scenarios.first { $0.id == "debt-threat" })
+            let models = try LiveCallTests.models()
+            let agent = ScriptedAgent(steps: [.silence(60)], rate: 16_000)
+            let memory = MemoryLine(farEnd: agent)
+            let line = VanishingLine(inner: memory, failAfter: 400)     // 4 s into the call
+            let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-vanish-\(UUID())").path
+            let live = try LiveCall(line: line, options: CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions), models: models)
+            memory.settled = { live.isSettled() }
+            do {
+                _ = try live.run()
+                Issue.record("the call did not report the failed device")
+            } catch {
+                #expect(error.message.hasPrefix("usb-headset: capture stopped"))
+                #expect(error.message.contains(live.session.directory))
+            }
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: live.session.directory + "/summary.json"))) as? [String: Any]
+            #expect(summary?["ended_by"] as? String == "device")
+            let audio = try WaveFile.read(path: live.session.wavPath)
+            #expect(abs(audio.seconds - 4) < 0.1, "recorded \(audio.seconds) s")
+            let events = try String(contentsOfFile: live.session.directory + "/events.jsonl", encoding: .utf8)
+            #expect(events.contains("\"type\":\"line_error\""))
+            #expect(events.contains("caller_line_start"))
+        }
+
+        @Test("a 48 kHz line: resampled for the recognizer and from eSpeak NG, recorded at 48 kHz")
+        func rate48k() throws {
+            let scenario = try #require(LiveCallTests.catalog.scenarios.first { $0.id == "debt-threat" })
+            let models = try LiveCallTests.models()
+            let lines = ["Calm down sir, there is no need to shout.", "Those are the rules, you should have paid on time."]
+            let agent = ScriptedAgent(steps: try lines.map { .say(try models.renderFestival($0, voice: "cmu_us_slt_arctic_hts", rate: 48_000), interrupting: false) }, rate: 48_000)
+            let line = MemoryLine(farEnd: agent, rate: 48_000)
+            let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-48k-\(UUID())").path
+            let live = try LiveCall(line: line, options: CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions), models: models)
+            line.settled = { live.isSettled() }
+            let summary = try live.run()
+            #expect(["hang_up", "escalate"].contains(summary.outcome), "recognized: \(summary.transcript)")
+            let audio = try WaveFile.read(path: live.session.wavPath)
+            #expect(audio.rate == 48_000 && audio.channels == 2)
+            // The caller's voice reached the line at 48 kHz: audible, and it lasts as long as the lines say.
+            let caller = audio.channel(1)
+            #expect(caller.filter { abs(Int($0)) > 64 }.count > 48_000)
+        }
+    }
+
 }
