@@ -72,10 +72,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var gaps: [Double] = []
     private var bargeIns: [Double] = []
     private var pendingBargeAt: Int?
-    private var lastVoiceEnd: Double?
     private var transcript: [CallSummary.Line] = []
     private let startedAt = Date()
-    private var finished = DispatchSemaphore(value: 0)
 
     public init(line: Line, options: CallOptions, models: SpeechModels,
                 onEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }) throws(SparringError) {
@@ -209,7 +207,6 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 onEvent(self.event(t.seconds, "partial") { $0.text = text; $0.speaker = "agent" })
             case let .utterance(utterance):
                 let voiceEnd = utterance.end.seconds - Double(options.hangoverFrames) / 100
-                lastVoiceEnd = voiceEnd
                 log(event(voiceEnd, "agent_speech_end") { $0.speaker = "agent" })
                 perform(engine.handle(.agentSpeechStopped, at: t), at: clock)
                 guard !utterance.text.isEmpty else { continue }
@@ -246,9 +243,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             let speaking = lines.contains { $0.end == nil || loop.playbackRing.consumed < $0.end! }
             if endingSince == nil { endingSince = clock }
             if (!speaking && clock - endingSince! > rate / 2) || clock - endingSince! > rate * 30 {
-                if let far = loop.line as? MemoryLine<ScriptedAgent> { far.farEnd.callEnded.store(true, ordering: .releasing) }
-                else { loop.requestStop() }
-                if clock - endingSince! > rate * 2 { loop.requestStop() }
+                loop.requestStop()
             }
         }
     }
@@ -295,7 +290,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 lines.append(QueuedLine(text: line.text, replyTo: firstReply, queuedAt: clock))
                 firstReply = nil
                 log(event(t, "caller_line") { $0.speaker = "caller"; $0.text = line.text; $0.mood = line.mood.rawValue; $0.cause = line.cause })
-                speak(line, index: lines.count - 1)
+                speak(line)
             case .stopSpeaking:
                 synthGeneration.wrappingAdd(1, ordering: .acquiringAndReleasing)
                 loop.flushRequested.store(true, ordering: .releasing)
@@ -318,7 +313,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     }
 
     /// Synthesizes on the worker; records where the line sits in the playback stream.
-    private func speak(_ line: CallerLine, index: Int) {
+    private func speak(_ line: CallerLine) {
         let generation = synthGeneration.load(ordering: .acquiring)
         let ring = loop.playbackRing
         let lineRate = rate
@@ -355,7 +350,6 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 lines[position].end = end
             }
         }
-        _ = index
     }
 
     // MARK: - Recorder thread

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The other end of an in-memory line: what a test or `simulate` puts on the line.
 public protocol FarEnd: AnyObject {
@@ -60,7 +59,7 @@ public final class MemoryLine<Far: FarEnd>: DuplexLine {
 /// `responseDelay` (0.9 s: past the pauses between a caller's sentences) after the caller's audio stops, keeps `[silence N]` steps
 /// as N seconds of silence, starts `[interrupt]` lines one second into the
 /// caller's speech, and hangs up `hangUpAfter` seconds after its last line
-/// once the caller is quiet (or when the caller has ended the call).
+/// once the caller is quiet.
 public final class ScriptedAgent: FarEnd, @unchecked Sendable {
     public enum Step {
         case say([Int16], interrupting: Bool)
@@ -85,7 +84,6 @@ public final class ScriptedAgent: FarEnd, @unchecked Sendable {
     public private(set) var lineVoiceEnds: [Int]
     /// Everything the agent heard of the caller, for tests.
     public private(set) var heard: [Int16]
-    public let callEnded = Atomic<Bool>(false)
 
     public init(steps: [Step], rate: Int, responseDelay: Double = 0.9, hangUpAfter: Double = 4, capacitySeconds: Int = 600) {
         self.steps = steps
@@ -101,11 +99,6 @@ public final class ScriptedAgent: FarEnd, @unchecked Sendable {
     }
 
     public func speak(into buffer: UnsafeMutablePointer<Int16>, frames: Int, at clock: Int) -> Bool {
-        if callEnded.load(ordering: .acquiring) && !speaking {
-            // The caller ended the call: stay a moment, then put the phone down.
-            silentFrames += frames
-            return silentFrames < rate / 2
-        }
         if !speaking {
             // After the last line: put the phone down once the caller has been quiet a while.
             guard index < steps.count else { return silentFrames < hangUpFrames }
