@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SparringCore
 
 /// The one real-time thread of a call: per period, capture, hand off, play.
 ///
@@ -112,8 +113,7 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
             }
             let played = playbackRing.read(into: playback, count: got)
             if played < got { (playback + played).update(repeating: 0, count: got - played) }
-            var sounding = false
-            for i in 0..<got where playback[i] > 64 || playback[i] < -64 { sounding = true; break }
+            let sounding = Audibility.anyAudible(playback, count: got)
             if sounding && callerWasSilent {
                 callerSoundStartedAt.store(frames.load(ordering: .relaxed), ordering: .releasing)
             }

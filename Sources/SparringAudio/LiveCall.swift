@@ -73,6 +73,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var bargeIns: [Double] = []
     private var pendingBargeAt: Int?
     private var transcript: [CallSummary.Line] = []
+    /// Used only on the synthesizer worker, one line at a time.
+    private var synthesisResampler: Resampler?
     private let startedAt = Date()
 
     public init(line: Line, options: CallOptions, models: SpeechModels,
@@ -110,6 +112,13 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             models.recognizer.useGenericModel()
         }
         models.recognizer.beginCall()
+        // Made here, once per call: errors are reported, and nothing is built on the turn-gap path.
+        let toRecognizer: Resampler, fromSynthesizer: Resampler
+        do {
+            toRecognizer = try Resampler(from: rate, to: Recognizer.sampleRate)
+            fromSynthesizer = try Resampler(from: models.synthesizer.sampleRate, to: rate)
+        } catch { throw SparringError("resampler", error.description) }
+        synthesisResampler = fromSynthesizer
         let writer: WaveWriter
         do { writer = try WaveWriter(path: session.wavPath, rate: rate, channels: 2) } catch { throw error }
         log(SessionEvent(t: 0, type: "call_start"))
@@ -127,7 +136,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         let recorderThread = Thread { [self] in record(into: writer); recorderDone.signal() }
         recorderThread.name = "sparring-recorder"
         recorderThread.start()
-        let recognizerThread = Thread { [self] in recognize(); recognizerDone.signal() }
+        let recognizerThread = Thread { [self] in recognize(resampler: toRecognizer); recognizerDone.signal() }
         recognizerThread.name = "sparring-recognizer"
         recognizerThread.start()
 
@@ -144,9 +153,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 
     // MARK: - Recognizer thread
 
-    private func recognize() {
+    private func recognize(resampler: Resampler) {
         let recognizer = models.recognizer
-        let resampler = try? Resampler(from: rate, to: Recognizer.sampleRate)
         let chunk = rate / 100
         var buffer = [Int16](repeating: 0, count: chunk)
         var converted: [Int16] = []
@@ -156,11 +164,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             if loop.captureRing.readable >= chunk {
                 let n = buffer.withUnsafeMutableBufferPointer { loop.captureRing.read(into: $0.baseAddress!, count: chunk) }
                 converted.removeAll(keepingCapacity: true)
-                if let resampler, rate != Recognizer.sampleRate {
-                    buffer.withUnsafeBufferPointer { resampler.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &converted) }
-                } else {
-                    converted.append(contentsOf: buffer[0..<n])
-                }
+                buffer.withUnsafeBufferPointer { resampler.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &converted) }
                 let events = converted.withUnsafeBufferPointer { recognizer.process($0) }
                 let clock = loop.clock
                 dispatch { self.period(events: events, clock: clock) }
@@ -316,10 +320,9 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private func speak(_ line: CallerLine) {
         let generation = synthGeneration.load(ordering: .acquiring)
         let ring = loop.playbackRing
-        let lineRate = rate
         models.synthesizerWorker.submit { [self] in
-            guard synthGeneration.load(ordering: .acquiring) == generation else { return }
-            let resampler = try? Resampler(from: models.synthesizer.sampleRate, to: lineRate)
+            guard synthGeneration.load(ordering: .acquiring) == generation, let resampler = synthesisResampler else { return }
+            resampler.reset()
             var converted: [Int16] = []
             let start = ring.written
             var cut = false
@@ -327,7 +330,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 try models.synthesizer.speak(line.text, voice: line.voice, prosody: line.prosody,
                                              shouldStop: { [self] in synthGeneration.load(ordering: .acquiring) != generation }) { samples in
                     converted.removeAll(keepingCapacity: true)
-                    if let resampler { resampler.process(samples, into: &converted) } else { converted.append(contentsOf: samples) }
+                    resampler.process(samples, into: &converted)
                     converted.withUnsafeBufferPointer { buffer in
                         var offset = 0
                         while offset < buffer.count {

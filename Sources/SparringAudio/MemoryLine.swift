@@ -1,4 +1,5 @@
 import Foundation
+import SparringCore
 
 /// The other end of an in-memory line: what a test or `simulate` puts on the line.
 public protocol FarEnd: AnyObject {
@@ -136,8 +137,7 @@ public final class ScriptedAgent: FarEnd, @unchecked Sendable {
     }
 
     public func hear(_ buffer: UnsafePointer<Int16>, frames: Int, at clock: Int) {
-        var sound = false
-        for i in 0..<frames where buffer[i] > 64 || buffer[i] < -64 { sound = true; break }
+        let sound = Audibility.anyAudible(buffer, count: frames)
         if heard.count + frames <= heard.capacity { heard.append(contentsOf: UnsafeBufferPointer(start: buffer, count: frames)) }
         if sound {
             callerSpokeSinceLine = true

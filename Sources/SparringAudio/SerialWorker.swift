@@ -3,14 +3,14 @@ import Synchronization
 
 /// One dedicated thread that runs jobs in order.
 ///
+/// It lives as long as the process (the models it serves do).
+///
 /// eSpeak NG keeps global state: every call must come from one thread, one
 /// at a time. A dispatch queue is serial but may hop threads; this does not.
 final class SerialWorker: @unchecked Sendable {
     private let lock = NSLock()
     private let wake = DispatchSemaphore(value: 0)
     private var jobs: [() -> Void] = []
-    private var stopping = false
-    private let done = DispatchSemaphore(value: 0)
     /// Jobs queued or running.
     let pending = Atomic<Int>(0)
 
@@ -35,12 +35,6 @@ final class SerialWorker: @unchecked Sendable {
         return result!
     }
 
-    func stop() {
-        lock.withLock { stopping = true }
-        wake.signal()
-        done.wait()
-    }
-
     private func loop() {
         while true {
             wake.wait()
@@ -48,13 +42,9 @@ final class SerialWorker: @unchecked Sendable {
                 if jobs.isEmpty { return nil }
                 return jobs.removeFirst()
             }
-            if let next {
-                next()
-                pending.wrappingSubtract(1, ordering: .acquiringAndReleasing)
-                continue
-            }
-            if lock.withLock({ stopping }) { break }
+            guard let next else { continue }
+            next()
+            pending.wrappingSubtract(1, ordering: .acquiringAndReleasing)
         }
-        done.signal()
     }
 }

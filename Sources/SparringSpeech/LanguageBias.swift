@@ -12,12 +12,8 @@ import SparringCore
 public struct LanguageBias: Sendable {
     public var sentences: [[String]]
 
-    public init(sentences: [String], vocabulary: Set<String>? = nil) {
-        self.init(sentences: sentences, knows: vocabulary.map { words in { words.contains($0) } })
-    }
-
-    /// Keeps only words `knows` accepts (the recognizer's dictionary).
-    public init(sentences: [String], knows: ((String) -> Bool)?) {
+    /// Keeps only words `knows` accepts (the recognizer's dictionary), all when nil.
+    public init(sentences: [String], knows: ((String) -> Bool)? = nil) {
         self.sentences = sentences.map { sentence in
             let words = Words.normalize(sentence)
             guard let knows else { return words }

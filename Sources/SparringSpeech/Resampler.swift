@@ -3,8 +3,9 @@ import CSpeexDSP
 /// Converts mono 16-bit audio between sample rates with speexdsp's resampler.
 ///
 /// Used for eSpeak NG's 22 050 Hz into the line's rate, and for a 48 kHz
-/// headset's capture into the recognizer's 16 kHz.
-public final class Resampler {
+/// headset's capture into the recognizer's 16 kHz. Not thread-safe: each
+/// instance is handed to one thread, which alone uses it.
+public final class Resampler: @unchecked Sendable {
     public let inputRate: Int
     public let outputRate: Int
     private let state: OpaquePointer?
@@ -25,6 +26,9 @@ public final class Resampler {
     }
 
     deinit { if let state { speex_resampler_destroy(state) } }
+
+    /// Forgets the previous block's tail, so a new line does not begin with the last one's end.
+    public func reset() { if let state { speex_resampler_reset_mem(state); speex_resampler_skip_zeros(state) } }
 
     /// Resamples a block, appending to `output`.
     public func process(_ input: UnsafeBufferPointer<Int16>, into output: inout [Int16]) {

@@ -62,7 +62,7 @@ func cpuOfChildren() -> (Double, Int) {
 /// Splits a line at commas and full stops and joins the parts with 400 ms of silence.
 /// Drops leading and trailing near-silence, so inserted pauses are what they say.
 func trimmed(_ samples: [Int16]) -> [Int16] {
-    guard let first = samples.firstIndex(where: { abs(Int($0)) > 64 }), let last = samples.lastIndex(where: { abs(Int($0)) > 64 }) else { return [] }
+    guard let first = samples.firstIndex(where: { Audibility.isAudible($0) }), let last = samples.lastIndex(where: { Audibility.isAudible($0) }) else { return [] }
     return Array(samples[first...last])
 }
 
@@ -125,7 +125,7 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     func soundStart(from: Int, to: Int) -> Int? {
         var frame = from
         while frame + period <= min(to, heard.count) {
-            if heard[frame..<frame + period].contains(where: { abs(Int($0)) > 64 }) { return frame }
+            if heard[frame..<frame + period].contains(where: { Audibility.isAudible($0) }) { return frame }
             frame += period
         }
         return nil
@@ -141,7 +141,7 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     if case let .say(_, interrupting)? = steps.first, interrupting, let start = agent.lineStarts.first {
         var frame = start
         while frame + 1_600 <= heard.count {
-            if !heard[frame..<frame + 1_600].contains(where: { abs(Int($0)) > 64 }) { run.bargeMs.append(Double(frame - start) / 16); break }
+            if !heard[frame..<frame + 1_600].contains(where: { Audibility.isAudible($0) }) { run.bargeMs.append(Double(frame - start) / 16); break }
             frame += period
         }
     }

@@ -127,7 +127,6 @@ struct FuzzTests {
                 #expect(!problems.isEmpty, "input \(index) was neither loaded nor refused with a problem")
             }
         }
-        #expect(loaded + refused == inputs.count)
         #expect(refused > inputs.count / 2)
     }
 }
