@@ -6,11 +6,15 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "sparring", targets: ["sparring"]),
+        .executable(name: "sparringd", targets: ["sparringd"]),
         .library(name: "SparringCore", targets: ["SparringCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The product's heart: scenario model and loader, move recognition,
@@ -31,31 +35,63 @@ let package = Package(
             name: "SparringSpeech",
             dependencies: ["SparringCore", "CPocketSphinx", "CEspeakNG", "CSpeexDSP"]
         ),
+        // Session files: the log a call writes, crash repair, retention.
+        .target(
+            name: "SparringSessions",
+            dependencies: ["SparringCore"]
+        ),
         // The full-duplex audio loop, the lines it runs on, and the live call pipeline.
         .target(
             name: "SparringAudio",
-            dependencies: ["SparringCore", "SparringSpeech", "CALSA"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "CALSA"]
+        ),
+        // sparringd's parts: config, the call desk, the control socket and protocol, systemd glue.
+        .target(
+            name: "SparringDaemon",
+            dependencies: [
+                "SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sparringd",
+            dependencies: [
+                "SparringCore", "SparringDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "sparring",
             dependencies: [
-                "SparringCore", "SparringSpeech", "SparringAudio",
+                "SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Real-time benchmark: calls on paced FIFO lines against sparring run.
         .executableTarget(
             name: "sparring-bench",
-            dependencies: ["SparringCore", "SparringSpeech", "SparringAudio"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio"]
         ),
         .testTarget(
             name: "SparringCoreTests",
             dependencies: ["SparringCore"],
             exclude: ["Fixtures"]
         ),
+        // Fast tests of the daemon's and the session store's logic (no audio).
+        .testTarget(
+            name: "SparringDaemonTests",
+            dependencies: ["SparringCore", "SparringSessions", "SparringDaemon",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(
             name: "SparringLiveTests",
-            dependencies: ["SparringCore", "SparringSpeech", "SparringAudio"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon"]
         ),
     ],
     swiftLanguageModes: [.v6]

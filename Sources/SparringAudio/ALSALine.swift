@@ -45,9 +45,15 @@ public final class ALSALine: DuplexLine {
     private func open(_ device: String, stream: snd_pcm_stream_t) throws(LineError) -> OpaquePointer {
         let direction = stream == SND_PCM_STREAM_CAPTURE ? "capture" : "playback"
         var pcm: OpaquePointer?
-        let opened = snd_pcm_open(&pcm, device, stream, 0)
+        // Opened non-blocking so a device in use answers "busy" at once instead
+        // of waiting for its owner; reads and writes then block as the loop wants.
+        let opened = snd_pcm_open(&pcm, device, stream, SND_PCM_NONBLOCK)
         guard opened >= 0, let pcm else {
             throw LineError(device: device, "cannot open for \(direction): \(String(cString: snd_strerror(opened)))")
+        }
+        if snd_pcm_nonblock(pcm, 0) < 0 {
+            snd_pcm_close(pcm)
+            throw LineError(device: device, "cannot switch \(direction) to blocking mode")
         }
         var params: OpaquePointer?
         snd_pcm_hw_params_malloc(&params)

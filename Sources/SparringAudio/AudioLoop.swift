@@ -26,6 +26,8 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     public let callerSoundStartedAt = Atomic<Int>(-1)
     /// Frame at which a flush was carried out (for barge-in latency).
     public let flushedAt = Atomic<Int>(-1)
+    /// The line's recovered xruns, published by the loop for other threads.
+    public let xruns = Atomic<Int>(0)
     public let stopRequested = Atomic<Bool>(false)
     public let finished = Atomic<Bool>(false)
     public private(set) var error: LineError?
@@ -127,6 +129,7 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
                 stereo[2 * i + 1] = playback[i]
             }
             recordRing.write(stereo, count: got * 2)
+            xruns.store(line.xruns, ordering: .relaxed)
             frames.wrappingAdd(got, ordering: .releasing)
         }
     }

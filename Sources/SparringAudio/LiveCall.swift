@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SparringCore
+import SparringSessions
 import SparringSpeech
 
 /// Settings of one live call.
@@ -51,16 +52,21 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     public let loop: AudioLoop<Line>
     public let options: CallOptions
     public let session: SessionLog
+    /// The call's summary once it ended, also when `run` threw after saving the session.
+    public private(set) var summary: CallSummary?
     private let models: SpeechModels
     private let control = DispatchQueue(label: "sparring-control")
     private var engine: CallerEngine
     private let onEvent: @Sendable (SessionEvent) -> Void
+    /// Told once whether the line opened (nil) or why not, before the call goes on or ends.
+    public var onLineOpened: (@Sendable (LineError?) -> Void)?
 
     // Shared with other threads through atomics only.
     private let controlPending = Atomic<Int>(0)
     private let recognizerBusy = Atomic<Bool>(false)
     private let synthGeneration = Atomic<Int>(0)
     private let hangUpRequested = Atomic<Bool>(false)
+    private let hangUpReason = Mutex("agent")
     private let stopping = Atomic<Bool>(false)
 
     // Control-queue state.
@@ -72,6 +78,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var gaps: [Double] = []
     private var bargeIns: [Double] = []
     private var pendingBargeAt: Int?
+    private var xrunsLogged = 0
     private var transcript: [CallSummary.Line] = []
     /// Used only on the synthesizer worker, one line at a time.
     private var synthesisResampler: Resampler?
@@ -97,8 +104,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             && loop.recordRing.readable < loop.recordRing.capacity / 2
     }
 
-    /// Asks the call to end from the agent's side (Ctrl-C, a hang-up request, the time limit).
-    public func hangUp() { hangUpRequested.store(true, ordering: .releasing) }
+    /// Asks the call to end from the agent's side (Ctrl-C, a hang-up request) or the daemon's (`shutdown`).
+    public func hangUp(reason: String = "agent") {
+        hangUpReason.withLock { $0 = reason }
+        hangUpRequested.store(true, ordering: .releasing)
+    }
 
     /// Runs the call to its end and returns its summary; the session is complete on return.
     public func run() throws(SparringError) -> CallSummary {
@@ -121,14 +131,19 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         synthesisResampler = fromSynthesizer
         let writer: WaveWriter
         do { writer = try WaveWriter(path: session.wavPath, rate: rate, channels: 2) } catch { throw error }
-        log(SessionEvent(t: 0, type: "call_start"))
+        log(event(0, "call_start") {
+            $0.scenario = options.scenario.id; $0.agent = options.agent; $0.seed = options.seed
+            $0.started_at = ISO8601DateFormatter().string(from: startedAt); $0.rate = rate
+        })
 
         do { try loop.start() } catch {
+            onLineOpened?(error)
             log(event(0, "line_error") { $0.reason = error.description })
             writer.close()
             _ = finish(endedBy: "device", outcome: .agentEnded)
             throw SparringError("device", error.description)
         }
+        onLineOpened?(nil)
         if !loop.realtimeNote.isEmpty { log(event(0, "audio_thread") { $0.reason = loop.realtimeNote }) }
 
         let recorderDone = DispatchSemaphore(value: 0)
@@ -228,10 +243,15 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             }
         }
         progressCallerLines(clock: clock)
+        let xruns = loop.xruns.load(ordering: .relaxed)
+        if xruns > xrunsLogged {
+            log(event(t.seconds, "xrun") { $0.count = xruns - xrunsLogged })
+            xrunsLogged = xruns
+        }
         if let deadline = engine.nextDeadline, t >= deadline { perform(engine.handle(.tick, at: t), at: clock) }
         if engine.outcome == nil {
             if hangUpRequested.load(ordering: .acquiring) {
-                endedBy = "agent"
+                endedBy = hangUpReason.withLock { $0 }
                 perform(engine.handle(.agentHungUp, at: t), at: clock)
             } else if t.seconds >= options.maxMinutes * 60 {
                 endedBy = "time_limit"
@@ -392,7 +412,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 
     private func finish(endedBy: String, outcome: OutcomeKind) -> CallSummary {
         let duration = seconds(loop.clock)
-        let xruns = loop.line.xruns
+        let xruns = loop.xruns.load(ordering: .relaxed)
         log(event(duration, "call_end") { $0.outcome = outcome.rawValue; $0.reason = endedBy; $0.count = xruns })
         let formatter = ISO8601DateFormatter()
         let summary = CallSummary(
@@ -404,6 +424,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
         try? session.writeSummary(summary)
         session.close()
+        self.summary = summary
         return summary
     }
 }

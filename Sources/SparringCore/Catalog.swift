@@ -45,38 +45,58 @@ public struct Catalog: Sendable {
 
     /// Loads everything; a broken file is reported and skipped, never fatal.
     public static func load(scenarios scenariosDirectory: String, voices voicesDirectory: String) -> Catalog {
+        load(scenarios: [scenariosDirectory], voices: [voicesDirectory])
+    }
+
+    /// Loads several directories in order (the installed ones, then the user's).
+    ///
+    /// A later directory adds to an earlier one: its voices and moves replace
+    /// those with the same id, and its scenarios may use the moves and voices
+    /// of all. A missing user directory is not a problem; a missing first one
+    /// is. Two scenarios with one id: the first is kept and the second reported.
+    public static func load(scenarios scenariosDirectories: [String], voices voicesDirectories: [String]) -> Catalog {
         var problems: [Problem] = []
         var voices: [String: VoiceProfile] = [:]
-        if !isDirectory(voicesDirectory) {
-            problems.append(Problem(file: voicesDirectory, line: 0, field: "", message: "voices directory not found"))
+        for (index, directory) in voicesDirectories.enumerated() {
+            if !isDirectory(directory) {
+                if index == 0 { problems.append(Problem(file: directory, line: 0, field: "", message: "voices directory not found")) }
+                continue
+            }
+            for file in yamlFiles(in: directory) {
+                let (voice, found) = VoiceProfile.load(path: file)
+                problems += found
+                if let voice, found.isEmpty { voices[voice.id] = voice }
+            }
         }
-        for file in yamlFiles(in: voicesDirectory) {
-            let (voice, found) = VoiceProfile.load(path: file)
-            problems += found
-            if let voice, found.isEmpty { voices[voice.id] = voice }
-        }
-        let movesFile = "\(scenariosDirectory)/moves.yaml"
         var library = MoveLibrary()
-        if !isDirectory(scenariosDirectory) {
-            problems.append(Problem(file: scenariosDirectory, line: 0, field: "", message: "scenarios directory not found"))
-        } else if FileManager.default.fileExists(atPath: movesFile) {
-            let (loaded, found) = MoveLibrary.load(path: movesFile)
-            library = loaded
-            problems += found
-        } else {
-            problems.append(Problem(file: movesFile, line: 0, field: "", message: "the shared move library is missing"))
+        var foundLibrary = false
+        for (index, directory) in scenariosDirectories.enumerated() {
+            let movesFile = "\(directory)/moves.yaml"
+            if !isDirectory(directory) {
+                if index == 0 { problems.append(Problem(file: directory, line: 0, field: "", message: "scenarios directory not found")) }
+            } else if FileManager.default.fileExists(atPath: movesFile) {
+                let (loaded, found) = MoveLibrary.load(path: movesFile)
+                for id in loaded.order { if let move = loaded.moves[id] { library.add(move) } }
+                problems += found
+                foundLibrary = true
+            }
+        }
+        if !foundLibrary, let first = scenariosDirectories.first, isDirectory(first) {
+            problems.append(Problem(file: "\(first)/moves.yaml", line: 0, field: "", message: "the shared move library is missing"))
         }
         let loader = ScenarioLoader(library: library, voices: voices)
         var scenarios: [Scenario] = []
-        for file in yamlFiles(in: scenariosDirectory) where file != movesFile {
-            let (scenario, found) = loader.load(path: file)
-            problems += found
-            guard let scenario else { continue }
-            if let clash = scenarios.first(where: { $0.id == scenario.id }) {
-                problems.append(Problem(file: file, line: 0, field: "id", message: "id '\(scenario.id)' is also used by \(clash.file)"))
-                continue
+        for directory in scenariosDirectories where isDirectory(directory) {
+            for file in yamlFiles(in: directory) where !file.hasSuffix("/moves.yaml") {
+                let (scenario, found) = loader.load(path: file)
+                problems += found
+                guard let scenario else { continue }
+                if let clash = scenarios.first(where: { $0.id == scenario.id }) {
+                    problems.append(Problem(file: file, line: 0, field: "id", message: "id '\(scenario.id)' is also used by \(clash.file)"))
+                    continue
+                }
+                scenarios.append(scenario)
             }
-            scenarios.append(scenario)
         }
         return Catalog(scenarios: scenarios, voices: voices, library: library, problems: problems)
     }

@@ -12,6 +12,7 @@
 import Foundation
 import SparringAudio
 import SparringCore
+import SparringSessions
 import SparringSpeech
 
 let root = FileManager.default.currentDirectoryPath

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SparringAudio
 import SparringCore
+import SparringSessions
 import SparringSpeech
 
 /// Options shared by `run` and `simulate`.
@@ -50,21 +51,26 @@ struct LiveView {
     let quiet: Bool
 
     func show(_ event: SessionEvent) {
-        guard !quiet else { return }
+        guard !quiet, let (text, problem) = Self.describe(event) else { return }
+        if problem { Terminal.warn(text) } else { print(text) }
+    }
+
+    /// One line for an event worth showing (and whether it reports a problem); nil for the rest.
+    static func describe(_ event: SessionEvent) -> (String, Bool)? {
         let time = CallTime(seconds: event.t).description
         switch event.type {
-        case "caller_line_start": print("\(time)  CALLER  \(event.text ?? "")")
+        case "caller_line_start": return ("\(time)  CALLER  \(event.text ?? "")", false)
         case "utterance":
             let moves = event.moves?.map(\.move).joined(separator: ", ") ?? ""
-            print("\(time)  AGENT   \(event.text ?? "")\(moves.isEmpty ? "" : "   [\(moves)]")")
+            return ("\(time)  AGENT   \(event.text ?? "")\(moves.isEmpty ? "" : "   [\(moves)]")", false)
         case "mood":
             let meters = (event.meters ?? [:]).keys.sorted().map { "\($0) \(Int(event.meters![$0]!.rounded()))" }.joined(separator: "  ")
-            print("\(time)          \(meters) (\(event.mood ?? ""))")
-        case "trigger": print("\(time)          (\(event.trigger?.replacingOccurrences(of: "_", with: " ") ?? ""))")
-        case "barge_in": print("\(time)          (agent talked over the caller; caller \(event.yielded == true ? "stopped" : "kept talking"))")
-        case "outcome": print("\(time)          outcome: \(event.outcome ?? "")")
-        case "line_error", "audio_thread": FileHandle.standardError.write(Data("sparring: \(event.reason ?? "")\n".utf8))
-        default: break
+            return ("\(time)          \(meters) (\(event.mood ?? ""))", false)
+        case "trigger": return ("\(time)          (\(event.trigger?.replacingOccurrences(of: "_", with: " ") ?? ""))", false)
+        case "barge_in": return ("\(time)          (agent talked over the caller; caller \(event.yielded == true ? "stopped" : "kept talking"))", false)
+        case "outcome": return ("\(time)          outcome: \(event.outcome ?? "")", false)
+        case "line_error", "audio_thread": return (event.reason ?? "", true)
+        default: return nil
         }
     }
 

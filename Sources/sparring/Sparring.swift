@@ -3,11 +3,12 @@ import Foundation
 import SparringCore
 
 @main
-struct Sparring: ParsableCommand {
+struct Sparring: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparring",
         abstract: "Practise difficult phone calls with a scripted caller.",
-        subcommands: [ScenariosCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self])
+        subcommands: [ScenariosCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self,
+                      CallCommand.self, HangupCommand.self, StatusCommand.self])
 }
 
 /// Where scenarios and voices are read from; every command that needs them takes these.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SparringAudio
 @testable import SparringCore
+@testable import SparringSessions
 @testable import SparringSpeech
 
 extension Live {

@@ -20,6 +20,12 @@ public struct SessionEvent: Codable, Sendable, Equatable {
     public var cause: String?
     public var count: Int?
     public var reason: String?
+    // call_start only: what a repair needs to rebuild the summary of a crashed call.
+    public var scenario: String?
+    public var agent: String?
+    public var seed: UInt64?
+    public var started_at: String?
+    public var rate: Int?
 
     public init(t: Double, type: String) {
         self.t = (t * 1000).rounded() / 1000
@@ -30,13 +36,36 @@ public struct SessionEvent: Codable, Sendable, Equatable {
         public var word: String
         public var start: Double
         public var end: Double
+        public init(word: String, start: Double, end: Double) {
+            self.word = word
+            self.start = start
+            self.end = end
+        }
     }
 }
 
 /// Figures of a finished (or interrupted) call: `summary.json`.
 public struct CallSummary: Codable, Sendable {
-    public struct Gaps: Codable, Sendable { public var p50: Double?; public var p95: Double?; public var count: Int }
-    public struct Line: Codable, Sendable { public var t: Double; public var speaker: String; public var text: String }
+    public struct Gaps: Codable, Sendable, Equatable {
+        public var p50: Double?
+        public var p95: Double?
+        public var count: Int
+        public init(p50: Double?, p95: Double?, count: Int) {
+            self.p50 = p50
+            self.p95 = p95
+            self.count = count
+        }
+    }
+    public struct Line: Codable, Sendable, Equatable {
+        public var t: Double
+        public var speaker: String
+        public var text: String
+        public init(t: Double, speaker: String, text: String) {
+            self.t = t
+            self.speaker = speaker
+            self.text = text
+        }
+    }
     public var id: String
     public var scenario: String
     public var agent: String
@@ -53,6 +82,27 @@ public struct CallSummary: Codable, Sendable {
     public var interrupted: Bool
     public var transcript: [Line]
     public var session: String?
+
+    public init(id: String, scenario: String, agent: String, seed: UInt64, started_at: String, duration_s: Double,
+                outcome: String, ended_by: String, score: Score?, turn_gap_ms: Gaps, barge_in_ms: [Double], xruns: Int,
+                realtime: Bool, interrupted: Bool, transcript: [Line], session: String?) {
+        self.id = id
+        self.scenario = scenario
+        self.agent = agent
+        self.seed = seed
+        self.started_at = started_at
+        self.duration_s = duration_s
+        self.outcome = outcome
+        self.ended_by = ended_by
+        self.score = score
+        self.turn_gap_ms = turn_gap_ms
+        self.barge_in_ms = barge_in_ms
+        self.xruns = xruns
+        self.realtime = realtime
+        self.interrupted = interrupted
+        self.transcript = transcript
+        self.session = session
+    }
 }
 
 /// A call's directory: `call.wav`, `events.jsonl`, `summary.json`.
@@ -60,6 +110,9 @@ public struct CallSummary: Codable, Sendable {
 /// The directory is 0700 and its files 0600: recordings hold voices. Events
 /// are written one line at a time as they happen, so a crash keeps all but
 /// the line being written; the WAV header is rewritten with every flush.
+/// While the call runs, `events.jsonl` is held under an exclusive `flock`:
+/// the kernel drops it when the process dies, so a repair can tell a crashed
+/// call from one still running in another process.
 public final class SessionLog: @unchecked Sendable {
     public let id: String
     public let directory: String
@@ -96,6 +149,7 @@ public final class SessionLog: @unchecked Sendable {
         }
         let fd = open(directory + "/events.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else { throw SparringError("sessions", "cannot create \(directory)/events.jsonl") }
+        _ = flock(fd, LOCK_EX | LOCK_NB)
         events = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -121,7 +175,10 @@ public final class SessionLog: @unchecked Sendable {
         _ = rename(temporary, directory + "/summary.json")
     }
 
-    public func close() { try? events.synchronize(); try? events.close() }
+    public func close() {
+        try? events.synchronize()
+        try? events.close()
+    }
 }
 
 /// The p-th percentile (0–100) of values, nearest rank; nil when empty.

@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// One line read from a client, or notice that one was too long to keep.
+public enum ControlFrame: Sendable, Equatable {
+    case line(ByteBuffer)
+    case oversized
+}
+
+/// Splits a client's bytes into lines of at most `limit` bytes.
+///
+/// A longer line is answered once as `oversized` as soon as the limit is
+/// passed, and its bytes are dropped up to the next newline, so a client
+/// sending megabytes without a newline costs no more than `limit` of memory.
+public struct ControlFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ControlFrame
+    let limit: Int
+    private var discarding = false
+
+    public init(limit: Int = ControlProtocol.maxLineBytes) { self.limit = limit }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let newline = buffer.readableBytesView.firstIndex(of: 0x0A) else {
+            if buffer.readableBytes > limit {
+                if !discarding { context.fireChannelRead(wrapInboundOut(.oversized)) }
+                discarding = true
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+            }
+            return .needMoreData
+        }
+        let length = newline - buffer.readerIndex
+        if discarding || length > limit {
+            if !discarding { context.fireChannelRead(wrapInboundOut(.oversized)) }
+            discarding = false
+            buffer.moveReaderIndex(forwardBy: length + 1)
+            return .continue
+        }
+        var line = buffer.readSlice(length: length)!
+        buffer.moveReaderIndex(forwardBy: 1)
+        // Tolerate CRLF from hand-typed clients.
+        if line.readableBytesView.last == 0x0D { line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1)! }
+        if line.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.line(line))) }
+        return .continue
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // A last line without its newline is still a request.
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0, !discarding, buffer.readableBytes <= limit {
+            context.fireChannelRead(wrapInboundOut(.line(buffer.readSlice(length: buffer.readableBytes)!)))
+        }
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        return .needMoreData
+    }
+}
+
+/// The control socket as a service: a Unix socket, mode 0600 in a 0700 directory.
+public struct ControlServer: Service {
+    let path: String
+    let desk: CallDesk
+    let logger: Logger
+    /// Told once the socket listens (readiness).
+    let onListening: @Sendable () -> Void
+
+    public init(path: String, desk: CallDesk, logger: Logger, onListening: @escaping @Sendable () -> Void = {}) {
+        self.path = path
+        self.desk = desk
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Makes the socket's directory (0700) and refuses to take over a socket another daemon answers on.
+    static func prepare(path: String) throws(ControlError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ControlError(.failed, "\(directory): cannot create the socket directory (\(error.localizedDescription))")
+        }
+        chmod(directory, 0o700)
+        if ControlConnection.answers(path: path) {
+            throw ControlError(.busy, "\(path): another sparringd is already listening there")
+        }
+    }
+
+    public func run() async throws {
+        do { try Self.prepare(path: path) } catch { throw DaemonError(error.message) }
+        let server: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 64)
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ControlFrameDecoder()))
+                        return try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw DaemonError("\(path): cannot listen (\(error))")
+        }
+        chmod(path, 0o600)
+        logger.info("listening", metadata: ["socket": "\(path)"])
+        onListening()
+        defer { unlink(path) }
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+            desk.disconnectAll()
+        }
+    }
+
+    /// One client: its requests in order, its outbox written as it fills.
+    private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>) async {
+        let channel = connection.channel
+        let (id, lines) = desk.connect(close: { channel.close(promise: nil) })
+        defer { desk.disconnect(id) }
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await line in lines { try await outbound.write(ByteBuffer(bytes: line)) }
+                    }
+                    for try await frame in inbound {
+                        switch frame {
+                        case let .line(buffer): await desk.receive(Data(buffer.readableBytesView), from: id)
+                        case .oversized: desk.receiveOversized(from: id)
+                        }
+                    }
+                    // The client closed its side: let what is queued go, then close.
+                    desk.disconnect(id)
+                    try await group.next()
+                }
+            }
+        } catch {
+            logger.debug("client connection ended", metadata: ["client": "\(id)", "reason": "\(error)"])
+        }
+    }
+}
+
+/// A startup or configuration failure: one line for the log and the terminal.
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import SparringCore
+
+/// Makes a session left by a crashed process whole again.
+///
+/// A process killed mid-call leaves `call.wav` with a header that counts the
+/// audio up to its last flush (and possibly more audio after it, or half a
+/// frame), `events.jsonl` with perhaps half a last line, and no
+/// `summary.json`. The repair keeps every complete event, keeps all whole
+/// frames of audio and makes the header say so, and writes a summary built
+/// from the events, marked `interrupted`. The score is left out: it needs
+/// the caller engine's record, which died with the process.
+public enum SessionRepair {
+    public enum Result: Equatable, Sendable {
+        /// It had a summary: nothing to do.
+        case complete
+        /// A call still runs in it (its events file is locked).
+        case inProgress
+        /// Repaired; what was done, for the log.
+        case repaired(String)
+    }
+
+    /// Repairs the session in `directory` if it needs it.
+    public static func repair(directory: String) throws(SparringError) -> Result {
+        let summaryPath = directory + "/summary.json"
+        if FileManager.default.fileExists(atPath: summaryPath) { return .complete }
+        let eventsPath = directory + "/events.jsonl"
+        let fd = open(eventsPath, O_RDWR)
+        if fd >= 0 {
+            defer { close(fd) }
+            // Held by a live call; the kernel dropped it if that process died.
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 { return .inProgress }
+        }
+        var notes: [String] = []
+        let (events, cut) = try keepCompleteEvents(path: eventsPath)
+        if cut > 0 { notes.append("dropped \(cut) bytes of a half-written event") }
+        let start = events.first { $0.type == "call_start" }
+        let rate = start?.rate ?? 16_000
+        let frames = try repairWave(path: directory + "/call.wav", rate: rate, notes: &notes)
+        let id = URL(fileURLWithPath: directory).lastPathComponent
+        let summary = summarize(id: id, events: events, frames: frames, rate: rate, directory: directory)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(summary) else { throw SparringError("sessions", "\(id): cannot encode the summary") }
+        let temporary = directory + "/.summary.json.tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
+              rename(temporary, summaryPath) == 0 else {
+            throw SparringError("sessions", "\(summaryPath): cannot write (\(String(cString: strerror(errno))))")
+        }
+        notes.append("\(events.count) events, \(String(format: "%.2f", Double(frames) / Double(rate))) s of audio kept; marked interrupted")
+        return .repaired(notes.joined(separator: "; "))
+    }
+
+    /// Repairs every session directory under `sessions` that needs it; returns what was done per id.
+    public static func repairAll(sessions: String) -> [(id: String, result: Swift.Result<Result, SparringError>)] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: sessions)) ?? []).sorted()
+        var done: [(String, Swift.Result<Result, SparringError>)] = []
+        for name in names where !name.hasPrefix(".") {
+            let directory = sessions + "/" + name
+            var info = stat()
+            // Never follow a link out of the store.
+            guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
+            let result = Swift.Result { () throws(SparringError) in try repair(directory: directory) }
+            if case .success(.complete) = result { continue }
+            done.append((name, result))
+        }
+        return done
+    }
+
+    /// Cuts `events.jsonl` after its last complete, readable line; returns the events and the bytes cut.
+    static func keepCompleteEvents(path: String) throws(SparringError) -> ([SessionEvent], Int) {
+        guard let data = FileManager.default.contents(atPath: path) else { return ([], 0) }
+        let decoder = JSONDecoder()
+        var events: [SessionEvent] = []
+        var kept = 0
+        var lineStart = data.startIndex
+        while let newline = data[lineStart...].firstIndex(of: 0x0A) {
+            guard let event = try? decoder.decode(SessionEvent.self, from: data[lineStart..<newline]) else { break }
+            events.append(event)
+            lineStart = newline + 1
+            kept = lineStart - data.startIndex
+        }
+        let cut = data.count - kept
+        if cut > 0, truncate(path, off_t(kept)) != 0 {
+            throw SparringError("sessions", "\(path): cannot truncate (\(String(cString: strerror(errno))))")
+        }
+        return (events, cut)
+    }
+
+    /// Keeps every whole frame in `call.wav` and makes the header count them; returns the frames.
+    static func repairWave(path: String, rate: Int, notes: inout [String]) throws(SparringError) -> Int {
+        let channels = 2
+        let headerBytes = WaveFile.header(rate: rate, channels: channels, dataBytes: 0).count
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            // The call died before its recording began: an empty, valid file.
+            FileManager.default.createFile(atPath: path, contents: WaveFile.header(rate: rate, channels: channels, dataBytes: 0),
+                                           attributes: [.posixPermissions: 0o600])
+            notes.append("no recording; wrote an empty call.wav")
+            return 0
+        }
+        let size = Int(info.st_size)
+        let frameBytes = channels * 2
+        let dataBytes = max(0, size - headerBytes) / frameBytes * frameBytes
+        guard let handle = FileHandle(forUpdatingAtPath: path) else {
+            throw SparringError("sessions", "\(path): cannot open for repair")
+        }
+        defer { try? handle.close() }
+        if size != headerBytes + dataBytes { try? handle.truncate(atOffset: UInt64(headerBytes + dataBytes)) }
+        if size < headerBytes { notes.append("recording header incomplete; rewritten") }
+        handle.seek(toFileOffset: 0)
+        handle.write(WaveFile.header(rate: rate, channels: channels, dataBytes: dataBytes))
+        try? handle.synchronize()
+        return dataBytes / frameBytes
+    }
+
+    static func summarize(id: String, events: [SessionEvent], frames: Int, rate: Int, directory: String) -> CallSummary {
+        let start = events.first { $0.type == "call_start" }
+        let outcome = events.last { $0.type == "outcome" }?.outcome
+        let duration = max(Double(frames) / Double(rate), events.last?.t ?? 0)
+        var transcript: [CallSummary.Line] = []
+        for event in events {
+            guard let text = event.text, !text.isEmpty else { continue }
+            if event.type == "caller_line_start" { transcript.append(.init(t: event.t, speaker: "caller", text: text)) }
+            if event.type == "utterance" { transcript.append(.init(t: event.t, speaker: "agent", text: text)) }
+        }
+        let xruns = events.filter { $0.type == "xrun" }.reduce(0) { $0 + ($1.count ?? 1) }
+        return CallSummary(
+            id: id, scenario: start?.scenario ?? scenarioFromID(id), agent: start?.agent ?? "unknown", seed: start?.seed ?? 0,
+            started_at: start?.started_at ?? "", duration_s: (duration * 100).rounded() / 100,
+            outcome: outcome ?? "interrupted", ended_by: "crash", score: nil,
+            turn_gap_ms: .init(p50: nil, p95: nil, count: 0),
+            barge_in_ms: events.filter { $0.type == "barge_in_stop" }.compactMap(\.latency_ms),
+            xruns: xruns, realtime: false, interrupted: true, transcript: transcript, session: directory)
+    }
+
+    /// `20261122T101500Z-debt-threat-1a2b` → `debt-threat`, for a session whose first event was lost.
+    static func scenarioFromID(_ id: String) -> String {
+        var parts = id.split(separator: "-")
+        guard parts.count >= 3 else { return "unknown" }
+        parts.removeFirst()
+        parts.removeLast()
+        return parts.joined(separator: "-")
+    }
+}

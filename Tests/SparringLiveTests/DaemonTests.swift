@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+@testable import SparringAudio
+@testable import SparringCore
+@testable import SparringDaemon
+@testable import SparringSessions
+
+extension Live {
+
+    /// `sparringd` as a process on FIFO-backed ALSA PCMs, driven through its socket and `sparring call`.
+    @Suite("The daemon", .serialized)
+    struct DaemonTests {
+        static func sparring(_ arguments: [String], harness: DaemonHarness) throws -> (Process, Pipe, Pipe) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: DaemonHarness.binary("sparring"))
+            process.arguments = arguments + ["--socket", harness.socket]
+            process.environment = harness.environment
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            return (process, out, err)
+        }
+
+        @Test("sparring call: a skilled call streamed live, Ctrl-C-free; status before and after")
+        func skilledCall() async throws {
+            let harness = try DaemonHarness()
+            defer { harness.remove() }
+            try await harness.start()
+            #expect(try await harness.status().state == "idle")
+            let far = DaemonHarness.Running(try harness.farEnd(script: try LiveCallTests.skilled("debt-threat"), speed: 2))
+            let (process, out, err) = try Self.sparring(["call", "debt-threat", "--seed", "1", "--json"], harness: harness)
+            far.farEnd.onHangUp = { kill(process.processIdentifier, SIGINT) }
+            let output = out.fileHandleForReading.readDataToEndOfFile()
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            try await waitForExit(process)
+            try await far.wait()
+            #expect(process.terminationStatus == 0, "\(errors)")
+            let messages = try output.split(separator: 0x0A).map { try JSONDecoder().decode(ControlMessage.self, from: Data($0)) }
+            let events = messages.compactMap(\.event)
+            let summary = try #require(messages.last?.summary, "\(errors)\n\(harness.log)")
+            #expect(summary.outcome == "agree", "\(summary.transcript)")
+            #expect(summary.agent == "trainee")
+            #expect(summary.xruns == 0)
+            // The stream is the session's events, in order, as they happened.
+            let logged = try harness.events(summary.id)
+            #expect(events.filter { $0.type != "partial" } == logged)
+            #expect(events.contains { $0.type == "partial" })
+            #expect(events.first?.type == "call_start")
+            let status = try await harness.status()
+            #expect(status.state == "idle" && status.calls == 1)
+            #expect(try await harness.stop() == 0)
+        }
+
+        @Test("two clients racing to start: exactly one wins, the other hears busy; hang-up ends the call")
+        func race() async throws {
+            let harness = try DaemonHarness()
+            defer { harness.remove() }
+            try await harness.start()
+            let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 60]", speed: 1))
+            async let first = harness.request(DaemonHarness.start("debt-threat", seed: 1))
+            async let second = harness.request(DaemonHarness.start("tenant-repair", seed: 2))
+            let replies = try await [first, second]
+            #expect(replies.filter { $0.ok == true }.count == 1)
+            let loser = try #require(replies.first { $0.ok == false })
+            #expect(loser.error == .busy, "\(loser.message ?? "")")
+            #expect(loser.message?.contains("trainee") == true, "\(loser.message ?? "")")
+            let winner = try #require(replies.first { $0.ok == true }?.session)
+            let status = try await harness.status()
+            #expect(status.state == "in_call" && status.call?.session == winner)
+            let (hangup, _, _) = try Self.sparring(["hangup"], harness: harness)
+            try await waitForExit(hangup)
+            #expect(hangup.terminationStatus == 0)
+            try await harness.waitIdle()
+            try await far.wait()
+            #expect(try harness.summary(winner).ended_by == "agent")
+            // Hanging up again is an error reply, not a crash.
+            let again = try await harness.request(ControlRequest(op: "hangup"))
+            #expect(again.ok == false && again.error == .noCall)
+            #expect(try await harness.stop() == 0)
+        }
+
+        @Test("a flood of malformed and oversized requests during a call: every one answered, no xruns, status after")
+        func flood() async throws {
+            let harness = try DaemonHarness()
+            defer { harness.remove() }
+            try await harness.start()
+            let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 20]", speed: 1))
+            let started = try await harness.request(DaemonHarness.start("debt-threat"))
+            let session = try #require(started.session, "\(started.message ?? "")")
+            let junk: [[UInt8]] = [
+                Array("not json\n".utf8), Array("{\"v\":1}\n".utf8), Array("{\"v\":2,\"op\":\"status\"}\n".utf8),
+                Array("{\"v\":1,\"op\":\"start\"}\n".utf8), Array("{\"v\":1,\"op\":\"dance\"}\n".utf8),
+                Array("[1,2,3]\n".utf8), [0xFF, 0xFE, 0x00, 0x0A], Array("{\"v\":\"1\",\"op\":7}\n".utf8),
+                Array("{\"v\":1,\"op\":\"start\",\"scenario\":\"debt-threat\"}\n".utf8),
+            ]
+            let perClient = 1_000
+            var answered = 0
+            var codes: [ControlErrorCode: Int] = [:]
+            try await withThrowingTaskGroup(of: [ControlMessage].self) { group in
+                for client in 0..<4 {
+                    group.addTask {
+                        try await ControlConnection.with(path: harness.socket) { connection in
+                            var expected = 0
+                            for index in 0..<perClient {
+                                try await connection.sendRaw(junk[(index + client) % junk.count])
+                                expected += 1
+                            }
+                            // One line far over the limit, in pieces, then a newline.
+                            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 256 << 10)
+                            for _ in 0..<4 { try await connection.sendRaw(chunk) }
+                            try await connection.sendRaw([0x0A])
+                            expected += 1
+                            var replies: [ControlMessage] = []
+                            while replies.count < expected, let message = try await connection.next() {
+                                if message.ok != nil { replies.append(message) }
+                            }
+                            return replies
+                        }
+                    }
+                }
+                for try await replies in group {
+                    answered += replies.count
+                    for reply in replies where reply.ok == false { codes[reply.error!, default: 0] += 1 }
+                }
+            }
+            #expect(answered == 4 * (perClient + 1))
+            #expect(codes[.oversized] == 4)
+            #expect(codes[.busy] ?? 0 > 0 && codes[.malformed] ?? 0 > 0 && codes[.version] ?? 0 > 0 && codes[.unknownOp] ?? 0 > 0)
+            let status = try await harness.status()
+            #expect(status.state == "in_call" && status.call?.session == session)
+            _ = try await harness.request(ControlRequest(op: "hangup"))
+            try await harness.waitIdle()
+            try await far.wait()
+            #expect(try harness.summary(session).xruns == 0)
+            #expect(try await harness.stop() == 0)
+        }
+
+        @Test("the capture device missing at start: a clear reply naming it, the daemon stays up, the next call works")
+        func missingDevice() async throws {
+            let harness = try DaemonHarness()
+            defer { harness.remove() }
+            try await harness.start()
+            try FileManager.default.removeItem(atPath: harness.agentFIFO)
+            let failed = try await harness.request(DaemonHarness.start("debt-threat"))
+            #expect(failed.ok == false && failed.error == .device)
+            #expect(failed.message?.contains("line_in") == true, "\(failed.message ?? "")")
+            #expect(failed.message?.contains("\n") == false)
+            try await harness.waitIdle()
+            // The device comes back.
+            #expect(mkfifo(harness.agentFIFO, 0o600) == 0)
+            let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 30]", speed: 4))
+            let started = try await harness.request(DaemonHarness.start("debt-threat"))
+            #expect(started.ok == true, "\(started.message ?? "")")
+            try await harness.waitIdle()
+            try await far.wait()
+            #expect(try await harness.status().calls == 2)
+            #expect(try await harness.stop() == 0)
+        }
+    }
+}
