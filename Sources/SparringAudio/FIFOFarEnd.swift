@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Plays a scripted agent into a call that runs on FIFO-backed ALSA `file` PCMs.
 ///
@@ -19,8 +20,13 @@ public final class FIFOFarEnd: @unchecked Sendable {
     public var onHangUp: () -> Void = {}
     /// Frames read from the caller side so far: this side's clock.
     public private(set) var clock = 0
+    public var seconds: Double { Double(clock) / Double(rate) }
     /// Monotonic nanoseconds when the call had opened both PCMs (for start-to-ready).
     public private(set) var readyAt: UInt64 = 0
+    private let vanishing = Atomic<Bool>(false)
+
+    /// Closes both FIFOs at the next period, as a headset pulled out would vanish.
+    public func vanish() { vanishing.store(true, ordering: .releasing) }
 
     public init(agent: ScriptedAgent, agentFIFO: String, callerFIFO: String, rate: Int = 16_000, speed: Double = 1, lead: Int = 4) {
         self.agent = agent
@@ -57,7 +63,7 @@ public final class FIFOFarEnd: @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         var hungUp = false
         var periods = 0
-        while true {
+        while !vanishing.load(ordering: .acquiring) {
             var filled = 0
             let wanted = period * 2
             let ok: Bool = heard.withUnsafeMutableBytes { raw in

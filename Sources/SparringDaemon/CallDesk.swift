@@ -73,7 +73,9 @@ public final class CallDesk: Sendable {
         client?.outbox.finish()
     }
 
-    /// Closes every client connection (at shutdown, after the call ended).
+    /// Ends every client connection once its queued lines are out (at shutdown, after the call ended).
+    ///
+    /// A client that does not read is closed after two seconds regardless.
     public func disconnectAll() {
         let clients = state.withLock { state in
             let all = state.clients.values
@@ -82,7 +84,10 @@ public final class CallDesk: Sendable {
         }
         for client in clients {
             client.outbox.finish()
-            client.close()
+            Task {
+                try? await Task.sleep(for: .seconds(2))
+                client.close()
+            }
         }
     }
 

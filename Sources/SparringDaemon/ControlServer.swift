@@ -126,19 +126,26 @@ public struct ControlServer: Service {
         defer { desk.disconnect(id) }
         do {
             try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
+                try await withThrowingTaskGroup(of: Side.self) { group in
                     group.addTask {
                         for await line in lines { try await outbound.write(ByteBuffer(bytes: line)) }
+                        return .writer
                     }
-                    for try await frame in inbound {
-                        switch frame {
-                        case let .line(buffer): await desk.receive(Data(buffer.readableBytesView), from: id)
-                        case .oversized: desk.receiveOversized(from: id)
+                    group.addTask {
+                        for try await frame in inbound {
+                            switch frame {
+                            case let .line(buffer): await desk.receive(Data(buffer.readableBytesView), from: id)
+                            case .oversized: desk.receiveOversized(from: id)
+                            }
                         }
+                        return .reader
                     }
-                    // The client closed its side: let what is queued go, then close.
+                    // The client closed its side: what is queued still goes out. The
+                    // daemon closed the outbox (shutdown): stop reading.
+                    let first = try await group.next()
                     desk.disconnect(id)
-                    try await group.next()
+                    if first == .writer { group.cancelAll() }
+                    _ = try await group.next()
                 }
             }
         } catch {
@@ -146,6 +153,8 @@ public struct ControlServer: Service {
         }
     }
 }
+
+private enum Side { case writer, reader }
 
 /// A startup or configuration failure: one line for the log and the terminal.
 public struct DaemonError: Error, CustomStringConvertible {

@@ -87,6 +87,9 @@ struct CallCommand: AsyncParsableCommand {
         } else {
             try LiveView.summary(summary, json: false)
         }
+        if summary.ended_by == "device" {
+            throw Terminal.fail(view.lineError ?? "the line failed during the call; session \(summary.id) kept")
+        }
     }
 }
 
@@ -102,6 +105,7 @@ final class CallView: Sendable {
         var partial = ""
         var session = ""
         var ended = false
+        var lineError: String?
     }
     let mode: Mode
     private let screen = Mutex(Screen())
@@ -130,6 +134,7 @@ final class CallView: Sendable {
             case "partial": screen.partial = event.text ?? ""
             case "utterance": screen.partial = ""
             case "mood": screen.meters = event.meters ?? screen.meters; screen.mood = event.mood ?? screen.mood
+            case "line_error": screen.lineError = event.reason
             default: break
             }
             switch mode {
@@ -146,6 +151,9 @@ final class CallView: Sendable {
             }
         }
     }
+
+    /// Why the line failed, when it did.
+    var lineError: String? { screen.withLock { $0.lineError } }
 
     /// Redraws the status line so the timer runs between events.
     func tick() {
