@@ -21,7 +21,13 @@ APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev p
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo rehearse practice bench clean
+.PHONY: all deps build test demo rehearse practice bench install uninstall clean
+
+BINDIR      = $(PREFIX)/bin
+SHAREDIR    = $(PREFIX)/share/sparring
+DOCDIR      = $(PREFIX)/share/doc/sparring
+ETCDIR      = $(PREFIX)/etc/sparring
+UNITDIR     = $(PREFIX)/lib/systemd/user
 
 all: build
 
@@ -62,6 +68,31 @@ practice: build
 bench: deps
 	$(SWIFT) build -c release
 	.build/release/sparring-bench $(BENCH_ARGS)
+
+# Binaries, scenarios, voices, the user unit and a default config (kept if
+# one is already there). PREFIX and DESTDIR as usual; then, as the agent:
+#   systemctl --user daemon-reload && systemctl --user enable --now sparringd
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/scenarios/scripts $(DESTDIR)$(SHAREDIR)/voices \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(ETCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 .build/$(CONFIG)/sparring .build/$(CONFIG)/sparringd $(DESTDIR)$(BINDIR)/
+	install -m 0644 scenarios/*.yaml scenarios/README.md $(DESTDIR)$(SHAREDIR)/scenarios/
+	install -m 0644 scenarios/scripts/*.txt $(DESTDIR)$(SHAREDIR)/scenarios/scripts/
+	install -m 0644 voices/*.yaml $(DESTDIR)$(SHAREDIR)/voices/
+	install -m 0644 README.md systemd/PROTOCOL.md $(DESTDIR)$(DOCDIR)/
+	sed 's|/usr/local|$(PREFIX)|g' systemd/sparringd.service > $(DESTDIR)$(UNITDIR)/sparringd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sparringd.service
+	[ -e $(DESTDIR)$(ETCDIR)/sparringd.yaml ] || \
+		{ sed 's|/usr/local|$(PREFIX)|g' systemd/sparringd.yaml > $(DESTDIR)$(ETCDIR)/sparringd.yaml; chmod 0644 $(DESTDIR)$(ETCDIR)/sparringd.yaml; }
+	@echo "Installed under $(DESTDIR)$(PREFIX). Start the daemon: systemctl --user daemon-reload && systemctl --user enable --now sparringd"
+
+# Removes what install put there; a config file you changed is kept.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sparring $(DESTDIR)$(BINDIR)/sparringd $(DESTDIR)$(UNITDIR)/sparringd.service
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
+	@if [ -e $(DESTDIR)$(ETCDIR)/sparringd.yaml ] && sed 's|/usr/local|$(PREFIX)|g' systemd/sparringd.yaml | cmp -s - $(DESTDIR)$(ETCDIR)/sparringd.yaml; then \
+		rm -f $(DESTDIR)$(ETCDIR)/sparringd.yaml; rmdir $(DESTDIR)$(ETCDIR) 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(ETCDIR)/sparringd.yaml ]; then echo "kept $(DESTDIR)$(ETCDIR)/sparringd.yaml (changed since install)"; fi
 
 clean:
 	rm -rf .build $(DEMO_OUT)

@@ -63,7 +63,8 @@ struct SparringDaemonCommand: AsyncParsableCommand {
             let catalog = Catalog.load(scenarios: resolved.scenarios, voices: resolved.voices)
             for problem in catalog.problems { print("sparringd: skipped: \(problem.description)") }
             print("scenarios found: \(catalog.scenarios.map(\.id).joined(separator: ", "))")
-            if !problems.isEmpty { throw ExitCode(1) }
+            if catalog.scenarios.isEmpty { print("sparringd: no scenario can be loaded from \(resolved.scenarios.joined(separator: ", "))") }
+            if !problems.isEmpty || catalog.scenarios.isEmpty { throw ExitCode(1) }
             return
         }
         if !problems.isEmpty {

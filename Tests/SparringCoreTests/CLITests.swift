@@ -102,4 +102,15 @@ struct CLITests {
         #expect(bad.status == 1)
         #expect(bad.err.contains("\(script):2: silence:"))
     }
+
+    @Test("call, status and hangup without a daemon: one line saying so and how to start it")
+    func noDaemon() throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID())/control.sock").path
+        for command in [["status"], ["hangup"], ["call", "debt-threat"]] {
+            let run = try sparring(command + ["--socket", socket])
+            #expect(run.status == 1)
+            #expect(run.err == "sparring: sparringd is not running (nothing answers on \(socket)); start it with `systemctl --user start sparringd`, or run `sparringd` in another terminal\n")
+            #expect(run.out.isEmpty)
+        }
+    }
 }
