@@ -164,15 +164,20 @@ public final class SessionLog: @unchecked Sendable {
         events.write(data)
     }
 
-    public func writeSummary(_ summary: CallSummary) throws {
+    public func writeSummary(_ summary: CallSummary) throws(SparringError) {
+        try Self.writeSummary(summary, in: directory)
+    }
+
+    /// Writes `summary.json` whole or not at all (a temporary file renamed over it).
+    public static func writeSummary(_ summary: CallSummary, in directory: String) throws(SparringError) {
         let pretty = JSONEncoder()
         pretty.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let data = try pretty.encode(summary)
+        guard let data = try? pretty.encode(summary) else { throw SparringError("sessions", "\(summary.id): cannot encode the summary") }
         let temporary = directory + "/.summary.json.tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw SparringError("sessions", "cannot write \(directory)/summary.json")
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
+              rename(temporary, directory + "/summary.json") == 0 else {
+            throw SparringError("sessions", "cannot write \(directory)/summary.json (\(String(cString: strerror(errno))))")
         }
-        _ = rename(temporary, directory + "/summary.json")
     }
 
     public func close() {

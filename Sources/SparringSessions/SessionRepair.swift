@@ -22,8 +22,7 @@ public enum SessionRepair {
 
     /// Repairs the session in `directory` if it needs it.
     public static func repair(directory: String) throws(SparringError) -> Result {
-        let summaryPath = directory + "/summary.json"
-        if FileManager.default.fileExists(atPath: summaryPath) { return .complete }
+        if FileManager.default.fileExists(atPath: directory + "/summary.json") { return .complete }
         let eventsPath = directory + "/events.jsonl"
         let fd = open(eventsPath, O_RDWR)
         if fd >= 0 {
@@ -39,14 +38,7 @@ public enum SessionRepair {
         let frames = try repairWave(path: directory + "/call.wav", rate: rate, notes: &notes)
         let id = URL(fileURLWithPath: directory).lastPathComponent
         let summary = summarize(id: id, events: events, frames: frames, rate: rate, directory: directory)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(summary) else { throw SparringError("sessions", "\(id): cannot encode the summary") }
-        let temporary = directory + "/.summary.json.tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
-              rename(temporary, summaryPath) == 0 else {
-            throw SparringError("sessions", "\(summaryPath): cannot write (\(String(cString: strerror(errno))))")
-        }
+        try SessionLog.writeSummary(summary, in: directory)
         notes.append("\(events.count) events, \(String(format: "%.2f", Double(frames) / Double(rate))) s of audio kept; marked interrupted")
         return .repaired(notes.joined(separator: "; "))
     }
