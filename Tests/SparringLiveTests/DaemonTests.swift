@@ -28,6 +28,10 @@ extension Live {
             defer { harness.remove() }
             try await harness.start()
             #expect(try await harness.status().state == "idle")
+            // Only the agent's own user may reach the socket.
+            let socketMode = try FileManager.default.attributesOfItem(atPath: harness.socket)[.posixPermissions] as? Int
+            let directoryMode = try FileManager.default.attributesOfItem(atPath: (harness.socket as NSString).deletingLastPathComponent)[.posixPermissions] as? Int
+            #expect(socketMode == 0o600 && directoryMode == 0o700)
             let far = DaemonHarness.Running(try harness.farEnd(script: try Live.LiveCallTests.skilled("debt-threat"), speed: 2))
             let (process, out, err) = try Self.sparring(["call", "debt-threat", "--seed", "1", "--json"], harness: harness)
             far.farEnd.onHangUp = { kill(process.processIdentifier, SIGINT) }
