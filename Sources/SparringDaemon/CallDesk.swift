@@ -201,19 +201,19 @@ public final class CallDesk: Sendable {
         }
         logger.info("call started", metadata: ["session": "\(session)", "scenario": "\(scenario.id)", "agent": "\(agent)", "client": "\(id)"])
 
-        let opened = await withCheckedContinuation { (continuation: CheckedContinuation<LineError?, Never>) in
+        // Nil once the line opened; otherwise why the call could not begin.
+        let failure = await withCheckedContinuation { (continuation: CheckedContinuation<ControlError?, Never>) in
             let once = Once(continuation)
-            live.onLineOpened = { once.resume($0) }
+            live.onLineOpened = { error in
+                once.resume(error.map { ControlError(.device, "\($0.description); session \(session) kept") })
+            }
             let thread = Thread { [self] in
                 run(live, failedEarly: { once.resume($0) })
             }
             thread.name = "sparring-call"
             thread.start()
         }
-        if let opened {
-            send(.failure(to: request, ControlError(.device, "\(opened.description); session \(session) kept")), to: id)
-            return
-        }
+        if let failure { return send(.failure(to: request, failure), to: id) }
         // The reply, then the call so far and every event after it, in order.
         let reply = ControlMessage.reply(to: request) { $0.session = session }
         state.withLock { state in
@@ -226,11 +226,12 @@ public final class CallDesk: Sendable {
     }
 
     /// The call's thread: runs it to its end, then tells subscribers and frees the line.
-    private func run(_ live: LiveCall<ALSALine>, failedEarly: (LineError?) -> Void) {
+    /// `failedEarly` hears of an error that ended the call before its line opened (it is ignored after).
+    private func run(_ live: LiveCall<ALSALine>, failedEarly: (ControlError) -> Void) {
         do {
             _ = try live.run()
         } catch {
-            failedEarly(LineError(device: "\(config.capture)/\(config.playback)", error.message))
+            failedEarly(ControlError(.failed, error.message))
             logger.error("call ended on an error", metadata: ["session": "\(live.session.id)", "reason": "\(error.message)"])
         }
         var message = ControlMessage()

@@ -29,33 +29,17 @@ public struct SystemdNotifier: Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(socketPath.utf8)
-        // A leading '@' names an abstract socket: a NUL byte in the address.
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
         let payload = Array(state.utf8)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, payload, payload.count, Int32(MSG_NOSIGNAL), $0, length) }
-        }
+        let sent = withUnixAddress(socketPath) { sendto(fd, payload, payload.count, Int32(MSG_NOSIGNAL), $0, $1) }
         return sent == payload.count
     }
 }
 
-/// Pets the systemd watchdog at half its interval while the daemon's tasks still run.
+/// Pets the systemd watchdog at half its interval; a daemon whose tasks no longer run stops petting it.
 public struct WatchdogService: Service {
     let notifier: SystemdNotifier
-    let alive: @Sendable () -> Bool
 
-    public init(notifier: SystemdNotifier, alive: @escaping @Sendable () -> Bool = { true }) {
-        self.notifier = notifier
-        self.alive = alive
-    }
+    public init(notifier: SystemdNotifier) { self.notifier = notifier }
 
     public func run() async throws {
         guard let interval = notifier.watchdogInterval else {
@@ -64,7 +48,7 @@ public struct WatchdogService: Service {
         }
         try? await cancelWhenGracefulShutdown {
             while true {
-                if alive() { notifier.notify("WATCHDOG=1") }
+                notifier.notify("WATCHDOG=1")
                 try await Task.sleep(for: interval / 2)
             }
         }

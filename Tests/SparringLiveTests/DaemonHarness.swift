@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SparringAudio
 @testable import SparringCore
@@ -126,14 +127,13 @@ final class DaemonHarness: @unchecked Sendable {
     /// Runs a far end on its own thread; `done` is set when the call closed the line.
     final class Running: @unchecked Sendable {
         let farEnd: FIFOFarEnd
-        private let finished = DispatchSemaphore(value: 0)
-        private(set) var isDone = false
+        private let done = Atomic<Bool>(false)
+        var isDone: Bool { done.load(ordering: .acquiring) }
         init(_ farEnd: FIFOFarEnd) {
             self.farEnd = farEnd
             let thread = Thread { [self] in
                 farEnd.run()
-                isDone = true
-                finished.signal()
+                done.store(true, ordering: .releasing)
             }
             thread.start()
         }
@@ -164,9 +164,16 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Open file descriptors and resident memory of the daemon, from /proc.
-    func resources() -> (fds: Int, rssKiB: Int) {
+    ///
+    /// The client connection of the last status request may still be closing on
+    /// the daemon's side, so descriptors are the fewest seen over half a second.
+    func resources() async throws -> (fds: Int, rssKiB: Int) {
         guard let pid = process?.processIdentifier else { return (0, 0) }
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+        var fds = Int.max
+        for _ in 0..<5 {
+            fds = min(fds, (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0)
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
             .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0

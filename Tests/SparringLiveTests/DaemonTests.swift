@@ -303,7 +303,7 @@ extension Live.DaemonTests {
             #expect(started.ok == true, "\(started.message ?? "")")
             try await harness.waitIdle()
             try await far.wait()
-            samples.append(harness.resources())
+            samples.append(try await harness.resources())
         }
         print("sparringd after each of \(calls) calls: fds \(samples.map(\.fds)), RSS KiB \(samples.map(\.rssKiB))")
         #expect(try await harness.status().calls == calls)
