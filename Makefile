@@ -14,10 +14,11 @@ DEMO_OUT    ?= demo-out
 
 # Debian 12 packages: the C libraries the live call links against, the
 # recognizer's model and test speech, and the tools tests and demos use
-# (Festival's HTS voice speaks the scripted agent in `sparring simulate`).
+# (Festival's HTS voice speaks the scripted agent in `sparring simulate`;
+# Chromium and its WebDriver open the HTML report in a test).
 APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us \
                pocketsphinx-testdata libespeak-ng-dev espeak-ng-data libspeexdsp-dev sox alsa-utils \
-               festival festvox-us-slt-hts
+               festival festvox-us-slt-hts libsqlite3-dev libsonic-dev chromium chromium-driver
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The product's heart: scenario model and loader, move recognition,
@@ -30,20 +31,23 @@ let package = Package(
                        providers: [.apt(["libpocketsphinx-dev", "libsphinxbase-dev", "pocketsphinx-en-us"])]),
         .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        // Sonic (no pkg-config file): speech speed-up and slow-down that keeps the pitch, for replay.
+        .systemLibrary(name: "CSonic", providers: [.apt(["libsonic-dev"])]),
         // Speech: the recognizer, the synthesizer and the resampler over the C libraries.
         .target(
             name: "SparringSpeech",
             dependencies: ["SparringCore", "CPocketSphinx", "CEspeakNG", "CSpeexDSP"]
         ),
-        // Session files: the log a call writes, crash repair, retention.
+        // Session files: the log a call writes, crash repair, retention, the
+        // supervisors' store and SQLite index, and the HTML report.
         .target(
             name: "SparringSessions",
-            dependencies: ["SparringCore"]
+            dependencies: ["SparringCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The full-duplex audio loop, the lines it runs on, and the live call pipeline.
         .target(
             name: "SparringAudio",
-            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "CALSA"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "CALSA", "CSonic"]
         ),
         // sparringd's parts: config, the call desk, the control socket and protocol, systemd glue.
         .target(

@@ -25,13 +25,6 @@ public final class ALSALine: DuplexLine {
 
     deinit { stop() }
 
-    /// One helper for every ALSA return code: a typed error with the operation, device and ALSA's message.
-    @discardableResult
-    private func alsa(_ code: Int32, _ operation: String, _ device: String) throws(LineError) -> Int32 {
-        if code < 0 { throw LineError(device: device, "\(operation): \(String(cString: snd_strerror(code)))") }
-        return code
-    }
-
     public func start() throws(LineError) {
         capturePCM = try open(captureDevice, stream: SND_PCM_STREAM_CAPTURE)
         playbackPCM = try open(playbackDevice, stream: SND_PCM_STREAM_PLAYBACK)
@@ -43,40 +36,7 @@ public final class ALSALine: DuplexLine {
     }
 
     private func open(_ device: String, stream: snd_pcm_stream_t) throws(LineError) -> OpaquePointer {
-        let direction = stream == SND_PCM_STREAM_CAPTURE ? "capture" : "playback"
-        var pcm: OpaquePointer?
-        // Opened non-blocking so a device in use answers "busy" at once instead
-        // of waiting for its owner; reads and writes then block as the loop wants.
-        let opened = snd_pcm_open(&pcm, device, stream, SND_PCM_NONBLOCK)
-        guard opened >= 0, let pcm else {
-            throw LineError(device: device, "cannot open for \(direction): \(String(cString: snd_strerror(opened)))")
-        }
-        if snd_pcm_nonblock(pcm, 0) < 0 {
-            snd_pcm_close(pcm)
-            throw LineError(device: device, "cannot switch \(direction) to blocking mode")
-        }
-        var params: OpaquePointer?
-        snd_pcm_hw_params_malloc(&params)
-        defer { snd_pcm_hw_params_free(params) }
-        do throws(LineError) {
-            try alsa(snd_pcm_hw_params_any(pcm, params), "\(direction) parameters", device)
-            try alsa(snd_pcm_hw_params_set_access(pcm, params, SND_PCM_ACCESS_RW_INTERLEAVED), "\(direction) access", device)
-            try alsa(snd_pcm_hw_params_set_format(pcm, params, SND_PCM_FORMAT_S16_LE), "\(direction) format S16_LE", device)
-            try alsa(snd_pcm_hw_params_set_channels(pcm, params, 1), "\(direction) mono", device)
-            let rateSet = snd_pcm_hw_params_set_rate(pcm, params, UInt32(rate), 0)
-            if rateSet < 0 { throw LineError(device: device, "does not support \(rate) Hz for \(direction) (try --rate 48000)") }
-            var period = snd_pcm_uframes_t(periodFrames)
-            var direction0: Int32 = 0
-            try alsa(snd_pcm_hw_params_set_period_size_near(pcm, params, &period, &direction0), "\(direction) period", device)
-            var buffer = snd_pcm_uframes_t(periodFrames * 4)
-            try alsa(snd_pcm_hw_params_set_buffer_size_near(pcm, params, &buffer), "\(direction) buffer", device)
-            try alsa(snd_pcm_hw_params(pcm, params), "\(direction) configuration", device)
-            try alsa(snd_pcm_prepare(pcm), "\(direction) prepare", device)
-        } catch {
-            snd_pcm_close(pcm)
-            throw error
-        }
-        return pcm
+        try ALSAPCM.open(device, stream: stream, rate: rate, periodFrames: periodFrames)
     }
 
     public func capture(into buffer: UnsafeMutablePointer<Int16>, frames: Int) throws(LineError) -> Int {
@@ -113,5 +73,53 @@ public final class ALSALine: DuplexLine {
         if let playbackPCM { snd_pcm_drain(playbackPCM); snd_pcm_close(playbackPCM) }
         capturePCM = nil
         playbackPCM = nil
+    }
+}
+
+/// Opening ALSA PCMs the way every line and the replay want them.
+enum ALSAPCM {
+    /// One helper for every ALSA return code: a typed error with the operation, device and ALSA's message.
+    @discardableResult
+    static func alsa(_ code: Int32, _ operation: String, _ device: String) throws(LineError) -> Int32 {
+        if code < 0 { throw LineError(device: device, "\(operation): \(String(cString: snd_strerror(code)))") }
+        return code
+    }
+
+    /// Opens a 16-bit mono PCM at `rate` with 10 ms periods and a buffer of `periods` of them, prepared.
+    static func open(_ device: String, stream: snd_pcm_stream_t, rate: Int, periodFrames: Int, periods: Int = 4) throws(LineError) -> OpaquePointer {
+        let direction = stream == SND_PCM_STREAM_CAPTURE ? "capture" : "playback"
+        var pcm: OpaquePointer?
+        // Opened non-blocking so a device in use answers "busy" at once instead
+        // of waiting for its owner; reads and writes then block as the loop wants.
+        let opened = snd_pcm_open(&pcm, device, stream, SND_PCM_NONBLOCK)
+        guard opened >= 0, let pcm else {
+            throw LineError(device: device, "cannot open for \(direction): \(String(cString: snd_strerror(opened)))")
+        }
+        if snd_pcm_nonblock(pcm, 0) < 0 {
+            snd_pcm_close(pcm)
+            throw LineError(device: device, "cannot switch \(direction) to blocking mode")
+        }
+        var params: OpaquePointer?
+        snd_pcm_hw_params_malloc(&params)
+        defer { snd_pcm_hw_params_free(params) }
+        do throws(LineError) {
+            try alsa(snd_pcm_hw_params_any(pcm, params), "\(direction) parameters", device)
+            try alsa(snd_pcm_hw_params_set_access(pcm, params, SND_PCM_ACCESS_RW_INTERLEAVED), "\(direction) access", device)
+            try alsa(snd_pcm_hw_params_set_format(pcm, params, SND_PCM_FORMAT_S16_LE), "\(direction) format S16_LE", device)
+            try alsa(snd_pcm_hw_params_set_channels(pcm, params, 1), "\(direction) mono", device)
+            let rateSet = snd_pcm_hw_params_set_rate(pcm, params, UInt32(rate), 0)
+            if rateSet < 0 { throw LineError(device: device, "does not support \(rate) Hz for \(direction) (try --rate 48000)") }
+            var period = snd_pcm_uframes_t(periodFrames)
+            var direction0: Int32 = 0
+            try alsa(snd_pcm_hw_params_set_period_size_near(pcm, params, &period, &direction0), "\(direction) period", device)
+            var buffer = snd_pcm_uframes_t(periodFrames * periods)
+            try alsa(snd_pcm_hw_params_set_buffer_size_near(pcm, params, &buffer), "\(direction) buffer", device)
+            try alsa(snd_pcm_hw_params(pcm, params), "\(direction) configuration", device)
+            try alsa(snd_pcm_prepare(pcm), "\(direction) prepare", device)
+        } catch {
+            snd_pcm_close(pcm)
+            throw error
+        }
+        return pcm
     }
 }

@@ -134,6 +134,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         log(event(0, "call_start") {
             $0.scenario = options.scenario.id; $0.agent = options.agent; $0.seed = options.seed
             $0.started_at = ISO8601DateFormatter().string(from: startedAt); $0.rate = rate
+            // Where the meters start, so a mood plot of the call begins at the beginning.
+            $0.meters = engine.meters; $0.mood = engine.mood.rawValue
         })
 
         do { try loop.start() } catch {

@@ -20,6 +20,18 @@ public enum WaveFile {
         public func channel(_ index: Int) -> [Int16] {
             stride(from: index, to: samples.count, by: channels).map { samples[$0] }
         }
+
+        /// All channels summed into one, clipped to 16 bits: what both sides sound like together.
+        public func mixdown() -> [Int16] {
+            guard channels > 1 else { return samples }
+            var mixed = [Int16](repeating: 0, count: frames)
+            for frame in 0..<frames {
+                var sum = 0
+                for channel in 0..<channels { sum += Int(samples[frame * channels + channel]) }
+                mixed[frame] = Int16(clamping: sum)
+            }
+            return mixed
+        }
     }
 
     public static func header(rate: Int, channels: Int, dataBytes: Int) -> Data {

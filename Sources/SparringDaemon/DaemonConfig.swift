@@ -54,6 +54,16 @@ public struct DaemonConfig: Sendable, Equatable {
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
+    /// The sessions directory as configured for this user (the config file, then
+    /// `SPARRING_SESSIONS`), where calls are written and supervisors read them.
+    /// Problems in the file are left to `sparringd --check-config` to report.
+    public static func configuredSessions(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        var config = DaemonConfig()
+        if let file = defaultFile(environment: environment) { _ = config.apply(file: file) }
+        _ = config.apply(environment: environment)
+        return config.sessions
+    }
+
     /// Applies a YAML config file.
     public mutating func apply(file: String) -> [Problem] {
         let document: YAMLDocument

@@ -43,9 +43,10 @@ public struct JournalLogHandler: LogHandler {
         }.joined(separator: " ")
         // One entry per line: a message's own newlines would split it in the journal.
         let message = "\(event.message)".replacingOccurrences(of: "\n", with: " ")
+        let fieldsText: String = rendered.isEmpty ? "" : " \(rendered)"
         let line = journal
-            ? "<\(Self.priority(event.level))>\(message)\(rendered.isEmpty ? "" : " " + rendered)\n"
-            : "\(label)[\(getpid())]: \(event.level): \(message)\(rendered.isEmpty ? "" : " " + rendered)\n"
+            ? "<\(Self.priority(event.level))>\(message)\(fieldsText)\n"
+            : "\(label)[\(getpid())]: \(event.level): \(message)\(fieldsText)\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SparringAudio
 import SparringCore
+import SparringDaemon
 import SparringSessions
 import SparringSpeech
 
@@ -9,7 +10,7 @@ import SparringSpeech
 struct CallArguments: ParsableArguments {
     @Option(help: "Agent name recorded with the session.")
     var agent: String = ProcessInfo.processInfo.environment["USER"] ?? "agent"
-    @Option(help: "Directory for session folders (default: $XDG_DATA_HOME/sparring/sessions).")
+    @Option(help: "Directory for session folders (default: the configured one, else $XDG_DATA_HOME/sparring/sessions).")
     var sessions: String?
     @Option(help: "Seed for the caller's choices.")
     var seed: UInt64 = 1
@@ -25,7 +26,7 @@ struct CallArguments: ParsableArguments {
     var json = false
 
     func options(for scenario: Scenario) -> CallOptions {
-        var options = CallOptions(scenario: scenario, agent: agent, seed: seed, sessions: sessions ?? SessionLog.defaultDirectory())
+        var options = CallOptions(scenario: scenario, agent: agent, seed: seed, sessions: sessions ?? DaemonConfig.configuredSessions())
         options.maxMinutes = maxMinutes
         options.hangoverFrames = max(10, hangover / 10)
         options.bias = !noBias

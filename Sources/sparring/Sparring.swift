@@ -8,7 +8,9 @@ struct Sparring: AsyncParsableCommand {
         commandName: "sparring",
         abstract: "Practise difficult phone calls with a scripted caller.",
         subcommands: [ScenariosCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self,
-                      CallCommand.self, HangupCommand.self, StatusCommand.self])
+                      CallCommand.self, HangupCommand.self, StatusCommand.self,
+                      SessionsCommand.self, ShowCommand.self, ReplayCommand.self, AnnotateCommand.self,
+                      ReportCommand.self, ExportCommand.self, DeleteCommand.self])
 }
 
 /// Where scenarios and voices are read from; every command that needs them takes these.

@@ -1,0 +1,170 @@
+import CALSA
+import CSonic
+import Foundation
+import SparringCore
+import SparringSessions
+import Synchronization
+
+/// Plays a recorded call back through ALSA and says what is being heard as it is heard.
+///
+/// The source is one channel of `call.wav` (the agent's microphone or the
+/// caller's voice) or both mixed. Speed changes go through Sonic, which
+/// keeps the pitch (a resampler would raise or lower every voice). Cues
+/// (utterances, caller lines, mood changes, triggers, annotations) are
+/// printed when the audio they belong to reaches the device: the position
+/// heard is the source frames handed to ALSA minus what still waits in its
+/// buffer, mapped back through the speed.
+public final class SessionReplay {
+    public enum Channel: String, CaseIterable, Sendable {
+        case agent, caller, both
+    }
+
+    /// Something to say at a moment of the call.
+    public struct Cue: Sendable, Equatable {
+        public var t: Double
+        public var text: String
+    }
+
+    public struct Result: Sendable, Equatable {
+        /// Frames written to the device.
+        public var framesPlayed: Int
+        /// Where in the call playback ended, in seconds.
+        public var endedAt: Double
+        public var stopped: Bool
+    }
+
+    public let session: StoredSession
+    public let rate: Int
+    public let channel: Channel
+    public let speed: Double
+    public let from: Double
+    private let source: [Int16]
+    public let cues: [Cue]
+
+    /// Set from a signal handler to stop at the next period.
+    public static let stopRequested = Atomic<Bool>(false)
+
+    public static let speeds: ClosedRange<Double> = 0.5...2
+
+    public init(session: StoredSession, audio: WaveFile.Audio, channel: Channel, speed: Double, from: Double) throws(SparringError) {
+        guard Self.speeds.contains(speed) else { throw SparringError("bad_speed", "--speed \(speed): must be between 0.5 and 2") }
+        guard from >= 0, from < max(audio.seconds, 0.001) else {
+            throw SparringError("bad_from", "--from \(Clock.format(from)) is past the end of the recording (\(Clock.format(audio.seconds)))")
+        }
+        self.session = session
+        rate = audio.rate
+        self.channel = channel
+        self.speed = speed
+        self.from = from
+        switch channel {
+        case .agent: source = audio.channel(0)
+        case .caller: source = audio.channels > 1 ? audio.channel(1) : audio.channel(0)
+        case .both: source = audio.mixdown()
+        }
+        cues = Self.cues(session).filter { $0.t >= from - 0.0005 }
+    }
+
+    /// The moments worth saying during a replay, in call order.
+    public static func cues(_ session: StoredSession) -> [Cue] {
+        var cues: [(Cue, Int)] = []
+        for (i, event) in session.events.enumerated() {
+            let text: String?
+            switch event.type {
+            case "utterance":
+                let moves = (event.moves ?? []).map(\.move)
+                text = "agent: \(event.text ?? "")" + (moves.isEmpty ? "" : "  [\(moves.joined(separator: ", "))]")
+            case "caller_line_start": text = "caller: \(event.text ?? "")"
+            case "mood": text = event.mood.map { "mood: \($0)" + Self.meters(event.meters) }
+            case "trigger": text = event.trigger.map { "trigger: \($0)" }
+            case "barge_in": text = event.yielded == true ? "barge-in: the caller yields" : "barge-in: the caller pushes on"
+            case "outcome": text = event.outcome.map { "outcome: \($0)" }
+            default: text = nil
+            }
+            if let text { cues.append((Cue(t: event.t, text: text), i)) }
+        }
+        for (i, note) in session.annotations.enumerated() {
+            cues.append((Cue(t: note.t, text: "note by \(note.by): \(note.text)"), session.events.count + i))
+        }
+        return cues.sorted { ($0.0.t, $0.1) < ($1.0.t, $1.1) }.map(\.0)
+    }
+
+    static func meters(_ meters: [String: Double]?) -> String {
+        guard let meters, !meters.isEmpty else { return "" }
+        return " (" + meters.keys.sorted().map { "\($0) \(plainNumber(meters[$0]!))" }.joined(separator: ", ") + ")"
+    }
+
+    /// Plays from `from` to the end (or until `stopRequested`); `say` gets each cue with the moment heard.
+    public func play(device: String, say: (Cue) -> Void) throws(LineError) -> Result {
+        let period = rate / 100
+        let pcm = try ALSAPCM.open(device, stream: SND_PCM_STREAM_PLAYBACK, rate: rate, periodFrames: period, periods: 8)
+        defer { snd_pcm_close(pcm) }
+        let stretcher: sonicStream? = speed == 1 ? nil : sonicCreateStream(Int32(rate), 1)
+        defer { if let stretcher { sonicDestroyStream(stretcher) } }
+        if let stretcher { sonicSetSpeed(stretcher, Float(speed)) }
+
+        let start = min(source.count, Int((from * Double(rate)).rounded()))
+        var position = start  // next source frame to feed
+        var written = 0  // frames handed to the device
+        var nextCue = 0
+        var output = [Int16](repeating: 0, count: period * 4)
+        var stopped = false
+
+        /// Says every cue whose moment has reached the ear.
+        func sayHeard(flushAll: Bool) {
+            var delay = snd_pcm_sframes_t(0)
+            if snd_pcm_delay(pcm, &delay) < 0 { delay = 0 }
+            let heard = Double(start) / Double(rate) + Double(max(0, written - Int(delay))) * speed / Double(rate)
+            while nextCue < cues.count, flushAll || cues[nextCue].t <= heard + 0.005 {
+                say(cues[nextCue])
+                nextCue += 1
+            }
+        }
+
+        func write(_ samples: UnsafePointer<Int16>, _ frames: Int) throws(LineError) {
+            var done = 0
+            while done < frames {
+                let put = snd_pcm_writei(pcm, samples + done, snd_pcm_uframes_t(frames - done))
+                if put >= 0 { done += Int(put); continue }
+                if Int32(put) == sparring_eagain() { continue }
+                if Int32(put) == sparring_epipe() || Int32(put) == sparring_estrpipe(), snd_pcm_recover(pcm, Int32(put), 1) >= 0 { continue }
+                throw LineError(device: device, "playback stopped: \(String(cString: snd_strerror(Int32(put))))")
+            }
+            written += frames
+        }
+
+        sayHeard(flushAll: false)
+        while position < source.count {
+            if Self.stopRequested.load(ordering: .acquiring) { stopped = true; break }
+            let count = min(period, source.count - position)
+            if let stretcher {
+                _ = source.withUnsafeBufferPointer { sonicWriteShortToStream(stretcher, UnsafeMutablePointer(mutating: $0.baseAddress! + position), Int32(count)) }
+                if position + count == source.count { sonicFlushStream(stretcher) }
+                while true {
+                    let got = output.withUnsafeMutableBufferPointer { sonicReadShortFromStream(stretcher, $0.baseAddress, Int32($0.count)) }
+                    if got <= 0 { break }
+                    try output.withUnsafeBufferPointer { buffer throws(LineError) in try write(buffer.baseAddress!, Int(got)) }
+                }
+            } else {
+                try source.withUnsafeBufferPointer { buffer throws(LineError) in try write(buffer.baseAddress! + position, count) }
+            }
+            position += count
+            sayHeard(flushAll: false)
+        }
+        if stopped {
+            snd_pcm_drop(pcm)
+        } else {
+            // Say what is left as the buffer drains, then wait for the last sample.
+            while true {
+                var delay = snd_pcm_sframes_t(0)
+                if snd_pcm_delay(pcm, &delay) < 0 || delay <= 0 || Self.stopRequested.load(ordering: .acquiring) { break }
+                sayHeard(flushAll: false)
+                if nextCue >= cues.count { break }
+                usleep(5_000)
+            }
+            snd_pcm_drain(pcm)
+            sayHeard(flushAll: true)
+        }
+        let endedAt = stopped ? Double(start) / Double(rate) + Double(written) * speed / Double(rate) : Double(source.count) / Double(rate)
+        return Result(framesPlayed: written, endedAt: endedAt, stopped: stopped)
+    }
+}
