@@ -7,7 +7,7 @@ public struct Score: Sendable, Codable, Equatable {
     /// Criterion ids in rubric order, for printing.
     public var order: [String]
 
-    enum CodingKeys: String, CodingKey { case total, passed, passMark = "pass_mark", criteria }
+    enum CodingKeys: String, CodingKey { case total, passed, passMark = "pass_mark", criteria, order }
 
     public init(total: Double, passed: Bool, passMark: Double, criteria: [String: CriterionResult], order: [String]) {
         self.total = total
@@ -23,7 +23,8 @@ public struct Score: Sendable, Codable, Equatable {
         passed = try c.decode(Bool.self, forKey: .passed)
         passMark = try c.decode(Double.self, forKey: .passMark)
         criteria = try c.decode([String: CriterionResult].self, forKey: .criteria)
-        order = criteria.keys.sorted()
+        // Summaries written before the rubric order was kept list criteria by id.
+        order = (try c.decodeIfPresent([String].self, forKey: .order)) ?? criteria.keys.sorted()
     }
 }
 
