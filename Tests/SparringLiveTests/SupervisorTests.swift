@@ -155,7 +155,7 @@ extension Live {
             /// Runs `sparring replay … --device replay_out`, reading the FIFO at `pace` times real time
             /// (unpaced when infinite); returns the samples heard and each printed line with the
             /// position of the audio read from the FIFO when the line arrived.
-            func replay(_ arguments: [String], sessions: String, pace: Double = .infinity) throws -> (status: Int32, samples: [Int16], lines: [(String, Double)], err: String) {
+            func replay(_ arguments: [String], sessions: String, pace: Double = .infinity, interruptAfter: Double? = nil) throws -> (status: Int32, samples: [Int16], lines: [(String, Double)], err: String) {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: DaemonHarness.binary("sparring"))
                 process.arguments = ["replay"] + arguments + ["--device", "replay_out", "--sessions", sessions]
@@ -173,6 +173,7 @@ extension Live {
                 let heard = Atomic<Int>(0)
                 let samples = Mutex([Int16]())
                 let fifo = self.fifo
+                let pid = process.processIdentifier
                 let done = DispatchSemaphore(value: 0)
                 Thread.detachNewThread {
                     let fd = open(fifo, O_RDONLY)
@@ -182,6 +183,7 @@ extension Live {
                     var leftover: UInt8?
                     let started = DispatchTime.now().uptimeNanoseconds
                     var total = 0
+                    var interrupted = false
                     while true {
                         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                         if n <= 0 { break }
@@ -193,6 +195,10 @@ extension Live {
                         samples.withLock { $0.append(contentsOf: values) }
                         total += values.count
                         heard.store(total, ordering: .releasing)
+                        if let interruptAfter, Double(total) / 16_000 >= interruptAfter, !interrupted {
+                            interrupted = true
+                            kill(pid, SIGINT)
+                        }
                         if pace.isFinite {
                             let due = started + UInt64(Double(total) / 16_000 / pace * 1e9)
                             let now = DispatchTime.now().uptimeNanoseconds
@@ -267,11 +273,9 @@ extension Live {
             print("replay alignment: worst cue \(String(format: "%.3f", worst)) s from its audio over \(cues.count) cues")
         }
 
-        @Test("--speed keeps the pitch and changes the length; out-of-range speeds are refused")
-        func replaySpeed() throws {
-            // A call whose caller says one 440 Hz tone for 4 s: length and pitch are easy to read.
+        /// A call whose caller says one 440 Hz tone for 4 s: length and pitch are easy to read.
+        static func toneSession() throws -> (store: String, id: String) {
             let store = "/tmp/sparring-tone-\(UUID().uuidString.prefix(8))"
-            defer { try? FileManager.default.removeItem(atPath: store) }
             let id = "20261120T100000Z-tone-0001"
             let log = try SessionLog(sessions: store, id: id)
             var start = SessionEvent(t: 0, type: "call_start")
@@ -289,6 +293,25 @@ extension Live {
                                              outcome: "agree", ended_by: "caller", score: nil, turn_gap_ms: .init(p50: nil, p95: nil, count: 0),
                                              barge_in_ms: [], xruns: 0, realtime: false, interrupted: false, transcript: [], session: nil))
             log.close()
+            return (store, id)
+        }
+
+        @Test("Ctrl-C stops a replay at once, cleanly, saying where")
+        func replayInterrupted() throws {
+            let (store, id) = try Self.toneSession()
+            defer { try? FileManager.default.removeItem(atPath: store) }
+            let line = try ReplayLine()
+            // Read at real time; SIGINT once a second of audio has been heard.
+            let run = try line.replay([id, "--channel", "caller"], sessions: store, pace: 1, interruptAfter: 1.0)
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.lines.last?.0.hasPrefix("stopped at 0:01") == true, "\(run.lines.map(\.0))")
+            #expect(run.samples.count > 16_000 && run.samples.count < 32_000, "\(run.samples.count) samples heard")
+        }
+
+        @Test("--speed keeps the pitch and changes the length; out-of-range speeds are refused")
+        func replaySpeed() throws {
+            let (store, id) = try Self.toneSession()
+            defer { try? FileManager.default.removeItem(atPath: store) }
             let line = try ReplayLine()
             for speed in [0.5, 1.5, 2.0] {
                 let run = try line.replay([id, "--channel", "caller", "--speed", "\(speed)"], sessions: store)
