@@ -55,17 +55,8 @@ public final class ALSALine: DuplexLine {
     }
 
     public func play(_ buffer: UnsafePointer<Int16>, frames: Int) throws(LineError) {
-        var done = 0
-        while done < frames {
-            let put = snd_pcm_writei(playbackPCM, buffer + done, snd_pcm_uframes_t(frames - done))
-            if put >= 0 { done += Int(put); continue }
-            if Int32(put) == sparring_eagain() { continue }
-            if Int32(put) == sparring_epipe() || Int32(put) == sparring_estrpipe() {
-                xruns += 1
-                if snd_pcm_recover(playbackPCM, Int32(put), 1) >= 0 { continue }
-            }
-            throw LineError(device: playbackDevice, "playback stopped: \(String(cString: snd_strerror(Int32(put))))")
-        }
+        guard let playbackPCM else { throw LineError(device: playbackDevice, "playback is not open") }
+        xruns += try ALSAPCM.write(playbackPCM, buffer, frames: frames, device: playbackDevice)
     }
 
     public func stop() {
@@ -83,6 +74,25 @@ enum ALSAPCM {
     static func alsa(_ code: Int32, _ operation: String, _ device: String) throws(LineError) -> Int32 {
         if code < 0 { throw LineError(device: device, "\(operation): \(String(cString: snd_strerror(code)))") }
         return code
+    }
+
+    /// Writes every frame, recovering from underruns (the line's and the replay's one write loop).
+    ///
+    /// Called on the real-time thread: no allocation unless it throws. Returns the xruns recovered.
+    static func write(_ pcm: OpaquePointer, _ samples: UnsafePointer<Int16>, frames: Int, device: String) throws(LineError) -> Int {
+        var done = 0
+        var xruns = 0
+        while done < frames {
+            let put = snd_pcm_writei(pcm, samples + done, snd_pcm_uframes_t(frames - done))
+            if put >= 0 { done += Int(put); continue }
+            if Int32(put) == sparring_eagain() { continue }
+            if Int32(put) == sparring_epipe() || Int32(put) == sparring_estrpipe() {
+                xruns += 1
+                if snd_pcm_recover(pcm, Int32(put), 1) >= 0 { continue }
+            }
+            throw LineError(device: device, "playback stopped: \(String(cString: snd_strerror(Int32(put))))")
+        }
+        return xruns
     }
 
     /// Opens a 16-bit mono PCM at `rate` with 10 ms periods and a buffer of `periods` of them, prepared.

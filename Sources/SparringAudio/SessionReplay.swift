@@ -26,8 +26,6 @@ public final class SessionReplay {
     }
 
     public struct Result: Sendable, Equatable {
-        /// Frames written to the device.
-        public var framesPlayed: Int
         /// Where in the call playback ended, in seconds.
         public var endedAt: Double
         public var stopped: Bool
@@ -66,31 +64,16 @@ public final class SessionReplay {
 
     /// The moments worth saying during a replay, in call order.
     public static func cues(_ session: StoredSession) -> [Cue] {
-        var cues: [(Cue, Int)] = []
-        for (i, event) in session.events.enumerated() {
-            let text: String?
-            switch event.type {
-            case "utterance":
-                let moves = (event.moves ?? []).map(\.move)
-                text = "agent: \(event.text ?? "")" + (moves.isEmpty ? "" : "  [\(moves.joined(separator: ", "))]")
-            case "caller_line_start": text = "caller: \(event.text ?? "")"
-            case "mood": text = event.mood.map { "mood: \($0)" + Self.meters(event.meters) }
-            case "trigger": text = event.trigger.map { "trigger: \($0)" }
-            case "barge_in": text = event.yielded == true ? "barge-in: the caller yields" : "barge-in: the caller pushes on"
-            case "outcome": text = event.outcome.map { "outcome: \($0)" }
-            default: text = nil
+        session.timeline.compactMap { entry in
+            switch entry.kind {
+            case .agent:
+                let moves = entry.moves.map(\.move)
+                return Cue(t: entry.t, text: "agent: \(entry.detail)" + (moves.isEmpty ? "" : "  [\(moves.joined(separator: ", "))]"))
+            case .note: return Cue(t: entry.t, text: "note by \(entry.by ?? "?"): \(entry.detail)")
+            case .caller, .mood, .trigger, .bargeIn, .outcome: return Cue(t: entry.t, text: "\(entry.kind.label): \(entry.detail)")
+            case .phase, .bargeInStop, .xrun, .lineError: return nil
             }
-            if let text { cues.append((Cue(t: event.t, text: text), i)) }
         }
-        for (i, note) in session.annotations.enumerated() {
-            cues.append((Cue(t: note.t, text: "note by \(note.by): \(note.text)"), session.events.count + i))
-        }
-        return cues.sorted { ($0.0.t, $0.1) < ($1.0.t, $1.1) }.map(\.0)
-    }
-
-    static func meters(_ meters: [String: Double]?) -> String {
-        guard let meters, !meters.isEmpty else { return "" }
-        return " (" + meters.keys.sorted().map { "\($0) \(plainNumber(meters[$0]!))" }.joined(separator: ", ") + ")"
     }
 
     /// Plays from `from` to the end (or until `stopRequested`); `say` gets each cue with the moment heard.
@@ -109,11 +92,16 @@ public final class SessionReplay {
         var output = [Int16](repeating: 0, count: period * 4)
         var stopped = false
 
-        /// Says every cue whose moment has reached the ear.
-        func sayHeard(flushAll: Bool) {
+        /// Where in the call the ear is: frames handed to ALSA minus those still in its buffer, through the speed.
+        func heardSeconds() -> Double {
             var delay = snd_pcm_sframes_t(0)
             if snd_pcm_delay(pcm, &delay) < 0 { delay = 0 }
-            let heard = Double(start) / Double(rate) + Double(max(0, written - Int(delay))) * speed / Double(rate)
+            return Double(start) / Double(rate) + Double(max(0, written - Int(delay))) * speed / Double(rate)
+        }
+
+        /// Says every cue whose moment has reached the ear.
+        func sayHeard(flushAll: Bool) {
+            let heard = heardSeconds()
             while nextCue < cues.count, flushAll || cues[nextCue].t <= heard + 0.005 {
                 say(cues[nextCue])
                 nextCue += 1
@@ -121,14 +109,7 @@ public final class SessionReplay {
         }
 
         func write(_ samples: UnsafePointer<Int16>, _ frames: Int) throws(LineError) {
-            var done = 0
-            while done < frames {
-                let put = snd_pcm_writei(pcm, samples + done, snd_pcm_uframes_t(frames - done))
-                if put >= 0 { done += Int(put); continue }
-                if Int32(put) == sparring_eagain() { continue }
-                if Int32(put) == sparring_epipe() || Int32(put) == sparring_estrpipe(), snd_pcm_recover(pcm, Int32(put), 1) >= 0 { continue }
-                throw LineError(device: device, "playback stopped: \(String(cString: snd_strerror(Int32(put))))")
-            }
+            _ = try ALSAPCM.write(pcm, samples, frames: frames, device: device)
             written += frames
         }
 
@@ -150,7 +131,9 @@ public final class SessionReplay {
             position += count
             sayHeard(flushAll: false)
         }
+        var endedAt = Double(source.count) / Double(rate)
         if stopped {
+            endedAt = heardSeconds()
             snd_pcm_drop(pcm)
         } else {
             // Say what is left as the buffer drains, then wait for the last sample.
@@ -164,7 +147,6 @@ public final class SessionReplay {
             snd_pcm_drain(pcm)
             sayHeard(flushAll: true)
         }
-        let endedAt = stopped ? Double(start) / Double(rate) + Double(written) * speed / Double(rate) : Double(source.count) / Double(rate)
-        return Result(framesPlayed: written, endedAt: endedAt, stopped: stopped)
+        return Result(endedAt: endedAt, stopped: stopped)
     }
 }

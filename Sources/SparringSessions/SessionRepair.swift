@@ -22,16 +22,16 @@ public enum SessionRepair {
 
     /// Repairs the session in `directory` if it needs it.
     public static func repair(directory: String) throws(SparringError) -> Result {
-        if FileManager.default.fileExists(atPath: directory + "/summary.json") { return .complete }
+        if SessionStore.exists(directory + "/summary.json") { return .complete }
         let eventsPath = directory + "/events.jsonl"
-        let fd = open(eventsPath, O_RDWR)
-        if fd >= 0 {
-            defer { close(fd) }
-            // Held by a live call; the kernel dropped it if that process died.
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 { return .inProgress }
-        }
+        // Every file is opened without following a link: a repair writes, and must never write outside the store.
+        let fd = open(eventsPath, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 && errno != ENOENT { throw SparringError("sessions", "\(eventsPath): \(openFailure())") }
+        defer { if fd >= 0 { close(fd) } }
+        // Held by a live call; the kernel dropped it if that process died. Kept for the repair.
+        if fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 { return .inProgress }
         var notes: [String] = []
-        let (events, cut) = try keepCompleteEvents(path: eventsPath)
+        let (events, cut) = fd >= 0 ? try keepCompleteEvents(fd: fd, path: eventsPath) : ([], 0)
         if cut > 0 { notes.append("dropped \(cut) bytes of a half-written event") }
         let start = events.first { $0.type == "call_start" }
         let rate = start?.rate ?? 16_000
@@ -43,15 +43,14 @@ public enum SessionRepair {
         return .repaired(notes.joined(separator: "; "))
     }
 
+    static func openFailure() -> String { errno == ELOOP ? "is a link (not followed)" : String(cString: strerror(errno)) }
+
     /// Repairs every session directory under `sessions` that needs it; returns what was done per id.
     public static func repairAll(sessions: String) -> [(id: String, result: Swift.Result<Result, SparringError>)] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: sessions)) ?? []).sorted()
         var done: [(String, Swift.Result<Result, SparringError>)] = []
-        for name in names where !name.hasPrefix(".") {
+        // The store lists real session folders only: never a link out of it.
+        for name in SessionStore(root: sessions).ids() {
             let directory = sessions + "/" + name
-            var info = stat()
-            // Never follow a link out of the store.
-            guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
             let result = Swift.Result { () throws(SparringError) in try repair(directory: directory) }
             if case .success(.complete) = result { continue }
             done.append((name, result))
@@ -59,9 +58,10 @@ public enum SessionRepair {
         return done
     }
 
-    /// Cuts `events.jsonl` after its last complete, readable line; returns the events and the bytes cut.
-    static func keepCompleteEvents(path: String) throws(SparringError) -> ([SessionEvent], Int) {
-        guard let data = FileManager.default.contents(atPath: path) else { return ([], 0) }
+    /// Cuts `events.jsonl` (open as `fd`) after its last complete, readable line; returns the events and the bytes cut.
+    static func keepCompleteEvents(fd: Int32, path: String) throws(SparringError) -> ([SessionEvent], Int) {
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+        guard let data = try? handle.readToEnd(), !data.isEmpty else { return ([], 0) }
         let decoder = JSONDecoder()
         var events: [SessionEvent] = []
         var kept = 0
@@ -73,7 +73,7 @@ public enum SessionRepair {
             kept = lineStart - data.startIndex
         }
         let cut = data.count - kept
-        if cut > 0, truncate(path, off_t(kept)) != 0 {
+        if cut > 0, ftruncate(fd, off_t(kept)) != 0 {
             throw SparringError("sessions", "\(path): cannot truncate (\(String(cString: strerror(errno))))")
         }
         return (events, cut)
@@ -83,26 +83,28 @@ public enum SessionRepair {
     static func repairWave(path: String, rate: Int, notes: inout [String]) throws(SparringError) -> Int {
         let channels = 2
         let headerBytes = WaveFile.header(rate: rate, channels: channels, dataBytes: 0).count
-        var info = stat()
-        guard stat(path, &info) == 0 else {
+        var fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        let created = fd < 0 && errno == ENOENT
+        if created {
             // The call died before its recording began: an empty, valid file.
-            FileManager.default.createFile(atPath: path, contents: WaveFile.header(rate: rate, channels: channels, dataBytes: 0),
-                                           attributes: [.posixPermissions: 0o600])
+            fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             notes.append("no recording; wrote an empty call.wav")
-            return 0
         }
+        guard fd >= 0 else { throw SparringError("sessions", "\(path): \(openFailure())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SparringError("sessions", "\(path): \(String(cString: strerror(errno)))") }
         let size = Int(info.st_size)
         let frameBytes = channels * 2
         let dataBytes = max(0, size - headerBytes) / frameBytes * frameBytes
-        guard let handle = FileHandle(forUpdatingAtPath: path) else {
-            throw SparringError("sessions", "\(path): cannot open for repair")
+        if size != headerBytes + dataBytes, ftruncate(fd, off_t(headerBytes + dataBytes)) != 0 {
+            throw SparringError("sessions", "\(path): cannot truncate (\(String(cString: strerror(errno))))")
         }
-        defer { try? handle.close() }
-        if size != headerBytes + dataBytes { try? handle.truncate(atOffset: UInt64(headerBytes + dataBytes)) }
-        if size < headerBytes { notes.append("recording header incomplete; rewritten") }
-        handle.seek(toFileOffset: 0)
-        handle.write(WaveFile.header(rate: rate, channels: channels, dataBytes: dataBytes))
-        try? handle.synchronize()
+        if !created && size < headerBytes { notes.append("recording header incomplete; rewritten") }
+        let header = WaveFile.header(rate: rate, channels: channels, dataBytes: dataBytes)
+        let written = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == header.count else { throw SparringError("sessions", "\(path): cannot write the header") }
+        fsync(fd)
         return dataBytes / frameBytes
     }
 

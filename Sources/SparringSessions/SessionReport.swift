@@ -29,19 +29,18 @@ public enum SessionReport {
         var wav = WaveFile.header(rate: mixed.rate, channels: 1, dataBytes: mixed.samples.count * 2)
         mixed.samples.withUnsafeBytes { wav.append(contentsOf: $0) }
 
-        var mood: [Payload.MoodPoint] = []
-        var moments: [Payload.Moment] = []
-        for event in session.events {
-            switch event.type {
-            case "call_start", "mood":
-                if let meters = event.meters { mood.append(.init(t: event.t, meters: meters, mood: event.mood)) }
-            case "trigger": moments.append(.init(t: event.t, kind: "trigger", text: event.trigger ?? "trigger"))
-            case "barge_in": moments.append(.init(t: event.t, kind: "barge", text: event.yielded == true ? "barge-in (caller yielded)" : "barge-in (caller pushed on)"))
-            case "outcome": moments.append(.init(t: event.t, kind: "outcome", text: event.outcome ?? ""))
-            default: break
+        // The plot's points: the starting meters (call_start) and every change.
+        let mood = session.events.compactMap { event -> Payload.MoodPoint? in
+            guard event.type == "call_start" || event.type == "mood", let meters = event.meters else { return nil }
+            return .init(t: event.t, meters: meters, mood: event.mood)
+        }
+        let moments = session.timeline.compactMap { entry -> Payload.Moment? in
+            switch entry.kind {
+            case .note: .init(t: entry.t, kind: "note", text: entry.detail)
+            case .trigger, .bargeIn, .outcome: .init(t: entry.t, kind: entry.kind.rawValue, text: "\(entry.kind.label): \(entry.detail)")
+            default: nil
             }
         }
-        for annotation in session.annotations { moments.append(.init(t: annotation.t, kind: "note", text: annotation.text)) }
         let payload = Payload(id: summary.id, duration: max(summary.duration_s, audio.seconds), mood: mood, moments: moments, activity: activity)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -101,39 +100,28 @@ public enum SessionReport {
     }
 
     static func transcript(_ session: StoredSession) -> String {
-        var lines: [(Double, String)] = []
-        for event in session.events {
-            switch event.type {
-            case "utterance":
-                let moves = (event.moves ?? []).map { "<span class=\"move\">\(escape($0.move))</span>" }.joined(separator: " ")
-                lines.append((event.t, "<li class=\"agent\" data-t=\"\(event.t)\"><span class=\"t\">\(Clock.format(event.t, tenths: true))</span> <b>agent</b> \(escape(event.text ?? "")) \(moves)</li>"))
-            case "caller_line_start":
-                lines.append((event.t, "<li class=\"caller\" data-t=\"\(event.t)\"><span class=\"t\">\(Clock.format(event.t, tenths: true))</span> <b>caller</b> \(escape(event.text ?? ""))</li>"))
-            case "mood" where event.mood != nil:
-                lines.append((event.t, "<li class=\"event\" data-t=\"\(event.t)\"><span class=\"t\">\(Clock.format(event.t, tenths: true))</span> mood: \(escape(event.mood ?? ""))\(meters(event.meters))</li>"))
-            case "trigger", "barge_in", "outcome":
-                let what = event.trigger.map { "trigger: \($0)" } ?? event.outcome.map { "outcome: \($0)" }
-                    ?? (event.yielded == true ? "barge-in: the caller yielded" : "barge-in: the caller pushed on")
-                lines.append((event.t, "<li class=\"event\" data-t=\"\(event.t)\"><span class=\"t\">\(Clock.format(event.t, tenths: true))</span> \(escape(what))</li>"))
-            default: break
+        var items: [String] = []
+        for entry in session.timeline {
+            let body: String
+            let style: String
+            switch entry.kind {
+            case .agent:
+                let moves = entry.moves.map { "<span class=\"move\">\(escape($0.move))</span>" }.joined(separator: " ")
+                (style, body) = ("agent", "<b>agent</b> \(escape(entry.detail)) \(moves)")
+            case .caller: (style, body) = ("caller", "<b>caller</b> \(escape(entry.detail))")
+            case .note: (style, body) = ("note", "<b>note by \(escape(entry.by ?? "?"))</b> \(escape(entry.detail))")
+            case .mood, .trigger, .bargeIn, .outcome: (style, body) = ("event", escape("\(entry.kind.label): \(entry.detail)"))
+            case .phase, .bargeInStop, .xrun, .lineError: continue
             }
+            items.append("<li class=\"\(style)\" data-t=\"\(entry.t)\"><span class=\"t\">\(Clock.format(entry.t, tenths: true))</span> \(body)</li>")
         }
-        for a in session.annotations {
-            lines.append((a.t, "<li class=\"note\" data-t=\"\(a.t)\"><span class=\"t\">\(Clock.format(a.t, tenths: true))</span> <b>note by \(escape(a.by))</b> \(escape(a.text))</li>"))
-        }
-        let sorted = lines.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
-        return "<section><h2>Transcript</h2><ol id=\"transcript\">\n" + sorted.joined(separator: "\n") + "\n</ol></section>\n"
+        return "<section><h2>Transcript</h2><ol id=\"transcript\">\n" + items.joined(separator: "\n") + "\n</ol></section>\n"
     }
 
     static func annotations(_ session: StoredSession) -> String {
         guard !session.annotations.isEmpty else { return "" }
         let items = session.annotations.map { "<li>\(seek($0.t)) <b>\(escape($0.by))</b>: \(escape($0.text))</li>" }
         return "<section><h2>Annotations</h2><ul id=\"annotations\">" + items.joined() + "</ul></section>\n"
-    }
-
-    static func meters(_ meters: [String: Double]?) -> String {
-        guard let meters, !meters.isEmpty else { return "" }
-        return " (" + meters.keys.sorted().map { "\(escape($0)) \(format(meters[$0]!))" }.joined(separator: ", ") + ")"
     }
 
     static func seek(_ t: Double) -> String { "<a href=\"#\" class=\"seek\" data-t=\"\(t)\">\(Clock.format(t, tenths: true))</a>" }

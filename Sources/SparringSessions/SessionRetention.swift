@@ -11,14 +11,13 @@ public enum SessionRetention {
     /// is touched: links are not followed.
     public static func prune(sessions: String, olderThan days: Int, now: Date = Date()) -> [String] {
         let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: sessions)) ?? []).sorted()
         var removed: [String] = []
         let formatter = ISO8601DateFormatter()
-        for name in names where !name.hasPrefix(".") {
+        // The store lists real session folders only: links are not followed.
+        for name in SessionStore(root: sessions).ids() {
             let directory = sessions + "/" + name
             var info = stat()
-            guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
-            guard !isRecording(directory) else { continue }
+            guard lstat(directory, &info) == 0, !isRecording(directory) else { continue }
             var started = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec))
             if let data = FileManager.default.contents(atPath: directory + "/summary.json"),
                let summary = try? JSONDecoder().decode(CallSummary.self, from: data),

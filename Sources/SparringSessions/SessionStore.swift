@@ -29,6 +29,11 @@ public struct StoredSession: Sendable {
     public var repaired: String?
 
     public var wavPath: String { directory + "/call.wav" }
+
+    /// The recording, read without following a link.
+    public func audio() throws(SparringError) -> WaveFile.Audio {
+        try WaveFile.parse(try SessionStore.read(directory, "call.wav"), name: wavPath)
+    }
 }
 
 /// The session directories: the source of truth supervisors read, annotate and delete.
@@ -91,12 +96,10 @@ public struct SessionStore: Sendable {
     public func load(_ id: String) throws(SparringError) -> StoredSession {
         let directory = try directory(of: id)
         var repaired: String?
-        if !Self.exists(directory + "/summary.json") {
-            switch try SessionRepair.repair(directory: directory) {
-            case .inProgress: throw SparringError("recording", "session '\(id)' is still being recorded")
-            case .repaired(let note): repaired = note
-            case .complete: break
-            }
+        switch try SessionRepair.repair(directory: directory) {
+        case .inProgress: throw SparringError("recording", "session '\(id)' is still being recorded")
+        case .repaired(let note): repaired = note
+        case .complete: break
         }
         let decoder = JSONDecoder()
         let summaryData = try Self.read(directory, "summary.json")

@@ -224,9 +224,7 @@ struct ReplayCommand: ParsableCommand {
             start = parsed
         }
         let audio: WaveFile.Audio
-        do { audio = try WaveFile.parse(try SessionStore.read(session.directory, "call.wav"), name: session.wavPath) } catch {
-            throw Terminal.fail(error.message)
-        }
+        do { audio = try session.audio() } catch { throw Terminal.fail(error.message) }
         let replay: SessionReplay
         do { replay = try SessionReplay(session: session, audio: audio, channel: channel, speed: speed, from: start) } catch {
             throw Terminal.fail(error.message)
@@ -269,8 +267,7 @@ enum SessionText {
 
     static func report(_ session: StoredSession) throws -> String {
         do {
-            let audio = try WaveFile.parse(try SessionStore.read(session.directory, "call.wav"), name: session.wavPath)
-            return SessionReport.html(session, audio: audio)
+            return SessionReport.html(session, audio: try session.audio())
         } catch { throw Terminal.fail(error.message) }
     }
 
@@ -280,34 +277,21 @@ enum SessionText {
         out += "  \(s.scenario), agent \(s.agent), \(date(s.started_at)), \(Clock.format(s.duration_s)), outcome \(s.outcome) (ended by \(s.ended_by))"
         out += s.interrupted ? ", interrupted: repaired after a crash\n" : "\n"
         out += "\nTranscript\n"
-        var lines: [(Double, Int, String)] = []
-        for (i, e) in session.events.enumerated() {
-            let text: String?
-            switch e.type {
-            case "utterance":
-                var line = "agent   \(e.text ?? "")"
-                if let c = e.confidence { line += String(format: "  (confidence %.2f)", c) }
-                let moves = (e.moves ?? []).map { "\($0.move) \"\($0.words)\"" }
+        for entry in session.timeline {
+            let text: String
+            switch entry.kind {
+            case .agent:
+                var line = "agent   \(entry.detail)"
+                if let c = entry.confidence { line += String(format: "  (confidence %.2f)", c) }
+                let moves = entry.moves.map { "\($0.move) \"\($0.words)\"" }
                 if !moves.isEmpty { line += "\n" + String(repeating: " ", count: 18) + "moves: " + moves.joined(separator: ", ") }
                 text = line
-            case "caller_line_start": text = "caller  \(e.text ?? "")"
-            case "mood": text = e.mood.map { "· mood \($0)" + (e.meters.map { m in " (" + m.keys.sorted().map { "\($0) \(number(m[$0]!))" }.joined(separator: ", ") + ")" } ?? "") }
-            case "phase": text = e.phase.map { "· phase \($0)" }
-            case "trigger": text = e.trigger.map { "· trigger \($0)" }
-            case "barge_in": text = e.yielded == true ? "· barge-in: the caller yielded" : "· barge-in: the caller pushed on"
-            case "barge_in_stop": text = e.latency_ms.map { "· caller stopped \(Int($0)) ms after the agent began" }
-            case "outcome": text = e.outcome.map { "· outcome \($0)" }
-            case "xrun": text = "· xrun"
-            case "line_error": text = e.reason.map { "· line error: \($0)" }
-            default: text = nil
+            case .caller: text = "caller  \(entry.detail)"
+            case .note: text = "✎ note by \(entry.by ?? "?"): \(entry.detail)"
+            case .xrun: text = "· xrun"
+            default: text = "· \(entry.kind.label)\(entry.kind.joiner)\(entry.detail)"
             }
-            if let text { lines.append((e.t, i, text)) }
-        }
-        for (i, a) in session.annotations.enumerated() {
-            lines.append((a.t, session.events.count + i, "✎ note by \(a.by): \(a.text)"))
-        }
-        for (t, _, text) in lines.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-            out += "  \(Clock.format(t, tenths: true).leftPadded(7))  \(text)\n"
+            out += "  \(Clock.format(entry.t, tenths: true).leftPadded(7))  \(text)\n"
         }
         out += "\n"
         if let score = s.score {

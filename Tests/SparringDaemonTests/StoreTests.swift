@@ -175,6 +175,17 @@ struct StoreTests {
         let changes = try index.refresh()
         #expect(changes.unreadable[id]?.contains("is a link") == true)
         #expect(try index.list().count == 3)
+        // A crashed session (no summary) whose events file links outside: the repair, which writes, refuses it.
+        let crashed = "20261105T100000Z-debt-threat-0002"
+        let target = outside + "/20261201T000000Z-x-0009/events.jsonl"
+        let before = try Data(contentsOf: URL(fileURLWithPath: target))
+        try FileManager.default.removeItem(atPath: s.root + "/" + crashed + "/summary.json")
+        try FileManager.default.removeItem(atPath: s.root + "/" + crashed + "/events.jsonl")
+        #expect(symlink(target, s.root + "/" + crashed + "/events.jsonl") == 0)
+        let again = try index.refresh()
+        #expect(again.unreadable[crashed]?.contains("is a link") == true, "\(again)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == before)
+        #expect(!FileManager.default.fileExists(atPath: s.root + "/" + crashed + "/summary.json"))
     }
 
     @Test("a session cut as a SIGKILL leaves it is repaired by the index, listed as interrupted")

@@ -96,6 +96,7 @@ extension Live.SupervisorTests {
 
         func open(_ url: String) async throws { try await call("POST", "/session/\(session)/url", ["url": url]) }
 
+        @discardableResult
         func run(_ script: String) async throws -> Any? {
             try await call("POST", "/session/\(session)/execute/sync", ["script": script, "args": []])["value"]
         }
@@ -107,8 +108,10 @@ extension Live.SupervisorTests {
         }
 
         /// The browser's console entries so far.
+        /// The browser's console entries since the last call; an answer that is not a list fails the test.
         func log() async throws -> [[String: Any]] {
-            (try await call("POST", "/session/\(session)/se/log", ["type": "browser"])["value"] as? [[String: Any]]) ?? []
+            let answer = try await call("POST", "/session/\(session)/se/log", ["type": "browser"])
+            return try #require(answer["value"] as? [[String: Any]], "no console log from chromedriver: \(answer)")
         }
     }
 
@@ -176,6 +179,11 @@ extension Live.SupervisorTests {
 
         let severe = try await browser.log().filter { ($0["level"] as? String) == "SEVERE" }
         #expect(severe.isEmpty, "console errors: \(severe)")
+        // The check above can see an error: one raised on purpose now shows up as SEVERE.
+        try await browser.run("setTimeout(function () { throw new Error('sparring-probe'); }, 0); return 0")
+        try await Task.sleep(for: .milliseconds(300))
+        let probe = try await browser.log().filter { ($0["level"] as? String) == "SEVERE" }
+        #expect(probe.contains { ($0["message"] as? String)?.contains("sparring-probe") == true }, "\(probe)")
     }
 }
 
