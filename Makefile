@@ -22,7 +22,7 @@ APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev p
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo rehearse practice bench install uninstall clean
+.PHONY: all deps build test demo rehearse practice bench soak install uninstall clean
 
 BINDIR      = $(PREFIX)/bin
 SHAREDIR    = $(PREFIX)/share/sparring
@@ -69,6 +69,15 @@ practice: build
 bench: deps
 	$(SWIFT) build -c release
 	.build/release/sparring-bench $(BENCH_ARGS)
+
+# The long soak: calls back to back for SOAK_MINUTES through PulseAudio null
+# sinks (ALSA's pulse PCM), one core kept busy, xruns counted.
+SOAK_MINUTES ?= 30
+soak: deps
+	@dpkg-query -W -f='$${Status}\n' pulseaudio libasound2-plugins 2>/dev/null | grep -c 'install ok installed' | grep -q 2 || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pulseaudio libasound2-plugins; }
+	$(SWIFT) build -c release
+	.build/release/sparring-bench --soak $(SOAK_MINUTES) $(BENCH_ARGS)
 
 # Binaries, scenarios, voices, the user unit and a default config (kept if
 # one is already there). PREFIX and DESTDIR as usual; then, as the agent:

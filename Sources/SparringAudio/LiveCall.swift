@@ -11,10 +11,16 @@ public struct CallOptions: Sendable {
     public var seed: UInt64
     public var sessions: String
     public var maxMinutes: Double = 15
-    /// Silence that ends the agent's turn, in 10 ms frames (PocketSphinx `-vad_postspeech`).
-    public var hangoverFrames = 50
+    /// The shortest silence that ends the agent's turn (after a question, or
+    /// for an agent who does not pause); `TurnEndPolicy` holds longer after
+    /// unfinished words and as long as this agent's own mid-turn pauses.
+    public var hangover = 0.25
+    /// False: every turn ends after exactly `hangover` of silence.
+    public var adaptiveTurnEnd = true
     /// Interpolate the scenario's bias model with the generic one.
     public var bias = true
+    /// Synthesize the start of the likely reply while the agent pauses (see `LiveCall.prepareReply`).
+    public var prepareReplies = true
     /// Time the line rings before the caller speaks.
     public var ringSeconds = 1.0
 
@@ -32,13 +38,18 @@ public final class SpeechModels: @unchecked Sendable {
     let synthesizerWorker = SerialWorker(name: "sparring-synthesizer")
     public let synthesizer: Synthesizer
 
-    public init(hangoverFrames: Int = 50) throws(SpeechError) {
-        var options = Recognizer.Options()
-        options.hangoverFrames = hangoverFrames
-        recognizer = try Recognizer(options: options)
-        let worker = synthesizerWorker
-        let made: Result<Synthesizer, SpeechError> = worker.sync { Result { () throws(SpeechError) in try Synthesizer() } }
-        synthesizer = try made.get()
+    /// Loads PocketSphinx here and eSpeak NG on the synthesizer's thread at the same time.
+    public init() throws(SpeechError) {
+        nonisolated(unsafe) var made: Result<Synthesizer, SpeechError>?
+        let loaded = DispatchSemaphore(value: 0)
+        synthesizerWorker.submit {
+            made = Result { () throws(SpeechError) in try Synthesizer() }
+            loaded.signal()
+        }
+        let recognizerMade = Result { () throws(SpeechError) in try Recognizer() }
+        loaded.wait()
+        recognizer = try recognizerMade.get()
+        synthesizer = try made!.get()
     }
 }
 
@@ -70,7 +81,12 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
 
     // Control-queue state.
-    private struct QueuedLine { var text: String; var start: Int?; var end: Int?; var started = false; var replyTo: Double?; var queuedAt: Int }
+    private struct QueuedLine {
+        var text: String; var start: Int?; var end: Int?; var started = false; var prepared = false
+        /// For the first line of a reply: the agent's voice end and when the turn was judged over (seconds).
+        var replyTo: (voiceEnd: Double, turnEnded: Double)?
+        var queuedAt: Int
+    }
     private var lines: [QueuedLine] = []
     private var opened = false
     private var endingSince: Int?
@@ -82,6 +98,10 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var transcript: [CallSummary.Line] = []
     /// Used only on the synthesizer worker, one line at a time.
     private var synthesisResampler: Resampler?
+    /// Synthesizer worker only: the reply prepared during the agent's last pause, whole.
+    private var prepared: (line: CallerLine, samples: [Int16])?
+    /// Counts lines handed to the synthesizer: a preparation still running when one comes gives way.
+    private let linesRequested = Atomic<Int>(0)
     private let startedAt = Date()
 
     public init(line: Line, options: CallOptions, models: SpeechModels,
@@ -112,16 +132,6 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 
     /// Runs the call to its end and returns its summary; the session is complete on return.
     public func run() throws(SparringError) -> CallSummary {
-        if options.bias {
-            let recognizer = models.recognizer
-            let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario), knows: { recognizer.knows($0) })
-            do { try models.recognizer.useBias(bias, name: options.scenario.id, weight: Recognizer.biasWeight) } catch {
-                throw SparringError("recognizer", error.description)
-            }
-        } else {
-            models.recognizer.useGenericModel()
-        }
-        models.recognizer.beginCall()
         // Made here, once per call: errors are reported, and nothing is built on the turn-gap path.
         let toRecognizer: Resampler, fromSynthesizer: Resampler
         do {
@@ -153,7 +163,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         let recorderThread = Thread { [self] in record(into: writer); recorderDone.signal() }
         recorderThread.name = "sparring-recorder"
         recorderThread.start()
-        let recognizerThread = Thread { [self] in recognize(resampler: toRecognizer); recognizerDone.signal() }
+        let recognizerThread = Thread { [self] in
+            prepareRecognizer()
+            recognize(resampler: toRecognizer)
+            recognizerDone.signal()
+        }
         recognizerThread.name = "sparring-recognizer"
         recognizerThread.start()
 
@@ -169,6 +183,31 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     }
 
     // MARK: - Recognizer thread
+
+    /// Builds the scenario's biased search and starts the recognizer's call clock.
+    ///
+    /// Runs on the recognizer thread once the line is open: building the
+    /// search takes a few tenths of a second, and meanwhile the capture ring
+    /// (four seconds) keeps what the microphone hears while the line rings;
+    /// the recognizer then catches up faster than real time. Nothing is lost,
+    /// and the line is open sooner. If the bias cannot be built the call goes
+    /// on with the generic model, and the session says so.
+    private func prepareRecognizer() {
+        let recognizer = models.recognizer
+        if options.bias {
+            let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario), knows: { recognizer.knows($0) })
+            do { try recognizer.useBias(bias, name: options.scenario.id, weight: Recognizer.biasWeight) } catch {
+                recognizer.useGenericModel()
+                let reason = error.description
+                dispatch { self.log(self.event(0, "recognizer") { $0.reason = "\(reason); recognizing with the generic model" }) }
+            }
+        } else {
+            recognizer.useGenericModel()
+        }
+        var policy = TurnEndPolicy(base: options.hangover)
+        policy.adaptive = options.adaptiveTurnEnd
+        recognizer.beginCall(policy: policy)
+    }
 
     private func recognize(resampler: Resampler) {
         let recognizer = models.recognizer
@@ -220,15 +259,24 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         }
         for recognized in events {
             switch recognized {
-            case let .speechStarted(start):
+            case let .speechStarted(start, resumedAfter):
                 log(event(start.seconds, "agent_speech_start") { $0.speaker = "agent" })
+                if let pause = resumedAfter, engine.isCallerSpeaking {
+                    // The caller answered into a pause: it hands the floor back, no barge-in.
+                    log(event(start.seconds, "took_turn_early") { $0.hold_ms = (pause * 1000).rounded() })
+                    pendingBargeAt = nil
+                    perform(engine.handle(.agentResumed, at: t), at: clock)
+                    continue
+                }
                 pendingBargeAt = engine.isCallerSpeaking ? Int(start.seconds * Double(rate)) : nil
                 perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
             case let .partial(text):
                 onEvent(self.event(t.seconds, "partial") { $0.text = text; $0.speaker = "agent" })
+            case let .paused(words):
+                prepareReply(to: words, at: t)
             case let .utterance(utterance):
-                let voiceEnd = utterance.end.seconds - Double(options.hangoverFrames) / 100
-                log(event(voiceEnd, "agent_speech_end") { $0.speaker = "agent" })
+                let voiceEnd = utterance.voiceEnd.seconds
+                log(event(voiceEnd, "agent_speech_end") { $0.speaker = "agent"; $0.hold_ms = (utterance.hold * 1000).rounded() })
                 perform(engine.handle(.agentSpeechStopped, at: t), at: clock)
                 guard !utterance.text.isEmpty else { continue }
                 let actions = engine.handle(.agentUtterance(AgentUtterance(text: utterance.text, start: utterance.start,
@@ -241,7 +289,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                     $0.words = utterance.words.map { .init(word: $0.word, start: $0.start.seconds, end: $0.end.seconds) }
                     $0.latency_ms = (utterance.finalizeSeconds * 10_000).rounded() / 10
                 })
-                perform(actions, at: clock, replyTo: voiceEnd)
+                perform(actions, at: clock, replyTo: (voiceEnd, utterance.end.seconds))
             }
         }
         progressCallerLines(clock: clock)
@@ -290,11 +338,15 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 // The turn gap runs from the agent's last voiced sample to the
                 // caller's first audible sample of the reply on the line.
                 let soundAt = loop.callerSoundStartedAt.load(ordering: .acquiring)
-                if let from = lines[index].replyTo {
+                var replyMs: Double?
+                if let reply = lines[index].replyTo {
                     let first = soundAt >= lines[index].queuedAt ? seconds(soundAt) : seconds(clock)
-                    gaps.append(((first - from) * 1000).rounded())
+                    gaps.append(((first - reply.voiceEnd) * 1000).rounded())
+                    replyMs = ((first - reply.turnEnded) * 1000).rounded()
                 }
-                log(event(seconds(clock), "caller_line_start") { $0.speaker = "caller"; $0.text = lines[index].text })
+                // latency_ms: from the end of the agent's turn being decided to the caller's first audible sample.
+                log(event(seconds(clock), "caller_line_start") { $0.speaker = "caller"; $0.text = lines[index].text; $0.latency_ms = replyMs
+                    $0.prepared = lines[index].prepared ? true : nil })
                 transcript.append(.init(t: seconds(clock), speaker: "caller", text: lines[index].text))
             }
             if let end = lines[index].end, consumed >= end {
@@ -307,7 +359,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         }
     }
 
-    private func perform(_ actions: [CallerAction], at clock: Int, replyTo: Double? = nil) {
+    private func perform(_ actions: [CallerAction], at clock: Int, replyTo: (voiceEnd: Double, turnEnded: Double)? = nil) {
         let t = seconds(clock)
         var firstReply = replyTo
         for action in actions {
@@ -338,41 +390,90 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         }
     }
 
+    /// The agent paused: if the words so far were the whole turn, what would the caller say?
+    ///
+    /// A copy of the engine (a value; the seeded choices come out the same)
+    /// hears the partial hypothesis, and its first line is synthesized on the
+    /// worker now (a few per cent of the line's length in CPU), so that when
+    /// the turn ends with a reply to the same line the caller starts from audio
+    /// already made. A preparation still running when a real line arrives is
+    /// abandoned, so it never delays a reply. (The audio is not bit-identical
+    /// to a later synthesis: eSpeak NG carries amplitude and echo state from
+    /// one synthesis to the next.)
+    private func prepareReply(to words: String, at t: CallTime) {
+        guard options.prepareReplies, !words.isEmpty, engine.outcome == nil, !engine.isCallerSpeaking else { return }
+        var speculative = engine
+        _ = speculative.handle(.agentSpeechStopped, at: t)
+        let actions = speculative.handle(.agentUtterance(AgentUtterance(text: words, start: t, end: t)), at: t)
+        guard let line = actions.lazy.compactMap({ action -> CallerLine? in if case let .say(line) = action { line } else { nil } }).first else { return }
+        let generation = synthGeneration.load(ordering: .acquiring)
+        let requested = linesRequested.load(ordering: .acquiring)
+        models.synthesizerWorker.submit { [self] in
+            guard synthGeneration.load(ordering: .acquiring) == generation, prepared?.line != line,
+                  let resampler = synthesisResampler else { return }
+            prepared = nil
+            resampler.reset()
+            var samples: [Int16] = []
+            var converted: [Int16] = []
+            let superseded = { [self] in
+                linesRequested.load(ordering: .acquiring) != requested || synthGeneration.load(ordering: .acquiring) != generation
+            }
+            let finished = try? models.synthesizer.speak(line.text, voice: line.voice, prosody: line.prosody, shouldStop: superseded) { chunk in
+                converted.removeAll(keepingCapacity: true)
+                resampler.process(chunk, into: &converted)
+                samples += converted
+            }
+            if finished == true && !superseded() { prepared = (line, samples) }
+        }
+    }
+
     /// Synthesizes on the worker; records where the line sits in the playback stream.
+    /// A line prepared during the agent's pause goes into the ring as it is.
     private func speak(_ line: CallerLine) {
         let generation = synthGeneration.load(ordering: .acquiring)
+        linesRequested.wrappingAdd(1, ordering: .acquiringAndReleasing)
         let ring = loop.playbackRing
         models.synthesizerWorker.submit { [self] in
             guard synthGeneration.load(ordering: .acquiring) == generation, let resampler = synthesisResampler else { return }
-            resampler.reset()
-            var converted: [Int16] = []
             let start = ring.written
             var cut = false
-            do {
-                try models.synthesizer.speak(line.text, voice: line.voice, prosody: line.prosody,
-                                             shouldStop: { [self] in synthGeneration.load(ordering: .acquiring) != generation }) { samples in
-                    converted.removeAll(keepingCapacity: true)
-                    resampler.process(samples, into: &converted)
-                    converted.withUnsafeBufferPointer { buffer in
-                        var offset = 0
-                        while offset < buffer.count {
-                            if self.synthGeneration.load(ordering: .acquiring) != generation { cut = true; return }
-                            offset += ring.write(buffer.baseAddress! + offset, count: buffer.count - offset)
-                            if offset < buffer.count { usleep(2_000) }
-                        }
-                    }
+            /// Writes all of `buffer` unless the line is cancelled meanwhile.
+            func put(_ buffer: UnsafeBufferPointer<Int16>) {
+                var offset = 0
+                while offset < buffer.count {
+                    if synthGeneration.load(ordering: .acquiring) != generation { cut = true; return }
+                    offset += ring.write(buffer.baseAddress! + offset, count: buffer.count - offset)
+                    if offset < buffer.count { usleep(2_000) }
                 }
-            } catch {
-                cut = true
+            }
+            let ready = prepared?.line == line ? prepared?.samples : nil
+            prepared = nil
+            if let ready {
+                ready.withUnsafeBufferPointer { put($0) }
+            } else {
+                resampler.reset()
+                var converted: [Int16] = []
+                do {
+                    try models.synthesizer.speak(line.text, voice: line.voice, prosody: line.prosody,
+                                                 shouldStop: { [self] in synthGeneration.load(ordering: .acquiring) != generation }) { samples in
+                        converted.removeAll(keepingCapacity: true)
+                        resampler.process(samples, into: &converted)
+                        converted.withUnsafeBufferPointer { put($0) }
+                    }
+                } catch {
+                    cut = true
+                }
             }
             let end = ring.written
             let text = line.text
             let wasCut = cut
+            let fromPrepared = ready != nil
             dispatch { [self] in
                 guard let position = lines.firstIndex(where: { $0.text == text && $0.start == nil }) else { return }
                 if wasCut && synthGeneration.load(ordering: .acquiring) != generation { return }
                 lines[position].start = start
                 lines[position].end = end
+                lines[position].prepared = fromPrepared
             }
         }
     }

@@ -19,6 +19,10 @@ public enum CallEvent: Sendable, Equatable {
     case callOpened
     /// Sustained agent speech began (the pipeline filters coughs).
     case agentSpeechStarted
+    /// The agent went on right after a pause the pipeline took for the end of
+    /// the turn: the caller's reply was too early, so the caller gives the
+    /// floor back, whatever its persona does on a barge-in, and takes no offence.
+    case agentResumed
     case agentSpeechStopped
     /// A whole agent turn, recognized.
     case agentUtterance(AgentUtterance)
@@ -122,6 +126,14 @@ public struct CallerEngine: Sendable {
             record.moods.append(MoodPoint(t: now, meters: meters, band: mood))
             say(phase.lines, cause: "phase:\(phaseID)", at: now, into: &actions)
         case .agentSpeechStarted:
+            agentStarted(at: now, into: &actions)
+        case .agentResumed:
+            guard queuedCallerLines > 0 else {
+                agentStarted(at: now, into: &actions)
+                break
+            }
+            queuedCallerLines = 0
+            actions.append(.stopSpeaking)
             agentStarted(at: now, into: &actions)
         case .agentSpeechStopped:
             agentSpeaking = false

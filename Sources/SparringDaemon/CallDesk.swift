@@ -182,7 +182,7 @@ public final class CallDesk: Sendable {
 
         var options = CallOptions(scenario: scenario, agent: agent, seed: request.seed ?? UInt64.random(in: 1...999_999), sessions: config.sessions)
         options.maxMinutes = config.maxMinutes
-        options.hangoverFrames = max(10, config.hangoverMs / 10)
+        options.hangover = Double(config.hangoverMs) / 1000
         let live: LiveCall<ALSALine>
         do {
             live = try LiveCall(line: ALSALine(capture: config.capture, playback: config.playback, rate: config.rate),

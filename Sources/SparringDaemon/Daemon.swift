@@ -39,7 +39,7 @@ public struct Daemon: Sendable {
         let notifier = SystemdNotifier()
         repairSessions()
         let models: SpeechModels
-        do { models = try SpeechModels(hangoverFrames: max(10, config.hangoverMs / 10)) } catch {
+        do { models = try SpeechModels() } catch {
             throw DaemonError("cannot load the speech models: \(error.description)")
         }
         let desk = CallDesk(config: config, models: models, catalog: loadCatalog(), logger: logger)

@@ -15,7 +15,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Installed directories first, then the user's; later ones add to earlier ones.
     public var scenarios: [String]
     public var voices: [String]
-    public var hangoverMs = 500
+    public var hangoverMs = 250
     public var agent = ProcessInfo.processInfo.environment["USER"] ?? "agent"
     /// Sessions older than this many days are deleted daily; 0 keeps them all.
     public var retentionDays = 0

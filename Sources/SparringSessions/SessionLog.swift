@@ -17,6 +17,10 @@ public struct SessionEvent: Codable, Sendable, Equatable {
     public var outcome: String?
     public var yielded: Bool?
     public var latency_ms: Double?
+    /// agent_speech_end: the silence that ended the turn; took_turn_early: the agent's pause.
+    public var hold_ms: Double?
+    /// caller_line_start: the line began from audio prepared while the agent paused.
+    public var prepared: Bool?
     public var cause: String?
     public var count: Int?
     public var reason: String?

@@ -49,6 +49,7 @@ extension StoredSession {
             case "phase": entry(.phase, event.phase)
             case "trigger": entry(.trigger, event.trigger)
             case "barge_in": entry(.bargeIn, event.yielded == true ? "the caller yielded" : "the caller pushed on")
+            case "took_turn_early": entry(.bargeIn, "the caller answered into the agent's pause and gave the floor back")
             case "barge_in_stop": entry(.bargeInStop, event.latency_ms.map { "\(Int($0)) ms after the agent began" })
             case "outcome": entry(.outcome, event.outcome)
             case "xrun": entry(.xrun, event.count.map { "\($0)" } ?? "1")

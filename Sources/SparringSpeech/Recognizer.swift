@@ -26,29 +26,48 @@ public struct RecognizedUtterance: Sendable, Equatable {
     public var confidence: Double?
     public var words: [Word]
     public var start: CallTime
+    /// When the turn was judged over: the last voiced frame plus the hold.
     public var end: CallTime
+    /// The agent's last voiced frame.
+    public var voiceEnd: CallTime
+    /// The silence that ended the turn (the policy's hold for these words).
+    public var hold: Double
     /// Time `ps_end_utt` plus `ps_get_hyp` took: it sits on the turn-gap path.
     public var finalizeSeconds: Double
 }
 
 /// What the recognizer noticed in one period of audio.
 public enum RecognizerEvent: Sendable, Equatable {
-    case speechStarted(CallTime)
+    /// The agent started speaking; `resumedAfter` is the pause, when this is
+    /// the agent going on right after a turn was judged over (a false end).
+    case speechStarted(CallTime, resumedAfter: Double?)
     case partial(String)
+    /// The agent fell silent mid-utterance; the words so far, for preparing a reply.
+    case paused(String)
     case utterance(RecognizedUtterance)
 }
 
 /// PocketSphinx decoding a stream of 16 kHz mono samples into agent turns.
 ///
-/// Speech start and end come from PocketSphinx's energy VAD, measured in
-/// samples fed (the audio clock): `-vad_postspeech` is the end-of-turn
-/// hangover. `-bestpath no -fwdflat no` keep `ps_end_utt` to milliseconds,
-/// because it runs between the agent's last word and the caller's reply.
+/// Speech start comes from PocketSphinx's energy VAD (ten frames of speech,
+/// so a click does not open a turn). The end of a turn is decided here, on
+/// the audio clock: `VoiceActivity` marks each frame voiced or not, and when
+/// the agent falls silent `TurnEndPolicy` says how long a silence ends this
+/// turn, from the words so far and the agent's own pauses. PocketSphinx's
+/// VAD is given a hangover longer than any hold, so pauses stay inside the
+/// utterance (and its word timings) until the policy ends it.
+/// `-bestpath no -fwdflat no` keep `ps_end_utt` to milliseconds, because it
+/// runs between the agent's last word and the caller's reply.
 /// One instance per thread: PocketSphinx is not thread-safe.
 public final class Recognizer {
     public static let sampleRate = 16_000
     public let decoder: OpaquePointer
     private let config: OpaquePointer
+    /// The generic US English model; this holds one reference, every search built on it its own.
+    private let generic: OpaquePointer
+    /// The search in use: "generic" or a scenario's biased model. One at a time, because each
+    /// search builds its own lexicon tree over the whole dictionary (tens of MB and ~0.3 s).
+    public private(set) var activeSearch: String?
     private var samplesFed = 0
     private var inUtterance = false
     private var speechStart: CallTime?
@@ -56,11 +75,23 @@ public final class Recognizer {
     /// Feed partial hypotheses no more often than this many samples (they cost a search).
     public var partialEverySamples = 4_000
     private var samplesSincePartial = 0
+    /// When the policy ends turns; set per call by `beginCall`.
+    public private(set) var policy = TurnEndPolicy()
+    private var voice = VoiceActivity()
+    /// Sample count at the end of the last voiced frame.
+    private var lastVoiced = 0
+    private var voicedInUtterance = false
+    /// The hold for the silence in progress inside an utterance, once the agent paused.
+    private var pauseHold: Double?
+    /// The last turn judged over: its voice end and when it was ended, to notice the agent going on.
+    private var lastTurn: (voiceEnd: Int, endedAt: Int)?
+    /// First voiced sample after the last turn ended.
+    private var voicedSinceTurn: Int?
+    /// Speech starting this soon after a turn was ended means the agent had not finished.
+    public static let resumeWindow = 1.0
 
     public struct Options: Sendable {
         public var model = AcousticModel.debian
-        /// Silence after speech that ends the agent's turn, in 10 ms frames.
-        public var hangoverFrames = 50
         public var bestPath = false
         public init() {}
     }
@@ -73,9 +104,11 @@ public final class Recognizer {
             throw SpeechError("recognizer", "model file \(path) is missing (install pocketsphinx-en-us)")
         }
         let arguments = [
-            "-hmm", options.model.hmm, "-lm", options.model.languageModel, "-dict", options.model.dictionary,
+            // No -lm: the generic model is read below and a search built only for the model a call uses.
+            "-hmm", options.model.hmm, "-dict", options.model.dictionary,
             "-bestpath", options.bestPath ? "yes" : "no", "-fwdflat", options.bestPath ? "yes" : "no",
-            "-vad_prespeech", "20", "-vad_startspeech", "10", "-vad_postspeech", String(options.hangoverFrames),
+            // The VAD's own hangover outlasts every hold, so the policy ends turns.
+            "-vad_prespeech", "20", "-vad_startspeech", "10", "-vad_postspeech", String(Int(TurnEndPolicy().ceiling * 100) + 20),
             "-logfn", "/dev/null",
         ]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
@@ -87,56 +120,109 @@ public final class Recognizer {
             cmd_ln_free_r(config)
             throw SpeechError("recognizer", "PocketSphinx could not load the model in \(options.model.hmm)")
         }
+        guard let generic = ngram_model_read(config, options.model.languageModel, NGRAM_AUTO, ps_get_logmath(decoder)) else {
+            ps_free(decoder)
+            cmd_ln_free_r(config)
+            throw SpeechError("recognizer", "PocketSphinx could not read the language model \(options.model.languageModel)")
+        }
         self.config = config
         self.decoder = decoder
+        self.generic = generic
     }
 
     deinit {
         ps_free(decoder)
+        ngram_model_free(generic)
         cmd_ln_free_r(config)
     }
 
     public var clock: CallTime { CallTime(frames: samplesFed, rate: Self.sampleRate) }
 
-    /// Starts a new call: ends any utterance in progress and sets the clock to zero.
+    /// Starts a new call: ends any utterance in progress, sets the clock to zero
+    /// and the turn-end policy to `policy` (what it learned of the last agent is forgotten).
     /// The decoder and its models stay loaded between calls.
-    public func beginCall() {
+    public func beginCall(policy: TurnEndPolicy = TurnEndPolicy()) {
         if inUtterance { ps_end_utt(decoder) }
         inUtterance = false
         speechStart = nil
         lastPartial = ""
         samplesFed = 0
         samplesSincePartial = 0
+        self.policy = policy
+        voice = VoiceActivity()
+        lastVoiced = 0
+        pauseHold = nil
+        voicedInUtterance = false
+        lastTurn = nil
+        voicedSinceTurn = nil
     }
 
-    /// Feeds samples; returns what happened in them.
+    private func seconds(_ samples: Int) -> Double { Double(samples) / Double(Self.sampleRate) }
+
+    /// Feeds samples (one 10 ms frame at a time, as the call does); returns what happened in them.
     public func process(_ samples: UnsafeBufferPointer<Int16>) -> [RecognizerEvent] {
         guard let base = samples.baseAddress, !samples.isEmpty else { return [] }
+        if activeSearch == nil { useGenericModel() }
         if !inUtterance {
             ps_start_utt(decoder)
             inUtterance = true
         }
         ps_process_raw(decoder, base, samples.count, 0, 0)
+        let silenceBefore = samplesFed - lastVoiced
         samplesFed += samples.count
         samplesSincePartial += samples.count
         var events: [RecognizerEvent] = []
+        let voiced = voice.isVoiced(samples)
+        if voiced {
+            if speechStart != nil {
+                if pauseHold != nil { policy.observe(pause: seconds(silenceBefore)) }
+                voicedInUtterance = true
+            }
+            if lastTurn != nil, voicedSinceTurn == nil { voicedSinceTurn = samplesFed - samples.count }
+            lastVoiced = samplesFed
+            pauseHold = nil
+        }
         let inSpeech = ps_get_in_speech(decoder) != 0
         if inSpeech && speechStart == nil {
             // The VAD needs `-vad_startspeech` frames of speech to decide, so speech began that much earlier.
-            speechStart = CallTime(seconds: max(0, clock.seconds - 0.1))
-            events.append(.speechStarted(speechStart!))
+            let start = CallTime(seconds: max(0, clock.seconds - 0.1))
+            speechStart = start
+            var resumed: Double?
+            if let turn = lastTurn, seconds(samplesFed - turn.endedAt) <= Self.resumeWindow + 0.1 {
+                let pause = seconds((voicedSinceTurn ?? samplesFed) - turn.voiceEnd)
+                policy.observe(pause: pause)
+                resumed = pause
+            }
+            lastTurn = nil
+            voicedSinceTurn = nil
+            events.append(.speechStarted(start, resumedAfter: resumed))
         }
-        if inSpeech, samplesSincePartial >= partialEverySamples {
+        guard let start = speechStart else { return events }
+        if inSpeech, voiced, samplesSincePartial >= partialEverySamples {
             samplesSincePartial = 0
-            if let hyp = ps_get_hyp(decoder, nil).map({ String(cString: $0) }), !hyp.isEmpty, hyp != lastPartial {
+            if let hyp = hypothesis(), hyp != lastPartial {
                 lastPartial = hyp
                 events.append(.partial(hyp))
             }
         }
-        if !inSpeech, let start = speechStart {
+        let silence = seconds(samplesFed - lastVoiced)
+        if voicedInUtterance && pauseHold == nil && silence >= policy.shortest {
+            // The agent has paused: how long a silence ends the turn depends on the words so far.
+            let words = hypothesis() ?? ""
+            pauseHold = max(policy.hold(after: words), policy.shortest)
+            events.append(.paused(words))
+        }
+        // Speech this VAD never heard as voiced (a very quiet microphone) ends on PocketSphinx's hangover.
+        if !inSpeech || silence >= pauseHold ?? .infinity {
             events.append(.utterance(finish(start: start)))
         }
         return events
+    }
+
+    /// The best hypothesis so far, without ending the utterance (cheap with `-bestpath no`).
+    private func hypothesis() -> String? {
+        guard let hyp = ps_get_hyp(decoder, nil).map({ String(cString: $0) }), !hyp.isEmpty else { return nil }
+        return hyp.split(separator: " ").map { Self.clean(String($0)) }.joined(separator: " ")
     }
 
     /// Ends the current utterance (end of stream, or the call ending) and returns it if speech was in it.
@@ -172,9 +258,15 @@ public final class Recognizer {
         inUtterance = false
         speechStart = nil
         lastPartial = ""
+        let hold = pauseHold ?? seconds(samplesFed - lastVoiced)
+        pauseHold = nil
+        voicedInUtterance = false
+        lastTurn = (voiceEnd: lastVoiced, endedAt: samplesFed)
+        voicedSinceTurn = nil
         let cleaned = text.split(separator: " ").map { Self.clean(String($0)) }.joined(separator: " ")
         return RecognizedUtterance(text: cleaned, confidence: confidence.flatMap { $0.isFinite ? $0 : nil }, words: words,
-                                   start: start, end: clock, finalizeSeconds: finalize)
+                                   start: start, end: clock, voiceEnd: CallTime(seconds: seconds(min(lastVoiced, samplesFed))),
+                                   hold: hold, finalizeSeconds: finalize)
     }
 
     /// Alternative pronunciations come back as `word(2)`.
@@ -187,44 +279,49 @@ public final class Recognizer {
 extension Recognizer {
     /// Share of the scenario bias in the interpolated model; 0.9 measured best on synthetic agent lines.
     public static let biasWeight: Float = 0.9
+    static let genericSearch = "generic"
 
-    /// The search PocketSphinx built from `-lm` at start.
-    var genericSearch: String { "_default" }
+    /// Switches to the search `name`, building it from the model `build` returns (one reference,
+    /// handed over) the first time, and drops the search used before. Call between utterances.
+    private func activate(_ name: String, build: () throws(SpeechError) -> OpaquePointer) throws(SpeechError) {
+        _ = flush()
+        guard activeSearch != name else { return }
+        if ps_get_lm(decoder, name) == nil {
+            let model = try build()
+            defer { ngram_model_free(model) }
+            guard ps_set_lm(decoder, name, model) == 0 else {
+                throw SpeechError("recognizer", "PocketSphinx could not build a search for \(name)")
+            }
+        }
+        guard ps_set_search(decoder, name) == 0 else {
+            throw SpeechError("recognizer", "PocketSphinx could not switch to the search for \(name)")
+        }
+        if let previous = activeSearch { ps_unset_search(decoder, previous) }
+        activeSearch = name
+    }
 
     /// Switches to the generic model interpolated with `bias` (weight 0–1), named `name`.
-    ///
-    /// Call between utterances. A search is built once per name and decoder and
-    /// reused; the generic model is retained before it is grouped, because the
-    /// group frees its members with it.
     public func useBias(_ bias: LanguageBias, name: String, weight: Float) throws(SpeechError) {
-        _ = flush()
-        if ps_get_lm(decoder, name) != nil {
-            ps_set_search(decoder, name)
-            return
-        }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bias-\(getpid())-\(name).arpa").path
-        do { try bias.arpa.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw SpeechError("recognizer", "cannot write the bias model \(path): \(error.localizedDescription)")
-        }
-        defer { unlink(path) }
-        guard let biasModel = ngram_model_read(config, path, NGRAM_ARPA, ps_get_logmath(decoder)) else {
-            throw SpeechError("recognizer", "PocketSphinx rejected the bias model for \(name)")
-        }
-        guard let generic = ps_get_lm(decoder, genericSearch) else {
-            ngram_model_free(biasModel)
-            throw SpeechError("recognizer", "no generic language model to combine with")
-        }
-        ngram_model_retain(generic)
-        var models: [OpaquePointer?] = [generic, biasModel]
-        let names: [UnsafeMutablePointer<CChar>?] = [strdup("generic"), strdup(name)]
-        defer { names.forEach { free($0) } }
-        var nameArray: [UnsafeMutablePointer<CChar>?] = names
-        var weights: [Float] = [1 - weight, weight]
-        guard let group = ngram_model_set_init(config, &models, &nameArray, &weights, 2) else {
-            throw SpeechError("recognizer", "PocketSphinx could not combine the models for \(name)")
-        }
-        guard ps_set_lm(decoder, name, group) == 0, ps_set_search(decoder, name) == 0 else {
-            throw SpeechError("recognizer", "PocketSphinx could not use the combined model for \(name)")
+        try activate(name) { () throws(SpeechError) -> OpaquePointer in
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bias-\(getpid())-\(name).arpa").path
+            do { try bias.arpa.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw SpeechError("recognizer", "cannot write the bias model \(path): \(error.localizedDescription)")
+            }
+            defer { unlink(path) }
+            guard let biasModel = ngram_model_read(config, path, NGRAM_ARPA, ps_get_logmath(decoder)) else {
+                throw SpeechError("recognizer", "PocketSphinx rejected the bias model for \(name)")
+            }
+            // The set takes its own references to its members (sphinxbase retains them).
+            defer { ngram_model_free(biasModel) }
+            var models: [OpaquePointer?] = [generic, biasModel]
+            let names: [UnsafeMutablePointer<CChar>?] = [strdup("generic"), strdup(name)]
+            defer { names.forEach { free($0) } }
+            var nameArray: [UnsafeMutablePointer<CChar>?] = names
+            var weights: [Float] = [1 - weight, weight]
+            guard let group = ngram_model_set_init(config, &models, &nameArray, &weights, 2) else {
+                throw SpeechError("recognizer", "PocketSphinx could not combine the models for \(name)")
+            }
+            return group
         }
     }
 
@@ -236,7 +333,7 @@ extension Recognizer {
     }
 
     public func useGenericModel() {
-        _ = flush()
-        ps_set_search(decoder, genericSearch)
+        // Building a search on a model that read is cannot fail short of memory; then the call has no recognizer.
+        try? activate(Self.genericSearch) { () throws(SpeechError) -> OpaquePointer in ngram_model_retain(generic) }
     }
 }

@@ -9,6 +9,8 @@
 //                 on the same agent audio (the agent channel of call.wav), in the same run
 //   ready, RSS    spawn → both PCMs open; peak resident memory of sparring
 // Numbers are printed, not asserted: machines are noisy.
+// `--soak MINUTES` instead runs calls back to back through PulseAudio null
+// sinks with the other core busy, and counts xruns (Soak.swift).
 import Foundation
 import SparringAudio
 import SparringCore
@@ -24,13 +26,25 @@ func option(_ name: String, _ fallback: String) -> String {
 let binary = option("--sparring", root + "/.build/release/sparring")
 let scenarios = option("--scenarios", "debt-threat,tenant-repair,benefit-payment").split(separator: ",").map(String.init)
 let speed = Double(option("--speed", "1"))!
-let hangover = option("--hangover", "500")
+let hangover = option("--hangover", "250")
+/// `--fixed` ends every turn after exactly the hangover (the adaptive end of turn off), for comparison.
+let fixed = arguments.contains("--fixed")
+/// `--no-prepare` turns off preparing replies during the agent's pauses, for comparison.
+let prepare = !arguments.contains("--no-prepare")
 
 guard FileManager.default.isExecutableFile(atPath: binary) else {
     FileHandle.standardError.write(Data("sparring-bench: \(binary) not found; run `swift build -c release` first\n".utf8))
     exit(1)
 }
 let models = try SpeechModels()
+
+if let minutes = Double(option("--soak", "")) {
+    do { try soak(minutes: minutes, scenario: scenarios[0], binary: binary, root: root, models: models) } catch {
+        FileHandle.standardError.write(Data("sparring-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 
 struct Run {
     var gaps: [Double] = []
@@ -44,6 +58,10 @@ struct Run {
     var xruns = 0
     var outcome = ""
     var peakRSSKiB = 0
+    /// From the session's events: the silence that ended each agent turn, and the call's own
+    /// time from that decision to the reply's first audible sample (the gap is these plus the line).
+    var holds: [Double] = []
+    var replies: [Double] = []
 }
 
 /// Peak resident memory of a running process (VmHWM), in KiB.
@@ -89,7 +107,7 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = ["run", scenario, "--capture", "line_in", "--playback", "line_out", "--json", "--hangover", hangover,
-                         "--sessions", directory.appendingPathComponent("sessions").path, "--max-minutes", "5"]
+                         "--sessions", directory.appendingPathComponent("sessions").path, "--max-minutes", "5"] + (fixed ? ["--fixed-hangover"] : []) + (prepare ? [] : ["--no-prepare"])
     var environment = ProcessInfo.processInfo.environment
     environment["HOME"] = directory.path
     process.environment = environment
@@ -119,6 +137,13 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     run.outcome = summary["outcome"] as? String ?? "failed"
     if let session = summary["session"] as? String, let audio = try? WaveFile.read(path: session + "/call.wav") {
         run.agentAudio = audio.channel(0)
+    }
+    if let session = summary["session"] as? String, let events = try? String(contentsOfFile: session + "/events.jsonl", encoding: .utf8) {
+        for line in events.split(separator: "\n") {
+            guard let event = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { continue }
+            if event["type"] as? String == "agent_speech_end", let hold = event["hold_ms"] as? Double { run.holds.append(hold) }
+            if event["type"] as? String == "caller_line_start", let reply = event["latency_ms"] as? Double { run.replies.append(reply) }
+        }
     }
     // From the line's side: what the agent sent and what it heard, on one clock.
     let heard = agent.heard
@@ -166,7 +191,7 @@ func format(_ values: [Double]) -> String {
     return String(format: "p50 %.0f ms, p95 %.0f ms (n=%d)", p50, p95, values.count)
 }
 
-print("sparring-bench: \(scenarios.joined(separator: ", ")), speed \(speed)×, hangover \(hangover) ms")
+print("sparring-bench: \(scenarios.joined(separator: ", ")), speed \(speed)×, hangover \(hangover) ms\(fixed ? " fixed" : " adaptive"), replies \(prepare ? "prepared in pauses" : "not prepared")")
 var all = Run()
 var pausedTakeOvers = 0, pausedLines = 0
 var agentAudio: [Int16] = []
@@ -175,7 +200,7 @@ var peakKiB = 0
 for id in scenarios {
     let plain = try call(id, steps: try render(id, pauses: false))
     print("\(id): \(plain.outcome), turn gap \(format(plain.gaps)), xruns \(plain.xruns), \(String(format: "%.1f", plain.callSeconds)) s call, \(String(format: "%.2f", plain.cpuSeconds)) s CPU")
-    all.gaps += plain.gaps; all.callSeconds += plain.callSeconds; all.cpuSeconds += plain.cpuSeconds; all.xruns += max(0, plain.xruns)
+    all.gaps += plain.gaps; all.holds += plain.holds; all.replies += plain.replies; all.callSeconds += plain.callSeconds; all.cpuSeconds += plain.cpuSeconds; all.xruns += max(0, plain.xruns)
     agentAudio += plain.agentAudio
     ready.append(plain.readySeconds)
     peakKiB = max(peakKiB, plain.peakRSSKiB)
@@ -204,6 +229,7 @@ let audioSeconds = Double(agentAudio.count) / 16_000
 
 print("")
 print("turn gap (all calls): \(format(all.gaps))   goal p50 ≤ 300 ms, p95 ≤ 500 ms")
+print("  of which: end-of-turn hold \(format(all.holds)); turn decided → caller audible, in the call \(format(all.replies)); the rest is the line")
 print("false take-overs with 400 ms inner pauses: \(pausedTakeOvers) in \(pausedLines) agent lines")
 print(String(format: "CPU: sparring %.3f s per call second; pocketsphinx_continuous %.3f s per audio second on the same agent audio; ratio %.2f×   goal ≤ 1.10×",
              all.cpuSeconds / all.callSeconds, referenceCPU / audioSeconds, (all.cpuSeconds / all.callSeconds) / (referenceCPU / audioSeconds)))

@@ -18,8 +18,12 @@ struct CallArguments: ParsableArguments {
     var maxMinutes: Double = 15
     @Option(help: "Sample rate of the line in Hz (16000, or 48000 for devices that want it).")
     var rate: Int = 16_000
-    @Option(help: "Silence that ends the agent's turn, in milliseconds.")
-    var hangover: Int = 500
+    @Option(help: "Shortest silence that ends the agent's turn, in milliseconds (longer after unfinished words and for agents who pause).")
+    var hangover: Int = 250
+    @Flag(name: .customLong("fixed-hangover"), help: "End every turn after exactly --hangover of silence.")
+    var fixedHangover = false
+    @Flag(name: .customLong("no-prepare"), help: "Do not synthesize the likely reply while the agent pauses (for comparison).")
+    var noPrepare = false
     @Flag(name: .customLong("no-bias"), help: "Recognize with the generic language model only.")
     var noBias = false
     @Flag(help: "Print the summary as JSON.")
@@ -28,7 +32,9 @@ struct CallArguments: ParsableArguments {
     func options(for scenario: Scenario) -> CallOptions {
         var options = CallOptions(scenario: scenario, agent: agent, seed: seed, sessions: sessions ?? DaemonConfig.configuredSessions())
         options.maxMinutes = maxMinutes
-        options.hangoverFrames = max(10, hangover / 10)
+        options.hangover = Double(max(100, hangover)) / 1000
+        options.adaptiveTurnEnd = !fixedHangover
+        options.prepareReplies = !noPrepare
         options.bias = !noBias
         return options
     }
@@ -38,10 +44,18 @@ struct CallArguments: ParsableArguments {
         guard [8_000, 16_000, 22_050, 32_000, 44_100, 48_000].contains(rate) else {
             throw Terminal.fail("unsupported --rate \(rate) (use 16000 or 48000)")
         }
+        // The models take most of the start; the scenarios are read meanwhile.
+        nonisolated(unsafe) var models: Result<SpeechModels, SpeechError>?
+        let modelsLoaded = DispatchSemaphore(value: 0)
+        Thread {
+            models = Result { () throws(SpeechError) in try SpeechModels() }
+            modelsLoaded.signal()
+        }.start()
         let loaded = catalog.load(quiet: json)
         let scenario: Scenario
         do { scenario = try loaded.scenario(id) } catch { throw Terminal.fail(error.message) }
-        do { return (loaded, scenario, try SpeechModels(hangoverFrames: max(10, hangover / 10))) } catch {
+        modelsLoaded.wait()
+        do { return (loaded, scenario, try models!.get()) } catch {
             throw Terminal.fail(error.description)
         }
     }

@@ -95,6 +95,22 @@ struct EngineTests {
         #expect(engine.meters["anger"] == 59)
     }
 
+    @Test("a caller who answered into the agent's pause gives the floor back, whatever its persona, and takes no offence")
+    func resumedAgent() {
+        var engine = CallerEngine(scenario: Tiny.scenario(barge: "pushes"), seed: 1)
+        _ = engine.handle(.callOpened, at: .zero)
+        let anger = engine.meters["anger"]
+        let actions = engine.handle(.agentResumed, at: time(1))
+        #expect(actions.contains(.stopSpeaking))
+        #expect(!actions.contains { if case .bargeIn = $0 { true } else { false } })
+        #expect(actions.said.isEmpty)
+        #expect(!engine.isCallerSpeaking)
+        #expect(engine.meters["anger"] == anger)
+        #expect(engine.record.triggers.isEmpty)
+        // The agent holds the floor now: the monologue clock runs from here.
+        #expect(engine.nextDeadline != nil || engine.scenario.triggers.monologue == nil)
+    }
+
     @Test("the same move three turns running stops working")
     func repeatedMove() {
         var engine = CallerEngine(scenario: Tiny.scenario(), seed: 1)

@@ -1,0 +1,128 @@
+import Foundation
+
+/// Whether a 10 ms frame of the agent's microphone holds voice.
+///
+/// PocketSphinx's own VAD needs ten frames of speech before it says speech
+/// started, which is right for opening an utterance (a click is not a turn)
+/// but 100 ms too late for "the agent went on after a pause". This one
+/// answers per frame: energy well above a tracked noise floor. The floor
+/// starts at the first frame, moves a tenth of the way down toward quieter
+/// frames (so single quiet dips do not drag it under the noise) and creeps up
+/// 3 dB a second otherwise, so it settles on a headset's hiss and on a FIFO
+/// line's digital silence alike.
+public struct VoiceActivity: Sendable {
+    /// dBFS of the line's noise.
+    public private(set) var floor = -90.0
+    private var started = false
+    /// A frame is voiced this far above the floor...
+    public var margin = 15.0
+    /// ...and above this absolute level.
+    public var minimum = -55.0
+
+    public init() {}
+
+    /// Level of one frame in dBFS (−120 for digital silence).
+    public static func level(_ samples: UnsafeBufferPointer<Int16>) -> Double {
+        guard !samples.isEmpty else { return -120 }
+        var sum = 0.0
+        for sample in samples { let x = Double(sample); sum += x * x }
+        let rms = (sum / Double(samples.count)).squareRoot() / 32_768
+        return rms > 1e-6 ? 20 * log10(rms) : -120
+    }
+
+    /// Updates the floor with one frame and says whether it is voiced.
+    public mutating func isVoiced(_ samples: UnsafeBufferPointer<Int16>) -> Bool {
+        isVoiced(level: Self.level(samples))
+    }
+
+    public mutating func isVoiced(level: Double) -> Bool {
+        let level = max(level, -90)
+        if !started {
+            started = true
+            floor = min(level, -30)
+        } else if level < floor {
+            floor += (level - floor) * 0.1
+        } else {
+            floor = min(floor + 0.03, -30)
+        }
+        return level > max(floor + margin, minimum)
+    }
+}
+
+/// How long a silence must last before the agent's turn is over.
+///
+/// A fixed hangover trades reply speed against talking into the agent's
+/// pauses. People resolve it with what was said and with what they know of
+/// the speaker, and so does this policy:
+/// - a pause after a word that cannot end a sentence ("and", "the", "to",
+///   "because", a filler) holds for `incompleteHold`;
+/// - a pause right after a question hands the turn over: `base` is enough;
+/// - otherwise the hold covers this agent's own recent mid-turn pauses (the
+///   longest of the last few, plus a margin), never less than `base`.
+/// Mid-turn pauses are learned from the pauses the agent resumed after, and
+/// from the ones the caller took the turn in and the agent went on anyway.
+public struct TurnEndPolicy: Sendable {
+    /// The shortest hold: the end-of-turn silence after a question or for an agent who does not pause.
+    public var base: Double
+    public var incompleteHold = 0.8
+    /// The longest hold learned pauses can lead to.
+    public var ceiling = 0.9
+    /// Added to the longest recent pause.
+    public var margin = 0.08
+    /// Pauses shorter than this are part of speech rhythm, not holds worth learning.
+    public var shortest = 0.12
+    /// False: every hold is `base` (the fixed hangover, for comparison).
+    public var adaptive = true
+    public private(set) var recentPauses: [Double] = []
+    private let remembered = 6
+
+    public init(base: Double = 0.25) { self.base = base }
+
+    /// The silence, in seconds, that ends the turn whose words so far are `words`.
+    public func hold(after words: [Substring]) -> Double {
+        guard adaptive else { return base }
+        // Nothing recognized yet (a breath, a noise, a word still being searched): not a finished turn.
+        guard let last = words.last else { return max(base, incompleteHold) }
+        if Self.continuing.contains(String(last)) { return max(base, incompleteHold) }
+        if Self.endsWithQuestion(words) { return base }
+        guard let longest = recentPauses.max() else { return base }
+        return min(ceiling, max(base, longest + margin))
+    }
+
+    public func hold(after text: String) -> Double { hold(after: text.split(separator: " ")) }
+
+    /// Learns one pause after which the agent went on speaking.
+    public mutating func observe(pause: Double) {
+        guard pause >= shortest else { return }
+        recentPauses.append(min(pause, ceiling))
+        if recentPauses.count > remembered { recentPauses.removeFirst() }
+    }
+
+    /// Words after which an English sentence is not over.
+    static let continuing: Set<String> = [
+        "and", "but", "or", "so", "because", "if", "when", "while", "that", "which", "who", "than", "then", "as",
+        "the", "a", "an", "your", "my", "our", "their", "his", "her", "its", "this", "these", "those",
+        "to", "of", "for", "with", "in", "on", "at", "by", "from", "about", "into", "after", "before",
+        "is", "are", "was", "were", "be", "been", "will", "would", "can", "could", "should", "shall", "must",
+        "have", "has", "had", "do", "does", "did", "am", "i", "we", "they", "he", "she",
+        "um", "uh", "er", "erm", "hmm", "like", "just", "very", "really", "also", "not",
+    ]
+    static let auxiliaries: Set<String> = ["can", "could", "would", "will", "do", "does", "did", "is", "are", "was", "were",
+                                           "have", "has", "shall", "should", "may", "might"]
+    static let subjects: Set<String> = ["you", "i", "we", "that", "it", "there", "this", "they", "he", "she"]
+    static let wh: Set<String> = ["what", "how", "when", "where", "why", "which", "who"]
+    static let whFollowers: Set<String> = auxiliaries.union(["much", "many", "long", "soon", "often", "happened", "about", "else"])
+
+    /// Whether the last clause is a question: an auxiliary before its subject
+    /// ("can you", "does that") or a question word before an auxiliary or
+    /// quantity ("how much", "what happened"), within the last twelve words.
+    static func endsWithQuestion(_ words: [Substring]) -> Bool {
+        let tail = words.suffix(12).map { $0.lowercased() }
+        for (first, second) in zip(tail, tail.dropFirst()) {
+            // "is that" opens a statement as often as a question ("what I hear is that ...").
+            if auxiliaries.contains(first) && subjects.contains(second) && !(second == "that" && (first == "is" || first == "was")) { return true }
+            if wh.contains(first) && whFollowers.contains(second) { return true }
+        }
+        return false
+    }
+}

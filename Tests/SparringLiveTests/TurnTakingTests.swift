@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import SparringCore
+@testable import SparringSpeech
+import SparringAudio
+
+/// The end-of-turn policy and the per-frame voice detector: pure logic, fast.
+@Suite("End of turn")
+struct TurnEndPolicyTests {
+    func words(_ text: String) -> [Substring] { text.split(separator: " ") }
+
+    @Test("unfinished words hold long, questions hand over at the base, statements cover the agent's pauses")
+    func holds() {
+        var policy = TurnEndPolicy(base: 0.25)
+        #expect(policy.hold(after: "i will book the repair and") == 0.8)
+        #expect(policy.hold(after: "the next step is that") == 0.8)
+        #expect(policy.hold(after: "") == 0.8)
+        #expect(policy.hold(after: "can you tell me what happened") == 0.25)
+        #expect(policy.hold(after: "so how much could you manage each month") == 0.25)
+        #expect(policy.hold(after: "i can hear that you are angry") == 0.25)
+        // "is that" opens statements as often as questions.
+        #expect(!TurnEndPolicy.endsWithQuestion(words("so what i am hearing is that you want to pay")))
+        #expect(TurnEndPolicy.endsWithQuestion(words("the agreement comes by friday does that work for you")))
+
+        // An agent who pauses 400 ms mid-turn: statements now wait past that pause.
+        policy.observe(pause: 0.4)
+        #expect(abs(policy.hold(after: "i can hear that you are angry") - 0.48) < 1e-9)
+        #expect(policy.hold(after: "does that work for you") == 0.25)
+        // Pauses shorter than a rhythm gap are not learned; long ones are capped.
+        policy.observe(pause: 0.05)
+        #expect(policy.recentPauses == [0.4])
+        policy.observe(pause: 3)
+        #expect(policy.hold(after: "fine") == policy.ceiling)
+        // Only the last six pauses count: an agent who stops pausing long gets quick replies again.
+        for _ in 0..<6 { policy.observe(pause: 0.15) }
+        #expect(abs(policy.hold(after: "fine") - 0.25) < 1e-9)
+
+        var fixed = TurnEndPolicy(base: 0.3)
+        fixed.adaptive = false
+        fixed.observe(pause: 0.6)
+        #expect(fixed.hold(after: "and") == 0.3 && fixed.hold(after: "fine") == 0.3)
+    }
+
+    @Test("the voice detector follows the noise floor and marks speech above it")
+    func voiceActivity() {
+        var vad = VoiceActivity()
+        // A hissing line around −60 dBFS (±6 dB): the floor settles under it, hiss is not voice, speech is.
+        var hissVoiced = 0
+        for frame in 0..<600 where vad.isVoiced(level: -60 + Double(frame % 5 - 2) * 3) { hissVoiced += 1 }
+        #expect(vad.floor > -66 && vad.floor < -58, "floor \(vad.floor)")
+        #expect(hissVoiced == 0)
+        let speech = vad.isVoiced(level: -30), murmur = vad.isVoiced(level: -52)
+        #expect(speech && !murmur)
+        // Digital silence pulls the floor down within a few frames.
+        for _ in 0..<60 { _ = vad.isVoiced(level: -120) }
+        #expect(vad.floor < -89)
+        let quietSpeech = vad.isVoiced(level: -50)
+        #expect(quietSpeech)
+        // Levels of real frames.
+        let loud = [Int16](repeating: 16_384, count: 160), quiet = [Int16](repeating: 0, count: 160)
+        let loudLevel = loud.withUnsafeBufferPointer { VoiceActivity.level($0) }
+        let quietLevel = quiet.withUnsafeBufferPointer { VoiceActivity.level($0) }
+        #expect(abs(loudLevel - -6.02) < 0.01)
+        #expect(quietLevel == -120)
+    }
+}
+
+extension Live {
+    /// The end of turn on real speech through the real recognizer.
+    @Suite("End of turn on real speech", .serialized)
+    struct TurnEndTests {
+        struct Heard {
+            var events: [(at: Double, event: RecognizerEvent)] = []
+            var utterances: [RecognizedUtterance] {
+                events.compactMap { if case let .utterance(u) = $0.event { u } else { nil } }
+            }
+        }
+
+        /// Feeds audio in 10 ms periods, then `tail` seconds of silence; notes when each event came.
+        static func feed(_ samples: [Int16], tail: Double, into recognizer: Recognizer, heard: inout Heard) {
+            let all = samples + [Int16](repeating: 0, count: Int(tail * 16_000))
+            all.withUnsafeBufferPointer { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let count = min(160, buffer.count - offset)
+                    for event in recognizer.process(UnsafeBufferPointer(rebasing: buffer[offset..<offset + count])) {
+                        heard.events.append((recognizer.clock.seconds, event))
+                    }
+                    offset += count
+                }
+            }
+        }
+
+        static func trimmed(_ samples: [Int16]) -> [Int16] {
+            guard let first = samples.firstIndex(where: { Audibility.isAudible($0) }),
+                  let last = samples.lastIndex(where: { Audibility.isAudible($0) }) else { return [] }
+            return Array(samples[first...last])
+        }
+
+        static func speak(_ text: String, _ models: SpeechModels) throws -> [Int16] {
+            trimmed(try models.renderFestival(text, voice: "cmu_us_slt_arctic_hts", rate: 16_000))
+        }
+
+        static let pause = [Int16](repeating: 0, count: 6_400)
+
+        @Test("a 400 ms pause after 'and' stays inside the turn; a question ends it after the base hold")
+        func pauses() throws {
+            let models = try LiveCallTests.models()
+            let recognizer = models.recognizer
+            recognizer.useGenericModel()
+            recognizer.beginCall(policy: TurnEndPolicy(base: 0.25))
+            var heard = Heard()
+            let lead = [Int16](repeating: 0, count: 8_000)
+            let first = try Self.speak("I will book the repair on Monday and", models)
+            let second = try Self.speak("I will call you back on Friday", models)
+            Self.feed(lead + first + Self.pause + second, tail: 1.5, into: recognizer, heard: &heard)
+            let whole = try #require(heard.utterances.first)
+            #expect(heard.utterances.count == 1, "the pause after 'and' split the turn: \(heard.utterances.map(\.text))")
+            #expect(whole.text.hasSuffix("friday"), "heard: \(whole.text)")
+            // The agent's 400 ms pause was learned: the statement's end waited past it.
+            #expect(recognizer.policy.recentPauses.contains { abs($0 - 0.4) < 0.06 })
+            #expect(whole.hold > 0.4)
+            let voiceEnd = Double(lead.count + first.count + Self.pause.count + second.count) / 16_000
+            #expect(abs(whole.voiceEnd.seconds - voiceEnd) < 0.04, "voice end \(whole.voiceEnd.seconds) s, audio ended \(voiceEnd) s")
+            #expect(abs(whole.end.seconds - whole.voiceEnd.seconds - whole.hold) < 0.015)
+
+            // A question hands over after the base hold, however long the agent paused before.
+            recognizer.beginCall(policy: TurnEndPolicy(base: 0.25))
+            var asked = Heard()
+            let question = try Self.speak("Can you tell me what happened", models)
+            Self.feed(lead + question, tail: 1.5, into: recognizer, heard: &asked)
+            let turn = try #require(asked.utterances.first)
+            #expect(turn.text.hasPrefix("can you"), "heard: \(turn.text)")
+            #expect(turn.hold == 0.25)
+            let questionEnd = Double(lead.count + question.count) / 16_000
+            #expect(turn.end.seconds - questionEnd < 0.3, "the turn ended \(turn.end.seconds - questionEnd) s after the last sample")
+            // A fixed hangover of the same length would have split the first turn at the pause.
+            var fixed = TurnEndPolicy(base: 0.25)
+            fixed.adaptive = false
+            recognizer.beginCall(policy: fixed)
+            var split = Heard()
+            Self.feed(lead + first + Self.pause + second, tail: 1.5, into: recognizer, heard: &split)
+            #expect(split.utterances.count == 2)
+        }
+
+        @Test("the agent going on right after a turn was judged over is reported with its pause, and learned")
+        func resumed() throws {
+            let models = try LiveCallTests.models()
+            let recognizer = models.recognizer
+            recognizer.useGenericModel()
+            recognizer.beginCall(policy: TurnEndPolicy(base: 0.25))
+            var heard = Heard()
+            let lead = [Int16](repeating: 0, count: 8_000)
+            let first = try Self.speak("The agreement will come by Friday", models)
+            let second = try Self.speak("Does that work for you", models)
+            // 600 ms: longer than the base hold, so the first sentence is taken for the whole turn.
+            Self.feed(lead + first + [Int16](repeating: 0, count: 9_600) + second, tail: 1.5, into: recognizer, heard: &heard)
+            #expect(heard.utterances.count == 2)
+            let resumed = heard.events.compactMap { entry -> Double? in
+                if case let .speechStarted(_, resumedAfter) = entry.event { resumedAfter } else { nil }
+            }
+            #expect(resumed.count == 1)
+            let pause = try #require(resumed.first)
+            #expect(abs(pause - 0.6) < 0.06, "pause \(pause) s")
+            #expect(recognizer.policy.recentPauses.contains { abs($0 - 0.6) < 0.06 })
+            // A later statement now waits past that pause.
+            #expect(recognizer.policy.hold(after: "i have booked it") > 0.6)
+        }
+    }
+}
