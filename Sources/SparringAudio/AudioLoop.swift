@@ -63,13 +63,10 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     public func start() throws(LineError) {
         try line.start()
         // The closure is allocated here, once; the loop inside allocates nothing.
-        let thread = Thread { [self] in
+        startNamedThread("sp-audio", stackSize: 1 << 20) { [self] in
             run()
             done.signal()
         }
-        thread.name = "sparring-audio"
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     public func requestStop() { stopRequested.store(true, ordering: .releasing) }

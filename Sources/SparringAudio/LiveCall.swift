@@ -35,7 +35,7 @@ public struct CallOptions: Sendable {
 /// The models a process loads once and reuses for every call.
 public final class SpeechModels: @unchecked Sendable {
     public let recognizer: Recognizer
-    let synthesizerWorker = SerialWorker(name: "sparring-synthesizer")
+    let synthesizerWorker = SerialWorker(name: "sp-synthesize")
     public let synthesizer: Synthesizer
 
     /// Loads PocketSphinx here and eSpeak NG on the synthesizer's thread at the same time.
@@ -160,16 +160,12 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 
         let recorderDone = DispatchSemaphore(value: 0)
         let recognizerDone = DispatchSemaphore(value: 0)
-        let recorderThread = Thread { [self] in record(into: writer); recorderDone.signal() }
-        recorderThread.name = "sparring-recorder"
-        recorderThread.start()
-        let recognizerThread = Thread { [self] in
+        startNamedThread("sp-record") { [self] in record(into: writer); recorderDone.signal() }
+        startNamedThread("sp-recognize") { [self] in
             prepareRecognizer()
             recognize(resampler: toRecognizer)
             recognizerDone.signal()
         }
-        recognizerThread.name = "sparring-recognizer"
-        recognizerThread.start()
 
         loop.join()
         stopping.store(true, ordering: .releasing)

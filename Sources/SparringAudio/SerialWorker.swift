@@ -15,9 +15,7 @@ final class SerialWorker: @unchecked Sendable {
     let pending = Atomic<Int>(0)
 
     init(name: String) {
-        let thread = Thread { [self] in loop() }
-        thread.name = name
-        thread.start()
+        startNamedThread(name) { [self] in loop() }
     }
 
     func submit(_ job: @escaping () -> Void) {

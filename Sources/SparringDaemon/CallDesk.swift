@@ -207,11 +207,9 @@ public final class CallDesk: Sendable {
             live.onLineOpened = { error in
                 once.resume(error.map { ControlError(.device, "\($0.description); session \(session) kept") })
             }
-            let thread = Thread { [self] in
+            startNamedThread("sp-call") { [self] in
                 run(live, failedEarly: { once.resume($0) })
             }
-            thread.name = "sparring-call"
-            thread.start()
         }
         if let failure { return send(.failure(to: request, failure), to: id) }
         // The reply, then the call so far and every event after it, in order.
