@@ -191,7 +191,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private func prepareRecognizer() {
         let recognizer = models.recognizer
         if options.bias {
-            let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario), knows: { recognizer.knows($0) })
+            let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario))
             do { try recognizer.useBias(bias, name: options.scenario.id, weight: Recognizer.biasWeight) } catch {
                 recognizer.useGenericModel()
                 let reason = error.description

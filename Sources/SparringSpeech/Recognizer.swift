@@ -61,7 +61,14 @@ public enum RecognizerEvent: Sendable, Equatable {
 /// One instance per thread: PocketSphinx is not thread-safe.
 public final class Recognizer {
     public static let sampleRate = 16_000
+    /// PocketSphinx's default log base (a float, as the decoder parses it), named so the
+    /// language models read here score on the decoder's scale.
+    static let logBase: Float = 1.0001
     public let decoder: OpaquePointer
+    /// The log tables every language model here is read with (sphinxbase combines models only on the same tables).
+    private let logmath: OpaquePointer
+    /// The whole pronouncing dictionary; the decoder loads only the words the generic model knows.
+    private let fullDictionary: String
     private let config: OpaquePointer
     /// The generic US English model; this holds one reference, every search built on it its own.
     private let generic: OpaquePointer
@@ -93,8 +100,17 @@ public final class Recognizer {
     public struct Options: Sendable {
         public var model = AcousticModel.debian
         public var bestPath = false
+        /// How many of the generic model's words (the likeliest) the decoder can recognize; nil: all 72,000.
+        public var vocabulary: Int? = Recognizer.defaultVocabulary
         public init() {}
     }
+
+    /// How many of the generic model's words the decoder loads, the likeliest by unigram
+    /// score. 40,000 cost 2 of 71 words on the LibriVox clips (23.9 → 26.8 % WER), none on
+    /// the scripted agent lines, and saved 15 MB and a fifth of the decoding CPU against all
+    /// of them (README, "Measured"); scenario words outside them come with the bias.
+    /// `SPARRING_VOCABULARY=N` in the environment overrides it, to measure other sizes.
+    public static let defaultVocabulary: Int? = Int(ProcessInfo.processInfo.environment["SPARRING_VOCABULARY"] ?? "") ?? 40_000
 
     public init(options: Options = Options()) throws(SpeechError) {
         // sphinxbase logs a configuration dump to stderr unless told not to.
@@ -105,7 +121,8 @@ public final class Recognizer {
         }
         let arguments = [
             // No -lm: the generic model is read below and a search built only for the model a call uses.
-            "-hmm", options.model.hmm, "-dict", options.model.dictionary,
+            // -dict is set below, to the entries of the generic model's words.
+            "-hmm", options.model.hmm, "-dict", options.model.dictionary, "-logbase", String(Self.logBase),
             "-bestpath", options.bestPath ? "yes" : "no", "-fwdflat", options.bestPath ? "yes" : "no",
             // The VAD's own hangover outlasts every hold, so the policy ends turns.
             "-vad_prespeech", "20", "-vad_startspeech", "10", "-vad_postspeech", String(Int(TurnEndPolicy().ceiling * 100) + 20),
@@ -116,15 +133,34 @@ public final class Recognizer {
         guard let config = sparring_ps_config(Int32(arguments.count), &argv) else {
             throw SpeechError("recognizer", "PocketSphinx rejected its configuration")
         }
-        guard let decoder = ps_init(config) else {
+        // The generic model before the decoder: its vocabulary decides which dictionary entries load.
+        // Its log tables are its own, with the decoder's base; bias models are read with the same tables.
+        guard let logmath = logmath_init(Double(Self.logBase), 0, 0) else {
             cmd_ln_free_r(config)
-            throw SpeechError("recognizer", "PocketSphinx could not load the model in \(options.model.hmm)")
+            throw SpeechError("recognizer", "PocketSphinx could not set up its log tables")
         }
-        guard let generic = ngram_model_read(config, options.model.languageModel, NGRAM_AUTO, ps_get_logmath(decoder)) else {
-            ps_free(decoder)
+        guard let generic = ngram_model_read(config, options.model.languageModel, NGRAM_AUTO, logmath) else {
+            logmath_free(logmath)
             cmd_ln_free_r(config)
             throw SpeechError("recognizer", "PocketSphinx could not read the language model \(options.model.languageModel)")
         }
+        let dictionary: String
+        do { dictionary = try Self.writeDictionary(from: options.model.dictionary, keeping: generic, likeliest: options.vocabulary) } catch {
+            ngram_model_free(generic)
+            logmath_free(logmath)
+            cmd_ln_free_r(config)
+            throw error
+        }
+        defer { unlink(dictionary) }
+        cmd_ln_set_str_r(config, "-dict", dictionary)
+        guard let decoder = ps_init(config) else {
+            ngram_model_free(generic)
+            logmath_free(logmath)
+            cmd_ln_free_r(config)
+            throw SpeechError("recognizer", "PocketSphinx could not load the model in \(options.model.hmm)")
+        }
+        self.logmath = logmath
+        self.fullDictionary = options.model.dictionary
         self.config = config
         self.decoder = decoder
         self.generic = generic
@@ -133,6 +169,7 @@ public final class Recognizer {
     deinit {
         ps_free(decoder)
         ngram_model_free(generic)
+        logmath_free(logmath)
         cmd_ln_free_r(config)
     }
 
@@ -301,14 +338,26 @@ extension Recognizer {
     }
 
     /// Switches to the generic model interpolated with `bias` (weight 0–1), named `name`.
+    ///
+    /// The bias's words the dictionary lacks are added from the full dictionary first
+    /// (the search in use is dropped for that); words no dictionary spells are left out.
     public func useBias(_ bias: LanguageBias, name: String, weight: Float) throws(SpeechError) {
+        let words = Set(bias.sentences.joined())
+        if ps_get_lm(decoder, name) == nil, words.contains(where: { !knows($0) }) {
+            _ = flush()
+            if let previous = activeSearch { ps_unset_search(decoder, previous) }
+            activeSearch = nil
+            try addMissingWords(words)
+        }
+        var bias = bias
+        bias.sentences = bias.sentences.map { $0.filter { knows($0) } }.filter { !$0.isEmpty }
         try activate(name) { () throws(SpeechError) -> OpaquePointer in
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bias-\(getpid())-\(name).arpa").path
             do { try bias.arpa.write(toFile: path, atomically: true, encoding: .utf8) } catch {
                 throw SpeechError("recognizer", "cannot write the bias model \(path): \(error.localizedDescription)")
             }
             defer { unlink(path) }
-            guard let biasModel = ngram_model_read(config, path, NGRAM_ARPA, ps_get_logmath(decoder)) else {
+            guard let biasModel = ngram_model_read(config, path, NGRAM_ARPA, logmath) else {
                 throw SpeechError("recognizer", "PocketSphinx rejected the bias model for \(name)")
             }
             // The set takes its own references to its members (sphinxbase retains them).
@@ -325,6 +374,11 @@ extension Recognizer {
         }
     }
 
+    /// Whether the shared generic model has `word` in its vocabulary (for tests: it must stay as read).
+    func genericModelKnows(_ word: String) -> Bool {
+        ngram_wid(generic, word) != ngram_unknown_wid(generic)
+    }
+
     /// Whether the loaded dictionary can spell `word` (a bias model may only hold such words).
     public func knows(_ word: String) -> Bool {
         guard let phones = ps_lookup_word(decoder, word) else { return false }
@@ -335,5 +389,100 @@ extension Recognizer {
     public func useGenericModel() {
         // Building a search on a model that read is cannot fail short of memory; then the call has no recognizer.
         try? activate(Self.genericSearch) { () throws(SpeechError) -> OpaquePointer in ngram_model_retain(generic) }
+    }
+}
+
+extension Recognizer {
+    /// Writes the entries of `path` (a CMU pronouncing dictionary) whose word `model` knows
+    /// to a temporary file, and returns its path.
+    ///
+    /// cmudict spells 134,000 words, the generic model knows 72,000. PocketSphinx
+    /// keeps every dictionary word in its hash, its word table and per-word arrays
+    /// of each search, though it can never recognize a word the model lacks, so
+    /// loading all of them costs some 15 MB for nothing. With `likeliest`, only
+    /// that many of the model's words, by unigram score, are kept. Scenario words
+    /// left out come in with `addMissingWords`.
+    static func writeDictionary(from path: String, keeping model: OpaquePointer, likeliest: Int?) throws(SpeechError) -> String {
+        guard var bytes = FileManager.default.contents(atPath: path).map(Array.init) else {
+            throw SpeechError("recognizer", "cannot read the dictionary \(path)")
+        }
+        let unknown = ngram_unknown_wid(model)
+        // The unigram score a word needs to be among the `likeliest`.
+        var floor = Int32.min
+        let count = Int(ngram_model_get_counts(model)[0])
+        if let likeliest, likeliest < count {
+            var scores = (0..<Int32(count)).map { wid -> Int32 in
+                var used: Int32 = 0
+                return ngram_ng_score(model, wid, nil, 0, &used)
+            }
+            scores.sort(by: >)
+            floor = scores[likeliest - 1]
+        }
+        func wanted(_ word: UnsafePointer<CChar>) -> Bool {
+            let wid = ngram_wid(model, word)
+            guard wid != unknown else { return false }
+            if floor == Int32.min { return true }
+            var used: Int32 = 0
+            return ngram_ng_score(model, wid, nil, 0, &used) >= floor
+        }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count * 2 / 3)
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            forEachEntry(in: buffer, where: wanted) { line in
+                kept.append(contentsOf: line)
+                kept.append(0x0A)
+            }
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-dict-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).dict").path
+        guard FileManager.default.createFile(atPath: out, contents: Data(kept)) else {
+            throw SpeechError("recognizer", "cannot write the trimmed dictionary \(out)")
+        }
+        return out
+    }
+
+    /// Calls `wanted` with each entry's word, without any "(2)", as a C string valid during the call,
+    /// and `body` with the whole line of each entry it wanted.
+    private static func forEachEntry(in buffer: UnsafeMutableBufferPointer<UInt8>, where wanted: (UnsafePointer<CChar>) -> Bool,
+                                     _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var start = 0
+        while start < buffer.count {
+            var end = start
+            while end < buffer.count && buffer[end] != 0x0A { end += 1 }
+            var wordEnd = start
+            while wordEnd < end && buffer[wordEnd] != 0x20 && buffer[wordEnd] != 0x09 && buffer[wordEnd] != 0x28 { wordEnd += 1 }
+            if wordEnd > start && wordEnd < end {
+                let saved = buffer[wordEnd]
+                buffer[wordEnd] = 0
+                let keep = wanted(UnsafeRawPointer(buffer.baseAddress! + start).assumingMemoryBound(to: CChar.self))
+                buffer[wordEnd] = saved
+                if keep { body(UnsafeBufferPointer(rebasing: buffer[start..<end])) }
+            }
+            start = end + 1
+        }
+    }
+
+    /// Adds to the decoder's dictionary those of `words` it lacks and the full dictionary spells.
+    ///
+    /// Only with no language-model search built: PocketSphinx (5prealpha) also adds
+    /// each new word to every n-gram search's model, which would put scenario
+    /// words into the shared generic model for every later call.
+    func addMissingWords(_ words: Set<String>) throws(SpeechError) {
+        let missing = words.filter { !knows($0) }
+        guard !missing.isEmpty else { return }
+        precondition(activeSearch == nil, "words are added only while no search is built")
+        guard var bytes = FileManager.default.contents(atPath: fullDictionary).map(Array.init) else {
+            throw SpeechError("recognizer", "cannot read the dictionary \(fullDictionary)")
+        }
+        var entries: [(word: String, phones: String)] = []
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            Self.forEachEntry(in: buffer, where: { missing.contains(String(cString: $0)) }) { line in
+                let text = String(decoding: line, as: UTF8.self)
+                let parts = text.split(separator: " ", maxSplits: 1)
+                if parts.count == 2 { entries.append((String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))) }
+            }
+        }
+        for entry in entries where ps_add_word(decoder, entry.word, entry.phones, 0) < 0 {
+            throw SpeechError("recognizer", "PocketSphinx could not add '\(entry.word)' from \(fullDictionary)")
+        }
     }
 }

@@ -186,6 +186,46 @@ extension Live {
             #expect(abs(total - 1) < 0.01, "sums to \(total)")
         }
 
+        /// The decoder loads only dictionary entries the generic model has words for;
+        /// a scenario word it lacks ("apologised", British spelling) comes in with the bias,
+        /// and the shared generic model is not changed by it.
+        @Test("the dictionary holds the generic model's words; a scenario word outside them comes with the bias")
+        func trimmedDictionary() throws {
+            let recognizer = try Recognizer()
+            #expect(recognizer.knows("payment") && recognizer.knows("tomorrow"))
+            let full = try String(contentsOfFile: AcousticModel.debian.dictionary, encoding: .utf8)
+            #expect(full.contains("\napologised "), "cmudict spells it")
+            #expect(!recognizer.knows("apologised") && !recognizer.genericModelKnows("apologised"))
+            // Utterances recognized before and after the switch come from a working search.
+            #expect(Self.recognizeGoForward(recognizer) == "go forward ten meters")
+            try recognizer.useBias(LanguageBias(sentences: ["i apologised for the delay", "we can set up a payment plan"]),
+                                   name: "apology", weight: Recognizer.biasWeight)
+            #expect(recognizer.knows("apologised"))
+            #expect(!recognizer.genericModelKnows("apologised"), "the generic model is shared between calls and must stay as read")
+            #expect(Self.recognizeGoForward(recognizer) == "go forward ten meters")
+            recognizer.useGenericModel()
+            #expect(Self.recognizeGoForward(recognizer) == "go forward ten meters")
+            // Words no dictionary spells are left out of the bias instead of failing it.
+            try recognizer.useBias(LanguageBias(sentences: ["i xqzvv apologised"]), name: "unspellable", weight: Recognizer.biasWeight)
+            #expect(!recognizer.knows("xqzvv"))
+        }
+
+        @Test("a vocabulary limit keeps the likeliest words; a scenario word beyond it comes with the bias")
+        func vocabularyLimit() throws {
+            var options = Recognizer.Options()
+            options.vocabulary = 5_000
+            let recognizer = try Recognizer(options: options)
+            #expect(recognizer.knows("the") && recognizer.knows("money"))
+            #expect(recognizer.genericModelKnows("reschedule") && !recognizer.knows("reschedule"))
+            try recognizer.useBias(LanguageBias(sentences: ["we can reschedule the payments"]), name: "limit", weight: Recognizer.biasWeight)
+            #expect(recognizer.knows("reschedule"))
+        }
+
+        static func recognizeGoForward(_ recognizer: Recognizer) -> String {
+            let samples = (try? SpeechTests.raw("\(SpeechTests.testData)/goforward.raw")) ?? []
+            return SpeechTests.recognize(samples, recognizer: recognizer).map(\.text).joined(separator: " ")
+        }
+
         @Test("synthetic eSpeak agent lines with and without the bias")
         func biasHelps() throws {
             let scenario = try #require(Self.catalog.scenarios.first { $0.id == "debt-threat" })
@@ -200,7 +240,7 @@ extension Live {
                 "The next step is that you will receive the agreement by Friday.",
             ]
             let recognizer = try Recognizer()
-            let bias = LanguageBias(sentences: LanguageBias.text(for: scenario), knows: { recognizer.knows($0) })
+            let bias = LanguageBias(sentences: LanguageBias.text(for: scenario))
             #expect(recognizer.knows("payment") && !recognizer.knows("xqzvv"))
             let matcher = MoveMatcher(library: scenario.moves)
             func measure() throws -> (wer: Double, moves: Double) {
@@ -251,7 +291,7 @@ extension Live {
                 return Double(errors) / Double(words)
             }
             let generic = try wer()
-            try recognizer.useBias(LanguageBias(sentences: LanguageBias.text(for: scenario), knows: { recognizer.knows($0) }),
+            try recognizer.useBias(LanguageBias(sentences: LanguageBias.text(for: scenario)),
                                    name: scenario.id, weight: Recognizer.biasWeight)
             let biased = try wer()
             print(String(format: "LibriVox WER %.1f %% generic, %.1f %% with the debt-threat bias", generic * 100, biased * 100))
@@ -280,7 +320,7 @@ extension Live {
                 return (Double(errors) / Double(words), Double(right) / Double(total))
             }
             let generic = measure()
-            try recognizer.useBias(LanguageBias(sentences: LanguageBias.text(for: scenario), knows: { recognizer.knows($0) }),
+            try recognizer.useBias(LanguageBias(sentences: LanguageBias.text(for: scenario)),
                                    name: scenario.id, weight: Recognizer.biasWeight)
             let biased = measure()
             print(String(format: "Festival agent lines: WER %.1f %% → %.1f %%, move accuracy %.0f %% → %.0f %% with the bias",
