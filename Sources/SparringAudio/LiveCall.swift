@@ -14,7 +14,7 @@ public struct CallOptions: Sendable {
     /// The shortest silence that ends the agent's turn (after a question, or
     /// for an agent who does not pause); `TurnEndPolicy` holds longer after
     /// unfinished words and as long as this agent's own mid-turn pauses.
-    public var hangover = 0.25
+    public var hangover = TurnEndPolicy.defaultBase
     /// False: every turn ends after exactly `hangover` of silence.
     public var adaptiveTurnEnd = true
     /// Interpolate the scenario's bias model with the generic one.

@@ -1,6 +1,7 @@
 import Foundation
 import SparringCore
 import SparringSessions
+import SparringSpeech
 
 /// What `sparringd` runs with: the file, then the environment, then flags.
 ///
@@ -15,7 +16,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Installed directories first, then the user's; later ones add to earlier ones.
     public var scenarios: [String]
     public var voices: [String]
-    public var hangoverMs = 250
+    public var hangoverMs = Int(TurnEndPolicy.defaultBase * 1000)
     public var agent = ProcessInfo.processInfo.environment["USER"] ?? "agent"
     /// Sessions older than this many days are deleted daily; 0 keeps them all.
     public var retentionDays = 0

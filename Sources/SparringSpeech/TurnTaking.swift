@@ -76,7 +76,12 @@ public struct TurnEndPolicy: Sendable {
     public private(set) var recentPauses: [Double] = []
     private let remembered = 6
 
-    public init(base: Double = 0.25) { self.base = base }
+    /// The default base hold. Conversation analysts find the commonest gap between
+    /// turns is about 200 ms; a caller that waits longer than that after a question
+    /// sounds slow. Pauses longer than the base are learned (see above).
+    public static let defaultBase = 0.2
+
+    public init(base: Double = TurnEndPolicy.defaultBase) { self.base = base }
 
     /// The silence, in seconds, that ends the turn whose words so far are `words`.
     public func hold(after words: [Substring]) -> Double {

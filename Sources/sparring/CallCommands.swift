@@ -19,7 +19,7 @@ struct CallArguments: ParsableArguments {
     @Option(help: "Sample rate of the line in Hz (16000, or 48000 for devices that want it).")
     var rate: Int = 16_000
     @Option(help: "Shortest silence that ends the agent's turn, in milliseconds (longer after unfinished words and for agents who pause).")
-    var hangover: Int = 250
+    var hangover: Int = Int(TurnEndPolicy.defaultBase * 1000)
     @Flag(name: .customLong("fixed-hangover"), help: "End every turn after exactly --hangover of silence.")
     var fixedHangover = false
     @Flag(name: .customLong("no-prepare"), help: "Do not synthesize the likely reply while the agent pauses (for comparison).")

@@ -81,10 +81,12 @@ extension Live {
             #expect(firstCaller.t < firstAgent.t)
             // Every agent line was heard and got a caller reply. A line the agent paused in for
             // longer than its earlier pauses can be heard in two parts: the caller answered into
-            // the pause and gave the floor back (took_turn_early), once per extra part.
+            // the pause and gave the floor back (took_turn_early), once per extra part. With the 200 ms
+            // base hold that happens at sentence breaks longer than any pause the agent made before
+            // (twice in this script's ten lines); more would mean the hold stopped learning.
             let utterances = result.events.filter { $0.type == "utterance" }
             let early = result.events.filter { $0.type == "took_turn_early" }.count
-            #expect(early <= 1)
+            #expect(early <= 2)
             #expect(utterances.count == result.agent.lineStarts.count + early)
             #expect(result.summary.turn_gap_ms.count >= result.agent.lineStarts.count)
             // Anger went down, trust up.
