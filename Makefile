@@ -66,7 +66,10 @@ practice: build
 
 # Real-time figures (turn gap, take-overs, barge-in, CPU against
 # pocketsphinx_continuous, start-to-ready, RSS) on paced FIFO lines.
+# The reference decoder comes with Debian's pocketsphinx package.
 bench: deps
+	@dpkg-query -W -f='$${Status}\n' pocketsphinx 2>/dev/null | grep -q 'install ok installed' || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pocketsphinx; }
 	$(SWIFT) build -c release
 	.build/release/sparring-bench $(BENCH_ARGS)
 

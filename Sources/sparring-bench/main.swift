@@ -26,7 +26,7 @@ func option(_ name: String, _ fallback: String) -> String {
 let binary = option("--sparring", root + "/.build/release/sparring")
 let scenarios = option("--scenarios", "debt-threat,tenant-repair,benefit-payment").split(separator: ",").map(String.init)
 let speed = Double(option("--speed", "1"))!
-let hangover = option("--hangover", "250")
+let hangover = option("--hangover", String(Int(TurnEndPolicy.defaultBase * 1000)))
 /// `--fixed` ends every turn after exactly the hangover (the adaptive end of turn off), for comparison.
 let fixed = arguments.contains("--fixed")
 /// `--no-prepare` turns off preparing replies during the agent's pauses, for comparison.
@@ -36,6 +36,13 @@ guard FileManager.default.isExecutableFile(atPath: binary) else {
     FileHandle.standardError.write(Data("sparring-bench: \(binary) not found; run `swift build -c release` first\n".utf8))
     exit(1)
 }
+/// The CPU reference, run on the same audio as the call.
+let referenceDecoder = "/usr/bin/pocketsphinx_continuous"
+let needsReference = !arguments.contains("--soak")
+if needsReference, !FileManager.default.isExecutableFile(atPath: referenceDecoder) {
+    FileHandle.standardError.write(Data("sparring-bench: \(referenceDecoder) not found; install Debian's pocketsphinx package (make bench does)\n".utf8))
+    exit(1)
+}
 let models = try SpeechModels()
 
 if let minutes = Double(option("--soak", "")) {
@@ -43,6 +50,70 @@ if let minutes = Double(option("--soak", "")) {
         FileHandle.standardError.write(Data("sparring-bench: \(error)\n".utf8))
         exit(1)
     }
+    exit(0)
+}
+
+/// `--decode RAW [--bias SCENARIO]`: the recognizer alone on 16 kHz raw audio, as fast as it goes,
+/// against pocketsphinx_continuous on the same file: how much of the call's CPU is decoding.
+if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
+    let data = try Data(contentsOf: URL(fileURLWithPath: rawPath))
+    let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+    let recognizer = models.recognizer
+    let biasID = option("--bias", "")
+    func cpuSelf() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+    let before = cpuSelf()
+    if biasID.isEmpty { recognizer.useGenericModel() } else {
+        let scenario = try Catalog.load(scenarios: root + "/scenarios", voices: root + "/voices").scenario(biasID)
+        try recognizer.useBias(LanguageBias(sentences: LanguageBias.text(for: scenario)), name: biasID, weight: Recognizer.biasWeight)
+    }
+    let built = cpuSelf()
+    func memory(_ stage: String) {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let lines = status.split(separator: "\n").filter { $0.hasPrefix("VmHWM") || $0.hasPrefix("VmRSS") }
+        print(stage, lines.joined(separator: " ").replacingOccurrences(of: "\t", with: ""))
+    }
+    memory("after the search is built:")
+    recognizer.beginCall()
+    var utterances: [String] = []
+    /// `--paced N`: frames of N × 10 ms at real-time pace, as the call feeds them; `--seconds S`: only the first S seconds.
+    let paced = Int(option("--paced", "0")) ?? 0
+    let decodedSamples = min(samples.count, Int(Double(option("--seconds", "1e9"))! * 16_000))
+    samples.withUnsafeBufferPointer { all in
+        var index = 0
+        let chunk = 160 * max(1, paced)
+        while index + chunk <= decodedSamples {
+            if paced > 0 { usleep(UInt32(paced * 9_000)) }
+            for event in recognizer.process(UnsafeBufferPointer(rebasing: all[index..<index + chunk])) {
+                if case let .utterance(u) = event { utterances.append(u.text) }
+            }
+            index += chunk
+        }
+        while index + 160 <= decodedSamples {
+            for event in recognizer.process(UnsafeBufferPointer(rebasing: all[index..<index + 160])) {
+                if case let .utterance(u) = event { utterances.append(u.text) }
+            }
+            index += 160
+        }
+    }
+    if let last = recognizer.flush() { utterances.append(last.text) }
+    let decoded = cpuSelf()
+    let audio = Double(decodedSamples) / 16_000
+    let (psBefore, _) = cpuOfChildren()
+    let reference = Process()
+    reference.executableURL = URL(fileURLWithPath: referenceDecoder)
+    reference.arguments = ["-infile", rawPath, "-logfn", "/dev/null"]
+    reference.standardOutput = FileHandle.nullDevice
+    reference.standardError = FileHandle.nullDevice
+    try reference.run()
+    reference.waitUntilExit()
+    let (psAfter, _) = cpuOfChildren()
+    print(String(format: "decode %.1f s of audio (%@): search built in %.2f s CPU; decoding %.3f s CPU per audio second; %d utterances",
+                 audio, biasID.isEmpty ? "generic model" : "bias \(biasID)", built - before, (decoded - built) / audio, utterances.count))
+    print(String(format: "pocketsphinx_continuous on the same file: %.3f s CPU per audio second, start-up included", (psAfter - psBefore) / audio))
     exit(0)
 }
 
@@ -217,7 +288,7 @@ let raw = FileManager.default.temporaryDirectory.appendingPathComponent("sparrin
 try agentAudio.withUnsafeBytes { try Data($0).write(to: raw) }
 let (cpuBefore, _) = cpuOfChildren()
 let reference = Process()
-reference.executableURL = URL(fileURLWithPath: "/usr/bin/pocketsphinx_continuous")
+reference.executableURL = URL(fileURLWithPath: referenceDecoder)
 reference.arguments = ["-infile", raw.path, "-logfn", "/dev/null"]
 reference.standardOutput = FileHandle.nullDevice
 reference.standardError = FileHandle.nullDevice
