@@ -26,4 +26,11 @@ public protocol DuplexLine: AnyObject {
     /// Xruns recovered so far.
     var xruns: Int { get }
     func stop()
+    /// Whether the line delivers periods at the speed of sound (a device, a paced FIFO).
+    /// False for a line that waits for the pipeline to settle after every period.
+    var runsInRealTime: Bool { get }
+}
+
+extension DuplexLine {
+    public var runsInRealTime: Bool { true }
 }

@@ -20,6 +20,8 @@ public final class MemoryLine<Far: FarEnd>: DuplexLine {
     public let periodFrames: Int
     public let name = "memory"
     public let xruns = 0
+    /// Lockstep: each period waits for the pipeline to settle.
+    public let runsInRealTime = false
     public let farEnd: Far
     /// Set by the call before starting: true when nothing is left to process.
     public var settled: (() -> Bool)?

@@ -175,6 +175,13 @@ public final class Recognizer {
 
     public var clock: CallTime { CallTime(frames: samplesFed, rate: Self.sampleRate) }
 
+    /// The agent is speaking and was voiced less than `recently` (seconds) ago. A pause is
+    /// noticed after `TurnEndPolicy.shortest` of silence and a turn ends later still, so
+    /// until then nothing is due.
+    public func isMidSpeech(voicedWithin recently: Double) -> Bool {
+        speechStart != nil && voicedInUtterance && seconds(samplesFed - lastVoiced) < recently
+    }
+
     /// Starts a new call: ends any utterance in progress, sets the clock to zero
     /// and the turn-end policy to `policy` (what it learned of the last agent is forgotten).
     /// The decoder and its models stay loaded between calls.
