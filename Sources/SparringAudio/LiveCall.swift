@@ -94,6 +94,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var gaps: [Double] = []
     private var bargeIns: [Double] = []
     private var pendingBargeAt: Int?
+    /// When the agent's voice over the caller was last taken as a barge-in (call seconds).
+    private var bargedAt: Double?
     private var xrunsLogged = 0
     private var transcript: [CallSummary.Line] = []
     /// Used only on the synthesizer worker, one line at a time.
@@ -283,7 +285,16 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                     perform(engine.handle(.agentResumed, at: t), at: clock)
                     continue
                 }
-                pendingBargeAt = engine.isCallerSpeaking ? Int(start.seconds * Double(rate)) : nil
+                // Over the caller, only a voice barges in (`voiceSustained`, which comes first);
+                // what PocketSphinx takes for speech without one is a cough or a knock.
+                if let barged = bargedAt, start.seconds - barged < 0.3 { continue }
+                guard !engine.isCallerSpeaking else { continue }
+                pendingBargeAt = nil
+                perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
+            case let .voiceSustained(start):
+                guard engine.isCallerSpeaking else { continue }
+                bargedAt = start.seconds
+                pendingBargeAt = Int(start.seconds * Double(rate))
                 perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
             case let .partial(text):
                 onEvent(self.event(t.seconds, "partial") { $0.text = text; $0.speaker = "agent" })

@@ -41,6 +41,10 @@ public enum RecognizerEvent: Sendable, Equatable {
     /// The agent started speaking; `resumedAfter` is the pause, when this is
     /// the agent going on right after a turn was judged over (a false end).
     case speechStarted(CallTime, resumedAfter: Double?)
+    /// The agent's voice has lasted 60 ms and is periodic (`SustainedVoice`): not a
+    /// cough or a click. Once per stretch of voice, some 40 ms before `speechStarted`
+    /// would come, and not when the agent goes on after a turn judged over.
+    case voiceSustained(CallTime)
     case partial(String)
     /// The agent fell silent mid-utterance; the words so far, for preparing a reply.
     case paused(String)
@@ -55,7 +59,9 @@ public enum RecognizerEvent: Sendable, Equatable {
 /// the agent falls silent `TurnEndPolicy` says how long a silence ends this
 /// turn, from the words so far and the agent's own pauses. PocketSphinx's
 /// VAD is given a hangover longer than any hold, so pauses stay inside the
-/// utterance (and its word timings) until the policy ends it.
+/// utterance (and its word timings) until the policy ends it. A barge-in
+/// needs more than speech and sooner than the VAD: `SustainedVoice` says when
+/// 60 ms of periodic voice have come (`voiceSustained`), which a cough does not.
 /// `-bestpath no -fwdflat no` keep `ps_end_utt` to milliseconds, because it
 /// runs between the agent's last word and the caller's reply.
 /// One instance per thread: PocketSphinx is not thread-safe.
@@ -96,6 +102,9 @@ public final class Recognizer {
     private var voicedSinceTurn: Int?
     /// Speech starting this soon after a turn was ended means the agent had not finished.
     public static let resumeWindow = 1.0
+    private var sustained = SustainedVoice()
+    /// `voiceSustained` was sent for the current stretch of voice.
+    private var sustainedSent = false
 
     public struct Options: Sendable {
         public var model = AcousticModel.debian
@@ -199,6 +208,8 @@ public final class Recognizer {
         voicedInUtterance = false
         lastTurn = nil
         voicedSinceTurn = nil
+        sustained = SustainedVoice()
+        sustainedSent = false
     }
 
     private func seconds(_ samples: Int) -> Double { Double(samples) / Double(Self.sampleRate) }
@@ -225,6 +236,14 @@ public final class Recognizer {
             if lastTurn != nil, voicedSinceTurn == nil { voicedSinceTurn = samplesFed - samples.count }
             lastVoiced = samplesFed
             pauseHold = nil
+        }
+        if sustained.take(samples, loud: voiced), !sustainedSent {
+            sustainedSent = true
+            let resuming = lastTurn.map { seconds(samplesFed - $0.endedAt) <= Self.resumeWindow + 0.1 } ?? false
+            if !resuming { events.append(.voiceSustained(CallTime(seconds: max(0, clock.seconds - 0.07)))) }
+        } else if sustainedSent, seconds(samplesFed - lastVoiced) >= policy.shortest {
+            sustainedSent = false
+            sustained.reset()
         }
         let inSpeech = ps_get_in_speech(decoder) != 0
         if inSpeech && speechStart == nil {

@@ -280,8 +280,9 @@ for id in scenarios {
     print("\(id) with 400 ms inner pauses: \(paused.outcome), \(paused.takeOvers) false take-overs in \(paused.lines) lines")
 }
 // Barge-in: the agent talks one second into the yielding tenant's opening.
-let barge = try call("tenant-repair", steps: [.say(try models.renderFestival("Good morning, you are through to the repairs team, my name is Sam.", voice: "cmu_us_slt_arctic_hts", rate: 16_000), interrupting: true)])
-print("barge-in: caller silent \(barge.bargeMs.first.map { String(format: "%.0f ms", $0) } ?? "never") after the agent's first sample, as heard on the line (includes the line's own 60 ms of buffering)   goal ≤ 150 ms")
+// Trimmed: Festival opens with ~250 ms of breath far below audibility, which is not the agent starting.
+let barge = try call("tenant-repair", steps: [.say(trimmed(try models.renderFestival("Good morning, you are through to the repairs team, my name is Sam.", voice: "cmu_us_slt_arctic_hts", rate: 16_000)), interrupting: true)])
+print("barge-in: caller silent \(barge.bargeMs.first.map { String(format: "%.0f ms", $0) } ?? "never") after the agent's first audible sample, as heard on the line (includes the line's own 60 ms of buffering)   goal ≤ 150 ms")
 
 // The reference: pocketsphinx_continuous on the same agent audio, in the same run.
 let raw = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-agent.raw")

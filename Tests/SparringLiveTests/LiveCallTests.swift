@@ -32,7 +32,13 @@ extension Live {
             let scenario = try #require(catalog.scenarios.first { $0.id == scenarioID })
             let models = try models()
             let agent = try models.scriptedAgent(try ScriptStep.parse(script), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
-        let rendered = agent.lines
+            return try call(scenarioID, agent: agent, seed: seed, prepare: prepare)
+        }
+
+        static func call(_ scenarioID: String, agent: ScriptedAgent, seed: UInt64 = 1, prepare: Bool = true) throws -> Result {
+            let scenario = try #require(catalog.scenarios.first { $0.id == scenarioID })
+            let models = try models()
+            let rendered = agent.lines
             let line = MemoryLine(farEnd: agent)
             let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-live-\(UUID())").path
             var options = CallOptions(scenario: scenario, agent: "test", seed: seed, sessions: sessions)
@@ -149,6 +155,36 @@ extension Live {
             let caller = result.audio.channel(1)
             let after = caller[(agentStart + 16_000 * 3 / 10)..<(agentStart + 16_000)]
             #expect(!after.contains(where: Audibility.isAudible), "caller still audible 300 ms after the agent began")
+            // As recorded: the caller's last audible sample after the agent's first audible one.
+            let agentChannel = result.audio.channel(0)
+            let agentVoice = try #require(agentChannel[agentStart...].firstIndex(where: Audibility.isAudible))
+            let window = caller[agentVoice..<(agentVoice + 16_000)]
+            let lastAudible = window.lastIndex(where: Audibility.isAudible) ?? agentVoice
+            let recorded = Double(lastAudible - agentVoice) / 16
+            print("barge-in: caller's last audible sample \(recorded) ms after the agent's first, on the recording")
+            #expect(recorded <= 150)
+        }
+
+        /// A cough: a burst of noise with a sharp attack and a 250 ms decay, loud, without a pitch.
+        static func cough(seconds: Double = 0.35, seed: UInt64 = 3) -> [Int16] {
+            var generator = SeededRandom(seed: seed)
+            var low: Double = 0
+            return (0..<Int(seconds * 16_000)).map { index in
+                let t = Double(index) / 16_000
+                let envelope = min(1, t / 0.01) * exp(-t / 0.12)
+                low += (Double.random(in: -1...1, using: &generator) - low) * 0.5
+                return Int16(max(-32_000, min(32_000, low * envelope * 24_000)))
+            }
+        }
+
+        @Test("a cough over a yielding caller is no barge-in: the caller goes on")
+        func coughIsNoBargeIn() throws {
+            let result = try Self.call("tenant-repair", agent: ScriptedAgent(steps: [.say(Self.cough(), interrupting: true)], rate: 16_000))
+            // PocketSphinx heard something (so the old rule would have barged in) ...
+            #expect(result.events.contains { $0.type == "agent_speech_start" }, "the cough was too quiet to test anything")
+            // ... but the caller was not interrupted.
+            #expect(!result.events.contains { $0.type == "barge_in" })
+            #expect(!result.events.contains { $0.type == "caller_line_end" && $0.reason == "interrupted" })
         }
     }
 

@@ -65,6 +65,59 @@ struct TurnEndPolicyTests {
     }
 }
 
+/// Voice against coughs: pure signal tests.
+@Suite("Sustained voice")
+struct SustainedVoiceTests {
+    /// A vowel-like sound: a 120 Hz pulse train through two resonances, 16 kHz.
+    static func vowel(seconds: Double, pitch: Double = 120) -> [Int16] {
+        (0..<Int(seconds * 16_000)).map { index in
+            let t = Double(index) / 16_000
+            var value = 0.0
+            for harmonic in 1...20 {
+                let frequency = pitch * Double(harmonic)
+                let gain = exp(-pow((frequency - 700) / 300, 2)) + 0.6 * exp(-pow((frequency - 1_200) / 300, 2)) + 0.05
+                value += gain * sin(2 * .pi * frequency * t)
+            }
+            return Int16(max(-32_000, min(32_000, value * 5_000)))
+        }
+    }
+
+    /// Frames until the detector says sustained (nil: never), every frame taken as loud.
+    static func framesToSustain(_ samples: [Int16]) -> Int? {
+        var detector = SustainedVoice()
+        for frame in 0..<(samples.count / 160) {
+            let sustained = samples.withUnsafeBufferPointer { detector.take(UnsafeBufferPointer(rebasing: $0[(frame * 160)..<(frame * 160 + 160)]), loud: true) }
+            if sustained { return frame + 1 }
+        }
+        return nil
+    }
+
+    @Test("a voice is sustained after 60–70 ms; noise, a cough and a click never are")
+    func voiceNotCough() {
+        #expect(Self.framesToSustain(Self.vowel(seconds: 0.3)).map { $0 <= 7 } == true)
+        #expect(Self.framesToSustain(Self.vowel(seconds: 0.3, pitch: 90)).map { $0 <= 7 } == true)
+        #expect(Self.framesToSustain(Self.vowel(seconds: 0.3, pitch: 300)).map { $0 <= 7 } == true)
+        #expect(Self.framesToSustain(Live.LiveCallTests.cough()) == nil)
+        var generator = SeededRandom(seed: 11)
+        let noise = (0..<8_000).map { _ in Int16.random(in: -12_000...12_000, using: &generator) }
+        #expect(Self.framesToSustain(noise) == nil)
+        var click = [Int16](repeating: 0, count: 4_800)
+        for index in 0..<40 { click[1_000 + index] = index.isMultiple(of: 2) ? 30_000 : -30_000 }
+        #expect(Self.framesToSustain(click) == nil)
+    }
+
+    @Test("a quiet frame does not count, however periodic")
+    func quietFrames() {
+        var detector = SustainedVoice()
+        let vowel = Self.vowel(seconds: 0.2)
+        var sustained = false
+        for frame in 0..<20 {
+            sustained = vowel.withUnsafeBufferPointer { detector.take(UnsafeBufferPointer(rebasing: $0[(frame * 160)..<(frame * 160 + 160)]), loud: false) }
+        }
+        #expect(!sustained)
+    }
+}
+
 extension Live {
     /// The end of turn on real speech through the real recognizer.
     @Suite("End of turn on real speech", .serialized)
