@@ -3,6 +3,7 @@ import Testing
 @testable import SparringAudio
 @testable import SparringCore
 @testable import SparringSpeech
+import SparringSessions
 
 extension Live {
 
@@ -87,6 +88,47 @@ extension Live {
             let n = min(callerChannel.count, heard.count - prefill)
             #expect(n > 16_000 * 30)
             #expect(Array(callerChannel[0..<n]) == Array(heard[prefill..<prefill + n]))
+        }
+
+        static func events(_ result: Outcome) throws -> [SessionEvent] {
+            let session = try #require(result.summary["session"] as? String, "\(result.stderr)")
+            let text = try String(contentsOfFile: session + "/events.jsonl", encoding: .utf8)
+            return try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
+        }
+
+        @Test("a dismissive agent through ALSA is escalated or hung up on; anger goes up")
+        func dismissiveCall() throws {
+            let script = try String(contentsOfFile: LiveCallTests.root.appendingPathComponent("scenarios/scripts/debt-threat.dismissive.txt").path, encoding: .utf8)
+            let result = try Self.call("debt-threat", script: script, speed: 2)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(["hang_up", "escalate"].contains(result.summary["outcome"] as? String))
+            let events = try Self.events(result)
+            #expect(events.contains { $0.moves?.contains { $0.move == "calm_down" } == true })
+            let anger = events.compactMap { $0.meters?["anger"] }
+            #expect(anger.count >= 2 && anger.last! > anger.first!, "\(anger)")
+        }
+
+        @Test("dead air through ALSA: the caller prompts on the audio clock, then hangs up, and the run ends by itself")
+        func deadAir() throws {
+            let result = try Self.call("debt-threat", script: "[silence 30]\n", speed: 2)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.summary["outcome"] as? String == "hang_up")
+            let events = try Self.events(result)
+            let prompts = events.filter { $0.type == "trigger" && $0.trigger == "dead_air" }
+            #expect(prompts.count >= 2)
+            let openingEnd = try #require(events.first { $0.type == "caller_line_end" })
+            #expect(abs(prompts[0].t - openingEnd.t - 6) < 0.1, "prompt at \(prompts[0].t), opening ended \(openingEnd.t)")
+        }
+
+        @Test("barge-in through ALSA: a yielding caller stops within 150 ms of the agent's voice")
+        func bargeIn() throws {
+            let result = try Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n", speed: 1)
+            #expect(result.status == 0, "\(result.stderr)")
+            let events = try Self.events(result)
+            #expect(events.first { $0.type == "barge_in" }?.yielded == true)
+            let latency = try #require(events.first { $0.type == "barge_in_stop" }?.latency_ms)
+            print("barge-in through ALSA: \(latency) ms in the call")
+            #expect(latency <= 150)
         }
     }
 
