@@ -285,8 +285,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                     perform(engine.handle(.agentResumed, at: t), at: clock)
                     continue
                 }
-                // Over the caller, only a voice barges in (`voiceSustained`, which comes first);
-                // what PocketSphinx takes for speech without one is a cough or a knock.
+                // Over the caller, only a voice barges in (`voiceSustained`, before or after this);
+                // what PocketSphinx takes for speech without one is a cough, a breath or a knock.
                 if let barged = bargedAt, start.seconds - barged < 0.3 { continue }
                 guard !engine.isCallerSpeaking else { continue }
                 pendingBargeAt = nil

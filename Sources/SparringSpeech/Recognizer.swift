@@ -184,11 +184,12 @@ public final class Recognizer {
 
     public var clock: CallTime { CallTime(frames: samplesFed, rate: Self.sampleRate) }
 
-    /// The agent is speaking and was voiced less than `recently` (seconds) ago. A pause is
-    /// noticed after `TurnEndPolicy.shortest` of silence and a turn ends later still, so
-    /// until then nothing is due.
+    /// The agent is speaking, its voice is established (`voiceSustained` came) and was
+    /// heard less than `recently` (seconds) ago. A pause is noticed after
+    /// `TurnEndPolicy.shortest` of silence and a turn ends later still, so until then
+    /// nothing is due; before the voice is established a barge-in may be.
     public func isMidSpeech(voicedWithin recently: Double) -> Bool {
-        speechStart != nil && voicedInUtterance && seconds(samplesFed - lastVoiced) < recently
+        speechStart != nil && voicedInUtterance && sustainedSent && seconds(samplesFed - lastVoiced) < recently
     }
 
     /// Starts a new call: ends any utterance in progress, sets the clock to zero
