@@ -17,7 +17,7 @@ public struct AgentUtterance: Sendable, Equatable {
 public enum CallEvent: Sendable, Equatable {
     /// The line is open: the caller speaks first.
     case callOpened
-    /// Sustained agent speech began (PocketSphinx heard 100 ms of it: a click or a breath does not count, a cough can).
+    /// The agent started speaking: over the caller, a sustained voice (a cough does not count); otherwise speech as PocketSphinx hears it.
     case agentSpeechStarted
     /// The agent went on right after a pause the pipeline took for the end of
     /// the turn: the caller's reply was too early, so the caller gives the

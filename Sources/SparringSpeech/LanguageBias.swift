@@ -12,13 +12,15 @@ import SparringCore
 public struct LanguageBias: Sendable {
     public var sentences: [[String]]
 
-    /// Keeps only words `knows` accepts (the recognizer's dictionary), all when nil.
-    public init(sentences: [String], knows: ((String) -> Bool)? = nil) {
-        self.sentences = sentences.map { sentence in
-            let words = Words.normalize(sentence)
-            guard let knows else { return words }
-            return words.filter(knows)
-        }.filter { !$0.isEmpty }
+    public init(sentences: [String]) {
+        self.sentences = sentences.map(Words.normalize).filter { !$0.isEmpty }
+    }
+
+    /// The same model over only the words `knows` accepts (what the recognizer can spell).
+    public func keeping(_ knows: (String) -> Bool) -> LanguageBias {
+        var kept = self
+        kept.sentences = sentences.map { $0.filter(knows) }.filter { !$0.isEmpty }
+        return kept
     }
 
     /// What agents in this scenario are likely to say: every move's phrases, and the

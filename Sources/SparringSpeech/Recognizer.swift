@@ -42,8 +42,9 @@ public enum RecognizerEvent: Sendable, Equatable {
     /// the agent going on right after a turn was judged over (a false end).
     case speechStarted(CallTime, resumedAfter: Double?)
     /// The agent's voice has lasted 60 ms and is periodic (`SustainedVoice`): not a
-    /// cough or a click. Once per stretch of voice, some 40 ms before `speechStarted`
-    /// would come, and not when the agent goes on after a turn judged over.
+    /// cough or a click. Once per stretch of voice, usually before `speechStarted` (which
+    /// needs 100 ms of energy, but fires on a breath too), and not when the agent goes on
+    /// after a turn judged over.
     case voiceSustained(CallTime)
     case partial(String)
     /// The agent fell silent mid-utterance; the words so far, for preparing a reply.
@@ -109,7 +110,7 @@ public final class Recognizer {
     public struct Options: Sendable {
         public var model = AcousticModel.debian
         public var bestPath = false
-        /// How many of the generic model's words (the likeliest) the decoder can recognize; nil: all 72,000.
+        /// How many of the generic model's words (the likeliest) the decoder can recognize; nil: all 72,547.
         public var vocabulary: Int? = Recognizer.defaultVocabulary
         public init() {}
     }
@@ -142,30 +143,28 @@ public final class Recognizer {
         guard let config = sparring_ps_config(Int32(arguments.count), &argv) else {
             throw SpeechError("recognizer", "PocketSphinx rejected its configuration")
         }
+        // What is built so far is freed if a later step fails.
+        var logmath: OpaquePointer?, generic: OpaquePointer?, decoder: OpaquePointer?
+        defer {
+            if decoder == nil {
+                if let generic { ngram_model_free(generic) }
+                if let logmath { logmath_free(logmath) }
+                cmd_ln_free_r(config)
+            }
+        }
         // The generic model before the decoder: its vocabulary decides which dictionary entries load.
         // Its log tables are its own, with the decoder's base; bias models are read with the same tables.
-        guard let logmath = logmath_init(Double(Self.logBase), 0, 0) else {
-            cmd_ln_free_r(config)
-            throw SpeechError("recognizer", "PocketSphinx could not set up its log tables")
-        }
-        guard let generic = ngram_model_read(config, options.model.languageModel, NGRAM_AUTO, logmath) else {
-            logmath_free(logmath)
-            cmd_ln_free_r(config)
+        logmath = logmath_init(Double(Self.logBase), 0, 0)
+        guard logmath != nil else { throw SpeechError("recognizer", "PocketSphinx could not set up its log tables") }
+        generic = ngram_model_read(config, options.model.languageModel, NGRAM_AUTO, logmath)
+        guard let generic else {
             throw SpeechError("recognizer", "PocketSphinx could not read the language model \(options.model.languageModel)")
         }
-        let dictionary: String
-        do { dictionary = try Self.writeDictionary(from: options.model.dictionary, keeping: generic, likeliest: options.vocabulary) } catch {
-            ngram_model_free(generic)
-            logmath_free(logmath)
-            cmd_ln_free_r(config)
-            throw error
-        }
+        let dictionary = try Self.writeDictionary(from: options.model.dictionary, keeping: generic, likeliest: options.vocabulary)
         defer { unlink(dictionary) }
         cmd_ln_set_str_r(config, "-dict", dictionary)
-        guard let decoder = ps_init(config) else {
-            ngram_model_free(generic)
-            logmath_free(logmath)
-            cmd_ln_free_r(config)
+        decoder = ps_init(config)
+        guard let decoder, let logmath else {
             throw SpeechError("recognizer", "PocketSphinx could not load the model in \(options.model.hmm)")
         }
         self.logmath = logmath
@@ -238,10 +237,12 @@ public final class Recognizer {
             lastVoiced = samplesFed
             pauseHold = nil
         }
-        if sustained.take(samples, loud: voiced), !sustainedSent {
+        // Once the voice is established, its period is not computed again until a pause.
+        if sustained.take(samples, loud: voiced && !sustainedSent), !sustainedSent {
             sustainedSent = true
             let resuming = lastTurn.map { seconds(samplesFed - $0.endedAt) <= Self.resumeWindow + 0.1 } ?? false
-            if !resuming { events.append(.voiceSustained(CallTime(seconds: max(0, clock.seconds - 0.07)))) }
+            let began = clock.seconds - Double(sustained.window * samples.count) / Double(Self.sampleRate)
+            if !resuming { events.append(.voiceSustained(CallTime(seconds: max(0, began)))) }
         } else if sustainedSent, seconds(samplesFed - lastVoiced) >= policy.shortest {
             sustainedSent = false
             sustained.reset()
@@ -376,8 +377,7 @@ extension Recognizer {
             activeSearch = nil
             try addMissingWords(words)
         }
-        var bias = bias
-        bias.sentences = bias.sentences.map { $0.filter { knows($0) } }.filter { !$0.isEmpty }
+        let bias = bias.keeping { knows($0) }
         try activate(name) { () throws(SpeechError) -> OpaquePointer in
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bias-\(getpid())-\(name).arpa").path
             do { try bias.arpa.write(toFile: path, atomically: true, encoding: .utf8) } catch {
@@ -423,7 +423,7 @@ extension Recognizer {
     /// Writes the entries of `path` (a CMU pronouncing dictionary) whose word `model` knows
     /// to a temporary file, and returns its path.
     ///
-    /// cmudict spells 134,000 words, the generic model knows 72,000. PocketSphinx
+    /// cmudict spells 134,000 words, the generic model knows 72,547. PocketSphinx
     /// keeps every dictionary word in its hash, its word table and per-word arrays
     /// of each search, though it can never recognize a word the model lacks, so
     /// loading all of them costs some 15 MB for nothing. With `likeliest`, only

@@ -60,11 +60,7 @@ if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
     let recognizer = models.recognizer
     let biasID = option("--bias", "")
-    func cpuSelf() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
+    func cpuSelf() -> Double { resources(RUSAGE_SELF).seconds }
     let before = cpuSelf()
     if biasID.isEmpty { recognizer.useGenericModel() } else {
         let scenario = try Catalog.load(scenarios: root + "/scenarios", voices: root + "/voices").scenario(biasID)
@@ -79,41 +75,25 @@ if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     memory("after the search is built:")
     recognizer.beginCall()
     var utterances: [String] = []
-    /// `--paced N`: frames of N × 10 ms at real-time pace, as the call feeds them; `--seconds S`: only the first S seconds.
+    /// `--paced N`: wake every N × 10 ms and decode the N frames that came, as the call does;
+    /// `--seconds S`: only the first S seconds.
     let paced = Int(option("--paced", "0")) ?? 0
-    let decodedSamples = min(samples.count, Int(Double(option("--seconds", "1e9"))! * 16_000))
+    let frames = min(samples.count, Int(Double(option("--seconds", "1e9"))! * 16_000)) / 160
     samples.withUnsafeBufferPointer { all in
-        var index = 0
-        let chunk = 160 * max(1, paced)
-        while index + chunk <= decodedSamples {
-            if paced > 0 { usleep(UInt32(paced * 9_000)) }
-            for event in recognizer.process(UnsafeBufferPointer(rebasing: all[index..<index + chunk])) {
+        for frame in 0..<frames {
+            if paced > 0 && frame % paced == 0 { usleep(UInt32(paced * 9_000)) }
+            for event in recognizer.process(UnsafeBufferPointer(rebasing: all[(frame * 160)..<(frame * 160 + 160)])) {
                 if case let .utterance(u) = event { utterances.append(u.text) }
             }
-            index += chunk
-        }
-        while index + 160 <= decodedSamples {
-            for event in recognizer.process(UnsafeBufferPointer(rebasing: all[index..<index + 160])) {
-                if case let .utterance(u) = event { utterances.append(u.text) }
-            }
-            index += 160
         }
     }
     if let last = recognizer.flush() { utterances.append(last.text) }
     let decoded = cpuSelf()
-    let audio = Double(decodedSamples) / 16_000
-    let (psBefore, _) = cpuOfChildren()
-    let reference = Process()
-    reference.executableURL = URL(fileURLWithPath: referenceDecoder)
-    reference.arguments = ["-infile", rawPath, "-logfn", "/dev/null"]
-    reference.standardOutput = FileHandle.nullDevice
-    reference.standardError = FileHandle.nullDevice
-    try reference.run()
-    reference.waitUntilExit()
-    let (psAfter, _) = cpuOfChildren()
+    let audio = Double(frames) / 100
+    let reference = try referenceCPU(on: rawPath)
     print(String(format: "decode %.1f s of audio (%@): search built in %.2f s CPU; decoding %.3f s CPU per audio second; %d utterances",
                  audio, biasID.isEmpty ? "generic model" : "bias \(biasID)", built - before, (decoded - built) / audio, utterances.count))
-    print(String(format: "pocketsphinx_continuous on the same file: %.3f s CPU per audio second, start-up included", (psAfter - psBefore) / audio))
+    print(String(format: "pocketsphinx_continuous on the whole file: %.3f s CPU per audio second, start-up included", reference / (Double(samples.count) / 16_000)))
     exit(0)
 }
 
@@ -142,11 +122,27 @@ struct Run {
     return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
 }
 
-func cpuOfChildren() -> (Double, Int) {
+/// CPU seconds and peak resident KiB of this process or of its waited-for children.
+func resources(_ who: __rusage_who) -> (seconds: Double, peakKiB: Int) {
     var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+    getrusage(__rusage_who_t(who.rawValue), &usage)
     let seconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     return (seconds, usage.ru_maxrss)
+}
+
+func cpuOfChildren() -> (Double, Int) { resources(RUSAGE_CHILDREN) }
+
+/// CPU seconds pocketsphinx_continuous spends on the 16 kHz raw file at `path`, start-up included.
+func referenceCPU(on path: String) throws -> Double {
+    let before = resources(RUSAGE_CHILDREN).seconds
+    let reference = Process()
+    reference.executableURL = URL(fileURLWithPath: referenceDecoder)
+    reference.arguments = ["-infile", path, "-logfn", "/dev/null"]
+    reference.standardOutput = FileHandle.nullDevice
+    reference.standardError = FileHandle.nullDevice
+    try reference.run()
+    reference.waitUntilExit()
+    return resources(RUSAGE_CHILDREN).seconds - before
 }
 
 /// Splits a line at commas and full stops and joins the parts with 400 ms of silence.
@@ -288,20 +284,7 @@ print("barge-in: caller silent \(barge.bargeMs.first.map { String(format: "%.0f 
 let raw = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-agent.raw")
 try agentAudio.withUnsafeBytes { try Data($0).write(to: raw) }
 /// Three runs, the median: one run's CPU time swings by a fifth on a shared machine.
-var referenceRuns: [Double] = []
-for _ in 0..<3 {
-    let (cpuBefore, _) = cpuOfChildren()
-    let reference = Process()
-    reference.executableURL = URL(fileURLWithPath: referenceDecoder)
-    reference.arguments = ["-infile", raw.path, "-logfn", "/dev/null"]
-    reference.standardOutput = FileHandle.nullDevice
-    reference.standardError = FileHandle.nullDevice
-    try reference.run()
-    reference.waitUntilExit()
-    let (cpuAfter, _) = cpuOfChildren()
-    referenceRuns.append(cpuAfter - cpuBefore)
-}
-let referenceCPU = referenceRuns.sorted()[1]
+let referenceSeconds = try (0..<3).map { _ in try referenceCPU(on: raw.path) }.sorted()[1]
 let audioSeconds = Double(agentAudio.count) / 16_000
 
 print("")
@@ -309,7 +292,7 @@ print("turn gap (all calls): \(format(all.gaps))   goal p50 ≤ 300 ms, p95 ≤ 
 print("  of which: end-of-turn hold \(format(all.holds)); turn decided → caller audible, in the call \(format(all.replies)); the rest is the line")
 print("false take-overs with 400 ms inner pauses: \(pausedTakeOvers) in \(pausedLines) agent lines")
 print(String(format: "CPU: sparring %.3f s per call second; pocketsphinx_continuous %.3f s per audio second on the same agent audio (median of 3); ratio %.2f×   goal ≤ 1.10×",
-             all.cpuSeconds / all.callSeconds, referenceCPU / audioSeconds, (all.cpuSeconds / all.callSeconds) / (referenceCPU / audioSeconds)))
+             all.cpuSeconds / all.callSeconds, referenceSeconds / audioSeconds, (all.cpuSeconds / all.callSeconds) / (referenceSeconds / audioSeconds)))
 print("xruns: \(all.xruns)")
 print(String(format: "start to ready: median %.2f s   goal ≤ 0.6 s", percentile(ready, 50) ?? 0))
 print(String(format: "peak RSS of sparring run: %.0f MiB   goal ≤ 130 MiB", Double(peakKiB) / 1024))

@@ -149,8 +149,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func events(_ session: String) throws -> [SessionEvent] {
-        let text = try String(contentsOfFile: "\(sessions)/\(session)/events.jsonl", encoding: .utf8)
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
+        try Live.LiveCallTests.events(in: "\(sessions)/\(session)")
     }
 
     /// Waits until the daemon is idle again (the call's session complete).

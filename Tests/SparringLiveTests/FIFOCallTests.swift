@@ -91,9 +91,7 @@ extension Live {
         }
 
         static func events(_ result: Outcome) throws -> [SessionEvent] {
-            let session = try #require(result.summary["session"] as? String, "\(result.stderr)")
-            let text = try String(contentsOfFile: session + "/events.jsonl", encoding: .utf8)
-            return try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
+            try LiveCallTests.events(in: try #require(result.summary["session"] as? String, "\(result.stderr)"))
         }
 
         @Test("a dismissive agent through ALSA is escalated or hung up on; anger goes up")

@@ -47,8 +47,7 @@ extension Live {
             let live = try LiveCall(line: line, options: options, models: models)
             line.settled = { live.isSettled() }
             let summary = try live.run()
-            let text = try String(contentsOfFile: live.session.directory + "/events.jsonl", encoding: .utf8)
-            let events = try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
+            let events = try Self.events(in: live.session.directory)
             let audio = try WaveFile.read(path: live.session.wavPath)
             return Result(summary: summary, events: events, agent: agent, audio: audio, rendered: rendered)
         }
@@ -69,6 +68,12 @@ extension Live {
             #expect(zip(starts, plainStarts).allSatisfy { abs($0.t - $1.t) < 0.1 }, "\(zip(starts, plainStarts).map { ($0.t, $1.t) })")
             #expect(abs(prepared.audio.frames - plain.audio.frames) < 1_600)
             #expect(prepared.summary.outcome == plain.summary.outcome)
+        }
+
+        /// The events of the session in `directory`, in order.
+        static func events(in directory: String) throws -> [SessionEvent] {
+            let text = try String(contentsOfFile: directory + "/events.jsonl", encoding: .utf8)
+            return try text.split(separator: "\n").map { try JSONDecoder().decode(SessionEvent.self, from: Data($0.utf8)) }
         }
 
         static func skilled(_ id: String) throws -> String {
