@@ -83,6 +83,28 @@ public final class Recognizer {
     /// search builds its own lexicon tree over the whole dictionary (tens of MB and ~0.3 s).
     public private(set) var activeSearch: String?
     private var samplesFed = 0
+    /// Samples handed to PocketSphinx so far; behind `samplesFed` by what is pending.
+    private var samplesDecoded = 0
+    /// Frames heard but not yet decoded, and for each its length and whether it was voiced.
+    private var pending: [Int16] = []
+    private var pendingFrames: [(count: Int, voiced: Bool)] = []
+    /// Frames PocketSphinx is handed at most at once (1: each as it comes). A decoder woken
+    /// for a single 10 ms frame finds its caches cold and spends nearly twice the CPU of one
+    /// handed 250 ms at a time (README, "Measured"). Nothing waits on it mid-utterance:
+    /// pauses, the end of a turn and a sustained voice are our own analysis, per frame.
+    public var decodeEvery = 1 {
+        didSet { pending.reserveCapacity(decodeEvery * Self.sampleRate / 100); pendingFrames.reserveCapacity(decodeEvery) }
+    }
+    /// After a voiced frame with no speech start yet, frames are decoded as they come for this
+    /// long: PocketSphinx's VAD needs ten frames of speech, a few more on a soft onset.
+    static let startWatch = 0.2
+    /// Frames heard that PocketSphinx has not been handed yet.
+    public var framesBehind: Int { pendingFrames.count }
+    /// PocketSphinx's VAD after the last frame decoded.
+    private var decoderInSpeech = false
+    /// Samples handed to this decoder since it was made: PocketSphinx numbers word frames
+    /// over its whole life, across utterances and calls.
+    private var samplesEverDecoded = 0
     private var inUtterance = false
     private var speechStart: CallTime?
     private var lastPartial = ""
@@ -200,6 +222,10 @@ public final class Recognizer {
         speechStart = nil
         lastPartial = ""
         samplesFed = 0
+        samplesDecoded = 0
+        pending.removeAll(keepingCapacity: true)
+        pendingFrames.removeAll(keepingCapacity: true)
+        decoderInSpeech = false
         samplesSincePartial = 0
         self.policy = policy
         voice = VoiceActivity()
@@ -215,17 +241,23 @@ public final class Recognizer {
     private func seconds(_ samples: Int) -> Double { Double(samples) / Double(Self.sampleRate) }
 
     /// Feeds samples (one 10 ms frame at a time, as the call does); returns what happened in them.
+    ///
+    /// Our own analysis (voice, pauses, the end of turn, a sustained voice) runs on every
+    /// frame as it comes. PocketSphinx is handed the frames `decodeEvery` at a time, and
+    /// at once whenever an answer needs every sample heard: a pause (its words), the end
+    /// of a turn, every frame of a pause in progress (so that when the turn ends only
+    /// `ps_end_utt` is left to do), and every frame while a voice has no speech start yet
+    /// (so speech starts are told when they would be without batching). What waits is the
+    /// middle of an utterance, and silence.
     public func process(_ samples: UnsafeBufferPointer<Int16>) -> [RecognizerEvent] {
-        guard let base = samples.baseAddress, !samples.isEmpty else { return [] }
+        guard samples.baseAddress != nil, !samples.isEmpty else { return [] }
         if activeSearch == nil { useGenericModel() }
         if !inUtterance {
             ps_start_utt(decoder)
             inUtterance = true
         }
-        ps_process_raw(decoder, base, samples.count, 0, 0)
         let silenceBefore = samplesFed - lastVoiced
         samplesFed += samples.count
-        samplesSincePartial += samples.count
         var events: [RecognizerEvent] = []
         let voiced = voice.isVoiced(samples)
         if voiced {
@@ -237,6 +269,8 @@ public final class Recognizer {
             lastVoiced = samplesFed
             pauseHold = nil
         }
+        pending.append(contentsOf: samples)
+        pendingFrames.append((samples.count, voiced))
         // Once the voice is established, its period is not computed again until a pause.
         if sustained.take(samples, loud: voiced && !sustainedSent), !sustainedSent {
             sustainedSent = true
@@ -247,14 +281,59 @@ public final class Recognizer {
             sustainedSent = false
             sustained.reset()
         }
-        let inSpeech = ps_get_in_speech(decoder) != 0
-        if inSpeech && speechStart == nil {
+        // Voice without a speech start yet: the start (and whether the agent is going on after a
+        // turn judged over) is wanted as soon as PocketSphinx's VAD can tell.
+        let starting = speechStart == nil && seconds(samplesFed - lastVoiced) < Self.startWatch
+        if pendingFrames.count >= max(1, decodeEvery) || pauseHold != nil || starting { decodePending(into: &events) }
+        guard speechStart != nil else { return events }
+        let silence = seconds(samplesFed - lastVoiced)
+        if voicedInUtterance && pauseHold == nil && silence >= policy.shortest {
+            // The agent has paused: how long a silence ends the turn depends on the words so far.
+            decodePending(into: &events)
+            let words = hypothesis() ?? ""
+            pauseHold = max(policy.hold(after: words), policy.shortest)
+            events.append(.paused(words))
+        }
+        // Speech this VAD never heard as voiced (a very quiet microphone) ends on PocketSphinx's hangover.
+        if !decoderInSpeech || silence >= pauseHold ?? .infinity {
+            decodePending(into: &events)
+            if let start = speechStart { events.append(.utterance(finish(start: start))) }
+        }
+        return events
+    }
+
+    /// Hands PocketSphinx the frames not yet decoded, one by one: its VAD decides per frame,
+    /// so speech start and word times come out as if each had been decoded on arrival.
+    private func decodePending(into events: inout [RecognizerEvent]) {
+        guard !pendingFrames.isEmpty else { return }
+        pending.withUnsafeBufferPointer { all in
+            var offset = 0
+            for frame in pendingFrames {
+                ps_process_raw(decoder, all.baseAddress! + offset, frame.count, 0, 0)
+                offset += frame.count
+                samplesDecoded += frame.count
+                samplesEverDecoded += frame.count
+                samplesSincePartial += frame.count
+                decoded(voiced: frame.voiced, into: &events)
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+        pendingFrames.removeAll(keepingCapacity: true)
+    }
+
+    /// What PocketSphinx says after a frame: speech starting, a partial hypothesis.
+    private func decoded(voiced: Bool, into events: inout [RecognizerEvent]) {
+        decoderInSpeech = ps_get_in_speech(decoder) != 0
+        if decoderInSpeech && speechStart == nil {
             // The VAD needs `-vad_startspeech` frames of speech to decide, so speech began that much earlier.
-            let start = CallTime(seconds: max(0, clock.seconds - 0.1))
+            let startSample = max(0, samplesDecoded - Self.sampleRate / 10)
+            let start = CallTime(seconds: seconds(startSample))
             speechStart = start
+            // Voice heard since then counts, though the decoder is told of it only now.
+            voicedInUtterance = lastVoiced > startSample
             var resumed: Double?
-            if let turn = lastTurn, seconds(samplesFed - turn.endedAt) <= Self.resumeWindow + 0.1 {
-                let pause = seconds((voicedSinceTurn ?? samplesFed) - turn.voiceEnd)
+            if let turn = lastTurn, seconds(samplesDecoded - turn.endedAt) <= Self.resumeWindow + 0.1 {
+                let pause = seconds((voicedSinceTurn ?? samplesDecoded) - turn.voiceEnd)
                 policy.observe(pause: pause)
                 resumed = pause
             }
@@ -262,26 +341,13 @@ public final class Recognizer {
             voicedSinceTurn = nil
             events.append(.speechStarted(start, resumedAfter: resumed))
         }
-        guard let start = speechStart else { return events }
-        if inSpeech, voiced, samplesSincePartial >= partialEverySamples {
+        if speechStart != nil, decoderInSpeech, voiced, samplesSincePartial >= partialEverySamples {
             samplesSincePartial = 0
             if let hyp = hypothesis(), hyp != lastPartial {
                 lastPartial = hyp
                 events.append(.partial(hyp))
             }
         }
-        let silence = seconds(samplesFed - lastVoiced)
-        if voicedInUtterance && pauseHold == nil && silence >= policy.shortest {
-            // The agent has paused: how long a silence ends the turn depends on the words so far.
-            let words = hypothesis() ?? ""
-            pauseHold = max(policy.hold(after: words), policy.shortest)
-            events.append(.paused(words))
-        }
-        // Speech this VAD never heard as voiced (a very quiet microphone) ends on PocketSphinx's hangover.
-        if !inSpeech || silence >= pauseHold ?? .infinity {
-            events.append(.utterance(finish(start: start)))
-        }
-        return events
     }
 
     /// The best hypothesis so far, without ending the utterance (cheap with `-bestpath no`).
@@ -292,6 +358,8 @@ public final class Recognizer {
 
     /// Ends the current utterance (end of stream, or the call ending) and returns it if speech was in it.
     public func flush() -> RecognizedUtterance? {
+        var ignored: [RecognizerEvent] = []
+        decodePending(into: &ignored)
         guard let start = speechStart else {
             if inUtterance { ps_end_utt(decoder); inUtterance = false }
             return nil
@@ -308,15 +376,16 @@ public final class Recognizer {
         let logProbability = ps_get_prob(decoder)
         let confidence: Double? = logProbability == 0 ? nil : logmath_exp(ps_get_logmath(decoder), logProbability)
         var words: [RecognizedUtterance.Word] = []
-        // Word frames count from the utterance's first frame, which the VAD opens `-vad_prespeech` frames early.
+        // Word frames count from the decoder's first frame (measured: an utterance's last frame is
+        // the number of frames handed over so far, less one), so this call's clock began at:
+        let callOrigin = samplesEverDecoded - samplesDecoded
+        func time(_ frame: Int32) -> CallTime { CallTime(seconds: seconds(max(0, Int(frame) * Self.sampleRate / 100 - callOrigin))) }
         var segment = ps_seg_iter(decoder)
-        let origin = max(0, start.seconds - 0.2)
         while let current = segment {
             var first: Int32 = 0, last: Int32 = 0
             ps_seg_frames(current, &first, &last)
             if let word = ps_seg_word(current).map({ String(cString: $0) }), !word.hasPrefix("<"), !word.hasPrefix("["), word != "<sil>" {
-                words.append(.init(word: Self.clean(word), start: CallTime(seconds: origin + Double(first) / 100),
-                                   end: CallTime(seconds: origin + Double(last + 1) / 100)))
+                words.append(.init(word: Self.clean(word), start: time(first), end: time(last + 1)))
             }
             segment = ps_seg_next(current)
         }

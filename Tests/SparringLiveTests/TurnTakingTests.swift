@@ -196,6 +196,93 @@ extension Live {
             #expect(split.utterances.count == 2)
         }
 
+        @Test("word times are on the call clock: where the words were said, in later calls and after a change of model")
+        func wordTimes() throws {
+            let models = try LiveCallTests.models()
+            let recognizer = models.recognizer
+            let line = try Self.speak("I will call you back on Friday", models)
+            let bias = LanguageBias(sentences: ["I will call you back on Friday"])
+            for (index, leadSeconds) in [0.5, 1.3, 0.8].enumerated() {
+                // The generic model twice (a second call on the same decoder), then a biased search.
+                if index == 2 { try recognizer.useBias(bias, name: "word-times", weight: 0.5) } else { recognizer.useGenericModel() }
+                recognizer.beginCall(policy: TurnEndPolicy(base: 0.25))
+                var heard = Heard()
+                let lead = [Int16](repeating: 0, count: Int(leadSeconds * 16_000))
+                Self.feed(lead + line, tail: 1.0, into: recognizer, heard: &heard)
+                let words = try #require(heard.utterances.first?.words)
+                #expect(words.map(\.word).first == "i" && words.map(\.word).last == "friday", "heard \(words.map(\.word))")
+                let first = try #require(words.first), last = try #require(words.last)
+                let end = leadSeconds + Double(line.count) / 16_000
+                #expect(abs(first.start.seconds - leadSeconds) < 0.06, "call \(index + 1): first word at \(first.start.seconds) s, speech began at \(leadSeconds) s")
+                #expect(abs(last.end.seconds - end) < 0.1, "call \(index + 1): last word ended at \(last.end.seconds) s, speech ended at \(end) s")
+            }
+            recognizer.useGenericModel()
+        }
+
+        @Test("PocketSphinx handed up to 25 frames at a time hears the same turns, at the same call times, as one handed each")
+        func batchedDecoding() throws {
+            let models = try LiveCallTests.models()
+            let recognizer = models.recognizer
+            recognizer.useGenericModel()
+            let lead = [Int16](repeating: 0, count: 8_000)
+            let first = try Self.speak("I will book the repair on Monday and", models)
+            let second = try Self.speak("Does that work for you", models)
+            let audio = lead + first + Self.pause + second + [Int16](repeating: 0, count: 9_600) + first
+            func run(decodeEvery: Int) -> (heard: Heard, mostBehind: Int) {
+                recognizer.beginCall(policy: TurnEndPolicy(base: 0.25))
+                recognizer.decodeEvery = decodeEvery
+                defer { recognizer.decodeEvery = 1 }
+                var heard = Heard()
+                var mostBehind = 0
+                let all = audio + [Int16](repeating: 0, count: 24_000)
+                all.withUnsafeBufferPointer { buffer in
+                    for offset in stride(from: 0, to: buffer.count - 159, by: 160) {
+                        for event in recognizer.process(UnsafeBufferPointer(rebasing: buffer[offset..<offset + 160])) {
+                            heard.events.append((recognizer.clock.seconds, event))
+                        }
+                        mostBehind = max(mostBehind, recognizer.framesBehind)
+                    }
+                }
+                return (heard, mostBehind)
+            }
+            /// Everything but partial hypotheses (they come when the decoder is handed the frames) and
+            /// the time `ps_end_utt` took.
+            func decisions(_ heard: Heard) -> [(at: Double, event: RecognizerEvent)] {
+                heard.events.compactMap { entry in
+                    switch entry.event {
+                    case .partial: return nil
+                    case var .utterance(u):
+                        u.finalizeSeconds = 0
+                        return (entry.at, .utterance(u))
+                    default: return entry
+                    }
+                }
+            }
+            let each = run(decodeEvery: 1), batched = run(decodeEvery: 25)
+            #expect(each.mostBehind == 0)
+            #expect(batched.mostBehind == 24, "the decoder was at most \(batched.mostBehind) frames behind")
+            let expected = decisions(each.heard), got = decisions(batched.heard)
+            #expect(expected.filter { if case .utterance = $0.event { true } else { false } }.count == 2)
+            #expect(got.count == expected.count, "\(got.map(\.event)) against \(expected.map(\.event))")
+            // What our own analysis decides is the same to the frame. What PocketSphinx decides may move
+            // by a frame or two, because its cepstral mean carries over from the first run to the second.
+            func near(_ a: CallTime, _ b: CallTime, _ frames: Double = 2) -> Bool { abs(a.seconds - b.seconds) <= frames * 0.01 + 1e-9 }
+            for (a, b) in zip(expected, got) {
+                switch (a.event, b.event) {
+                case let (.speechStarted(x, xr), .speechStarted(y, yr)):
+                    #expect(near(x, y) && abs(a.at - b.at) <= 0.02 + 1e-9, "speech start \(y.seconds) s told at \(b.at) s, per frame \(x.seconds) s at \(a.at) s")
+                    #expect((xr == nil) == (yr == nil) && abs((xr ?? 0) - (yr ?? 0)) <= 0.02 + 1e-9)
+                case let (.utterance(x), .utterance(y)):
+                    #expect(b.at == a.at && x.text == y.text && x.end == y.end && x.voiceEnd == y.voiceEnd && x.hold == y.hold,
+                            "\(y) at \(b.at) s against \(x) at \(a.at) s")
+                    #expect(near(x.start, y.start) && x.words.map(\.word) == y.words.map(\.word))
+                    #expect(zip(x.words, y.words).allSatisfy { near($0.start, $1.start, 3) && near($0.end, $1.end, 3) })
+                default:
+                    #expect(b.at == a.at && b.event == a.event, "\(b.event) at \(b.at) s against \(a.event) at \(a.at) s")
+                }
+            }
+        }
+
         @Test("the agent going on right after a turn was judged over is reported with its pause, and learned")
         func resumed() throws {
             let models = try LiveCallTests.models()
