@@ -20,6 +20,9 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
 
     /// Frames captured since the call opened: the call clock.
     public let frames = Atomic<Int>(0)
+    /// When the last period was put in the capture ring (`DispatchTime` nanoseconds), so a
+    /// consumer can sleep until the next one instead of polling.
+    public let capturedAt = Atomic<UInt64>(0)
     /// Set by the synthesizer side to drop queued caller audio; the loop clears it.
     public let flushRequested = Atomic<Bool>(false)
     /// Frame at which the caller's audio last went from silence to sound (for turn gaps).
@@ -104,6 +107,8 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
             }
             if got == 0 { return }
             captureRing.write(capture, count: got)
+            // clock_gettime through the vDSO: no system call, no allocation.
+            capturedAt.store(DispatchTime.now().uptimeNanoseconds, ordering: .releasing)
 
             if flushRequested.load(ordering: .acquiring) {
                 playbackRing.discardAll()

@@ -53,7 +53,7 @@ if let minutes = Double(option("--soak", "")) {
     exit(0)
 }
 
-/// `--decode RAW [--bias SCENARIO]`: the recognizer alone on 16 kHz raw audio, as fast as it goes,
+/// `--decode RAW [--bias SCENARIO] [--paced N] [--decode-every N] [--seconds S]`: the recognizer alone on 16 kHz raw audio, as fast as it goes,
 /// against pocketsphinx_continuous on the same file: how much of the call's CPU is decoding.
 if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     let data = try Data(contentsOf: URL(fileURLWithPath: rawPath))
@@ -74,6 +74,8 @@ if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     }
     memory("after the search is built:")
     recognizer.beginCall()
+    /// `--decode-every N`: hand PocketSphinx N frames at a time, as the call does on a real-time line.
+    recognizer.decodeEvery = Int(option("--decode-every", "1")) ?? 1
     var utterances: [String] = []
     /// `--paced N`: wake every N × 10 ms and decode the N frames that came, as the call does;
     /// `--seconds S`: only the first S seconds.
@@ -109,10 +111,33 @@ struct Run {
     var xruns = 0
     var outcome = ""
     var peakRSSKiB = 0
+    /// CPU seconds by thread name, as last sampled (up to 200 ms before the process ended).
+    var threadSeconds: [String: Double] = [:]
+    var threadWakes: [String: Int] = [:]
     /// From the session's events: the silence that ended each agent turn, and the call's own
     /// time from that decision to the reply's first audible sample (the gap is these plus the line).
     var holds: [Double] = []
     var replies: [Double] = []
+}
+
+/// CPU seconds each thread of a running process has used so far, by thread id: its name, time,
+/// and how often it went to sleep (voluntary context switches: its wakes).
+@Sendable func threadCPU(_ pid: Int32) -> [Int: (name: String, seconds: Double, wakes: Int)] {
+    let tasks = "/proc/\(pid)/task"
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    var threads: [Int: (name: String, seconds: Double, wakes: Int)] = [:]
+    for tid in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+        guard let stat = try? String(contentsOfFile: "\(tasks)/\(tid)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+        // After the name: state, then utime and stime are the 12th and 13th fields.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+        let status = (try? String(contentsOfFile: "\(tasks)/\(tid)/status", encoding: .utf8)) ?? ""
+        let wakes = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+            .flatMap { Int($0.split(separator: "\t").last?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 0
+        threads[Int(tid) ?? 0] = (String(stat[stat.index(after: open)..<close]), (user + system) / ticks, wakes)
+    }
+    return threads
 }
 
 /// Peak resident memory of a running process (VmHWM), in KiB.
@@ -189,7 +214,14 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     far.start()
     let pid = process.processIdentifier
     nonisolated(unsafe) var peak = 0
-    let sampler = Thread { while process.isRunning { peak = max(peak, peakRSS(pid)); usleep(200_000) } }
+    nonisolated(unsafe) var threads: [Int: (name: String, seconds: Double, wakes: Int)] = [:]
+    let sampler = Thread {
+        while process.isRunning {
+            peak = max(peak, peakRSS(pid))
+            threads.merge(threadCPU(pid)) { old, new in new.seconds >= old.seconds ? new : old }
+            usleep(200_000)
+        }
+    }
     sampler.start()
     let output = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -197,6 +229,11 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     var run = Run()
     run.cpuSeconds = cpuAfter - cpuBefore
     run.peakRSSKiB = peak
+    // Thread pools come and go: their threads are summed under one name.
+    for (_, thread) in threads {
+        run.threadSeconds[thread.name, default: 0] += thread.seconds
+        run.threadWakes[thread.name, default: 0] += thread.wakes
+    }
     run.readySeconds = Double(farEnd.readyAt - spawned) / 1e9
     let summary = (try? JSONSerialization.jsonObject(with: output)) as? [String: Any] ?? [:]
     run.callSeconds = summary["duration_s"] as? Double ?? 0
@@ -262,13 +299,28 @@ print("sparring-bench: \(scenarios.joined(separator: ", ")), speed \(speed)×, h
 var all = Run()
 var pausedTakeOvers = 0, pausedLines = 0
 var agentAudio: [Int16] = []
+/// pocketsphinx_continuous's CPU seconds on each call's agent audio, summed.
+var referenceSeconds = 0.0
 var ready: [Double] = []
 var peakKiB = 0
 for id in scenarios {
     let plain = try call(id, steps: try render(id, pauses: false))
     print("\(id): \(plain.outcome), turn gap \(format(plain.gaps)), xruns \(plain.xruns), \(String(format: "%.1f", plain.callSeconds)) s call, \(String(format: "%.2f", plain.cpuSeconds)) s CPU")
+    print("  CPU by thread: " + plain.threadSeconds.sorted { $0.value > $1.value }.map {
+        String(format: "%@ %.2f s (%.0f wakes/s)", $0.key, $0.value, Double(plain.threadWakes[$0.key] ?? 0) / max(1, plain.callSeconds))
+    }.joined(separator: ", "))
     all.gaps += plain.gaps; all.holds += plain.holds; all.replies += plain.replies; all.callSeconds += plain.callSeconds; all.cpuSeconds += plain.cpuSeconds; all.xruns += max(0, plain.xruns)
     agentAudio += plain.agentAudio
+    // The reference right after the call, on its agent audio: the machine's speed drifts over minutes.
+    let raw = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-\(id).raw")
+    try plain.agentAudio.withUnsafeBytes { try Data($0).write(to: raw) }
+    /// Three runs, the median: one run's CPU time swings by a fifth on a shared machine.
+    let reference = try (0..<3).map { _ in try referenceCPU(on: raw.path) }.sorted()[1]
+    try? FileManager.default.removeItem(at: raw)
+    referenceSeconds += reference
+    let ratio = (plain.cpuSeconds / plain.callSeconds) / (reference / (Double(plain.agentAudio.count) / 16_000))
+    print(String(format: "  CPU %.3f s per call second; pocketsphinx_continuous on its agent audio %.3f s per second; %.2f×",
+                 plain.cpuSeconds / plain.callSeconds, reference / (Double(plain.agentAudio.count) / 16_000), ratio))
     ready.append(plain.readySeconds)
     peakKiB = max(peakKiB, plain.peakRSSKiB)
     let paused = try call(id, steps: try render(id, pauses: true))
@@ -280,18 +332,16 @@ for id in scenarios {
 let barge = try call("tenant-repair", steps: [.say(trimmed(try models.renderFestival("Good morning, you are through to the repairs team, my name is Sam.", voice: "cmu_us_slt_arctic_hts", rate: 16_000)), interrupting: true)])
 print("barge-in: caller silent \(barge.bargeMs.first.map { String(format: "%.0f ms", $0) } ?? "never") after the agent's first audible sample, as heard on the line (includes the line's own 60 ms of buffering)   goal ≤ 150 ms")
 
-// The reference: pocketsphinx_continuous on the same agent audio, in the same run.
+// The agent audio of all calls, kept for `--decode`.
 let raw = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-agent.raw")
 try agentAudio.withUnsafeBytes { try Data($0).write(to: raw) }
-/// Three runs, the median: one run's CPU time swings by a fifth on a shared machine.
-let referenceSeconds = try (0..<3).map { _ in try referenceCPU(on: raw.path) }.sorted()[1]
 let audioSeconds = Double(agentAudio.count) / 16_000
 
 print("")
 print("turn gap (all calls): \(format(all.gaps))   goal p50 ≤ 300 ms, p95 ≤ 500 ms")
 print("  of which: end-of-turn hold \(format(all.holds)); turn decided → caller audible, in the call \(format(all.replies)); the rest is the line")
 print("false take-overs with 400 ms inner pauses: \(pausedTakeOvers) in \(pausedLines) agent lines")
-print(String(format: "CPU: sparring %.3f s per call second; pocketsphinx_continuous %.3f s per audio second on the same agent audio (median of 3); ratio %.2f×   goal ≤ 1.10×",
+print(String(format: "CPU: sparring %.3f s per call second; pocketsphinx_continuous %.3f s per audio second on the same agent audio (each call's, median of 3 right after it); ratio %.2f×   goal ≤ 1.10×",
              all.cpuSeconds / all.callSeconds, referenceSeconds / audioSeconds, (all.cpuSeconds / all.callSeconds) / (referenceSeconds / audioSeconds)))
 print("xruns: \(all.xruns)")
 print(String(format: "start to ready: median %.2f s   goal ≤ 0.6 s", percentile(ready, 50) ?? 0))
