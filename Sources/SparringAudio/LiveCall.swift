@@ -228,6 +228,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         let recognizer = models.recognizer
         let chunk = rate / 100
         let batch = loop.line.runsInRealTime ? Self.framesPerWakeInSpeech : 1
+        /// How often the audio loop captures: the line's period (10 ms unless the device chose otherwise).
+        let periodNanoseconds = UInt64(loop.line.periodFrames) * 1_000_000_000 / UInt64(rate)
         var buffer = [Int16](repeating: 0, count: chunk)
         var converted: [Int16] = []
         converted.reserveCapacity(Recognizer.sampleRate / 50)
@@ -262,9 +264,9 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             // finds the ring short and brings a wake each millisecond until it comes.
             let wanted = batch > 1 && recognizer.isMidSpeech(voicedWithin: Self.voicedWithin)
                 ? max(1, batch - loop.captureRing.readable / chunk) : 1
-            let due = loop.capturedAt.load(ordering: .acquiring) + UInt64(wanted) * 10_000_000 + 1_000_000
+            let due = loop.capturedAt.load(ordering: .acquiring) + UInt64(wanted) * periodNanoseconds + 1_000_000
             let now = DispatchTime.now().uptimeNanoseconds
-            usleep(UInt32(due > now ? min(due - now, UInt64(wanted) * 10_000_000) / 1_000 : 1_000))
+            usleep(UInt32(due > now ? min(due - now, UInt64(wanted) * periodNanoseconds) / 1_000 : 1_000))
         }
     }
 

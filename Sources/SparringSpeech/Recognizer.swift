@@ -376,8 +376,9 @@ public final class Recognizer {
         let logProbability = ps_get_prob(decoder)
         let confidence: Double? = logProbability == 0 ? nil : logmath_exp(ps_get_logmath(decoder), logProbability)
         var words: [RecognizedUtterance.Word] = []
-        // Word frames count from the decoder's first frame (measured: an utterance's last frame is
-        // the number of frames handed over so far, less one), so this call's clock began at:
+        // Word frames count from the decoder's first frame, over its whole life (measured on ten
+        // utterances: the last segment ends 0-5 frames short of the frames handed over so far),
+        // so this call's clock began at:
         let callOrigin = samplesEverDecoded - samplesDecoded
         func time(_ frame: Int32) -> CallTime { CallTime(seconds: seconds(max(0, Int(frame) * Self.sampleRate / 100 - callOrigin))) }
         var segment = ps_seg_iter(decoder)
