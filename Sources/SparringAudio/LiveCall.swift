@@ -213,8 +213,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     /// Our own analysis of each period (voice, pauses, end of turn, a sustained voice for
     /// barge-in) needs no decoder, and the recognizer catches the decoder up whenever its
     /// words or a speech start are wanted. Measured with `sparring-bench --decode FILE --paced 1
-    /// --decode-every N`: 1, 6, 12, 25 and 50 periods cost about 1.3, 0.9, 0.85, 0.75 and 0.7
-    /// times pocketsphinx_continuous on the same audio; 25 is where the gain flattens.
+    /// --decode-every N --seconds 40`: 1, 6, 12, 25 and 50 periods cost about 1.3, 0.9, 0.85,
+    /// 0.75 and 0.7 times pocketsphinx_continuous on that agent audio; 25 is where the gain flattens.
     static var framesPerDecode: Int { 25 }
 
     /// Periods per wake while the agent is mid-speech on a real-time line. Nothing is due

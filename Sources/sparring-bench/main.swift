@@ -111,9 +111,8 @@ struct Run {
     var xruns = 0
     var outcome = ""
     var peakRSSKiB = 0
-    /// CPU seconds by thread name, as last sampled (up to 200 ms before the process ended).
-    var threadSeconds: [String: Double] = [:]
-    var threadWakes: [String: Int] = [:]
+    /// CPU seconds and wakes by thread name, as last sampled (up to 200 ms before the process ended).
+    var threads: [String: (seconds: Double, wakes: Int)] = [:]
     /// From the session's events: the silence that ended each agent turn, and the call's own
     /// time from that decision to the reply's first audible sample (the gap is these plus the line).
     var holds: [Double] = []
@@ -154,8 +153,6 @@ func resources(_ who: __rusage_who) -> (seconds: Double, peakKiB: Int) {
     let seconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     return (seconds, usage.ru_maxrss)
 }
-
-func cpuOfChildren() -> (Double, Int) { resources(RUSAGE_CHILDREN) }
 
 /// CPU seconds pocketsphinx_continuous spends on the 16 kHz raw file at `path`, start-up included.
 func referenceCPU(on path: String) throws -> Double {
@@ -206,7 +203,7 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     let out = Pipe()
     process.standardOutput = out
     process.standardError = FileHandle.nullDevice
-    let (cpuBefore, _) = cpuOfChildren()
+    let cpuBefore = resources(RUSAGE_CHILDREN).seconds
     let spawned = DispatchTime.now().uptimeNanoseconds
     try process.run()
     farEnd.onHangUp = { kill(process.processIdentifier, SIGINT) }
@@ -225,14 +222,14 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
     sampler.start()
     let output = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    let (cpuAfter, _) = cpuOfChildren()
+    let cpuAfter = resources(RUSAGE_CHILDREN).seconds
     var run = Run()
     run.cpuSeconds = cpuAfter - cpuBefore
     run.peakRSSKiB = peak
     // Thread pools come and go: their threads are summed under one name.
     for (_, thread) in threads {
-        run.threadSeconds[thread.name, default: 0] += thread.seconds
-        run.threadWakes[thread.name, default: 0] += thread.wakes
+        let sum = run.threads[thread.name, default: (0, 0)]
+        run.threads[thread.name] = (sum.seconds + thread.seconds, sum.wakes + thread.wakes)
     }
     run.readySeconds = Double(farEnd.readyAt - spawned) / 1e9
     let summary = (try? JSONSerialization.jsonObject(with: output)) as? [String: Any] ?? [:]
@@ -306,8 +303,8 @@ var peakKiB = 0
 for id in scenarios {
     let plain = try call(id, steps: try render(id, pauses: false))
     print("\(id): \(plain.outcome), turn gap \(format(plain.gaps)), xruns \(plain.xruns), \(String(format: "%.1f", plain.callSeconds)) s call, \(String(format: "%.2f", plain.cpuSeconds)) s CPU")
-    print("  CPU by thread: " + plain.threadSeconds.sorted { $0.value > $1.value }.map {
-        String(format: "%@ %.2f s (%.0f wakes/s)", $0.key, $0.value, Double(plain.threadWakes[$0.key] ?? 0) / max(1, plain.callSeconds))
+    print("  CPU by thread: " + plain.threads.sorted { $0.value.seconds > $1.value.seconds }.map {
+        String(format: "%@ %.2f s (%.0f wakes/s)", $0.key, $0.value.seconds, Double($0.value.wakes) / max(1, plain.callSeconds))
     }.joined(separator: ", "))
     all.gaps += plain.gaps; all.holds += plain.holds; all.replies += plain.replies; all.callSeconds += plain.callSeconds; all.cpuSeconds += plain.cpuSeconds; all.xruns += max(0, plain.xruns)
     agentAudio += plain.agentAudio
@@ -318,9 +315,8 @@ for id in scenarios {
     let reference = try (0..<3).map { _ in try referenceCPU(on: raw.path) }.sorted()[1]
     try? FileManager.default.removeItem(at: raw)
     referenceSeconds += reference
-    let ratio = (plain.cpuSeconds / plain.callSeconds) / (reference / (Double(plain.agentAudio.count) / 16_000))
-    print(String(format: "  CPU %.3f s per call second; pocketsphinx_continuous on its agent audio %.3f s per second; %.2f×",
-                 plain.cpuSeconds / plain.callSeconds, reference / (Double(plain.agentAudio.count) / 16_000), ratio))
+    let ours = plain.cpuSeconds / plain.callSeconds, theirs = reference / (Double(plain.agentAudio.count) / 16_000)
+    print(String(format: "  CPU %.3f s per call second; pocketsphinx_continuous on its agent audio %.3f s per second; %.2f×", ours, theirs, ours / theirs))
     ready.append(plain.readySeconds)
     peakKiB = max(peakKiB, plain.peakRSSKiB)
     let paused = try call(id, steps: try render(id, pauses: true))
