@@ -167,6 +167,43 @@ func referenceCPU(on path: String) throws -> Double {
     return resources(RUSAGE_CHILDREN).seconds - before
 }
 
+/// CPU seconds pocketsphinx_continuous spends on `samples` (16 kHz) arriving at the speed of
+/// speech, as a call hears them: its `-infile` is a FIFO written 10 ms at a time on the clock.
+/// Start-up included, as with the file; the pacing starts once it opens the FIFO, after its models load.
+func pacedReferenceCPU(on samples: [Int16]) throws -> Double {
+    let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-reference-\(UUID()).fifo").path
+    guard mkfifo(fifo, 0o600) == 0 else { throw SparringError("bench", "cannot make the FIFO \(fifo)") }
+    defer { unlink(fifo) }
+    let before = resources(RUSAGE_CHILDREN).seconds
+    let reference = Process()
+    reference.executableURL = URL(fileURLWithPath: referenceDecoder)
+    reference.arguments = ["-infile", fifo, "-logfn", "/dev/null"]
+    reference.standardOutput = FileHandle.nullDevice
+    reference.standardError = FileHandle.nullDevice
+    try reference.run()
+    // Blocks until the decoder opens its end.
+    let fd = open(fifo, O_WRONLY)
+    guard fd >= 0 else { reference.terminate(); throw SparringError("bench", "cannot open the FIFO \(fifo)") }
+    let start = DispatchTime.now().uptimeNanoseconds
+    samples.withUnsafeBytes { bytes in
+        var offset = 0, period: UInt64 = 0
+        while offset < bytes.count {
+            let due = start + period * 10_000_000, now = DispatchTime.now().uptimeNanoseconds
+            if due > now { usleep(UInt32((due - now) / 1_000)) }
+            let end = min(offset + 320, bytes.count)
+            while offset < end {
+                let put = write(fd, bytes.baseAddress! + offset, end - offset)
+                if put <= 0 { return }
+                offset += put
+            }
+            period += 1
+        }
+    }
+    close(fd)
+    reference.waitUntilExit()
+    return resources(RUSAGE_CHILDREN).seconds - before
+}
+
 /// Splits a line at commas and full stops and joins the parts with 400 ms of silence.
 /// Drops leading and trailing near-silence, so inserted pauses are what they say.
 func trimmed(_ samples: [Int16]) -> [Int16] {
@@ -296,8 +333,9 @@ print("sparring-bench: \(scenarios.joined(separator: ", ")), speed \(speed)×, h
 var all = Run()
 var pausedTakeOvers = 0, pausedLines = 0
 var agentAudio: [Int16] = []
-/// pocketsphinx_continuous's CPU seconds on each call's agent audio, summed.
+/// pocketsphinx_continuous's CPU seconds on each call's agent audio, summed: from the file, and fed at the speed of speech.
 var referenceSeconds = 0.0
+var pacedReferenceSeconds = 0.0
 var ready: [Double] = []
 var peakKiB = 0
 for id in scenarios {
@@ -317,6 +355,10 @@ for id in scenarios {
     referenceSeconds += reference
     let ours = plain.cpuSeconds / plain.callSeconds, theirs = reference / (Double(plain.agentAudio.count) / 16_000)
     print(String(format: "  CPU %.3f s per call second; pocketsphinx_continuous on its agent audio %.3f s per second; %.2f×", ours, theirs, ours / theirs))
+    let paced = try pacedReferenceCPU(on: plain.agentAudio)
+    pacedReferenceSeconds += paced
+    let theirsPaced = paced / (Double(plain.agentAudio.count) / 16_000)
+    print(String(format: "  pocketsphinx_continuous on the same audio fed at the speed of speech %.3f s per second; %.2f×", theirsPaced, ours / theirsPaced))
     ready.append(plain.readySeconds)
     peakKiB = max(peakKiB, plain.peakRSSKiB)
     let paused = try call(id, steps: try render(id, pauses: true))
@@ -339,6 +381,8 @@ print("  of which: end-of-turn hold \(format(all.holds)); turn decided → calle
 print("false take-overs with 400 ms inner pauses: \(pausedTakeOvers) in \(pausedLines) agent lines")
 print(String(format: "CPU: sparring %.3f s per call second; pocketsphinx_continuous %.3f s per audio second on the same agent audio (each call's, median of 3 right after it); ratio %.2f×   goal ≤ 1.10×",
              all.cpuSeconds / all.callSeconds, referenceSeconds / audioSeconds, (all.cpuSeconds / all.callSeconds) / (referenceSeconds / audioSeconds)))
+print(String(format: "  pocketsphinx_continuous fed the same audio at the speed of speech (a FIFO written every 10 ms, once per call): %.3f s per audio second; ratio %.2f×",
+             pacedReferenceSeconds / audioSeconds, (all.cpuSeconds / all.callSeconds) / (pacedReferenceSeconds / audioSeconds)))
 print("xruns: \(all.xruns)")
 print(String(format: "start to ready: median %.2f s   goal ≤ 0.6 s", percentile(ready, 50) ?? 0))
 print(String(format: "peak RSS of sparring run: %.0f MiB   goal ≤ 130 MiB", Double(peakKiB) / 1024))
