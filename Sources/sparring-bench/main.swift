@@ -54,7 +54,8 @@ if let minutes = Double(option("--soak", "")) {
 }
 
 /// `--decode RAW [--bias SCENARIO] [--paced N] [--decode-every N] [--seconds S]`: the recognizer alone on 16 kHz raw audio, as fast as it goes,
-/// against pocketsphinx_continuous on the same file: how much of the call's CPU is decoding.
+/// against pocketsphinx_continuous on the same file (and, when paced, on the same audio fed at the speed of speech):
+/// how much of the call's CPU is decoding.
 if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     let data = try Data(contentsOf: URL(fileURLWithPath: rawPath))
     let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
@@ -96,6 +97,10 @@ if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     print(String(format: "decode %.1f s of audio (%@): search built in %.2f s CPU; decoding %.3f s CPU per audio second; %d utterances",
                  audio, biasID.isEmpty ? "generic model" : "bias \(biasID)", built - before, (decoded - built) / audio, utterances.count))
     print(String(format: "pocketsphinx_continuous on the whole file: %.3f s CPU per audio second, start-up included", reference / (Double(samples.count) / 16_000)))
+    if paced > 0 {
+        let live = try pacedReferenceCPU(on: Array(samples[0..<(frames * 160)]))
+        print(String(format: "pocketsphinx_continuous fed the same %.1f s at the speed of speech: %.3f s CPU per audio second, start-up included", audio, live / audio))
+    }
     exit(0)
 }
 
@@ -154,8 +159,9 @@ func resources(_ who: __rusage_who) -> (seconds: Double, peakKiB: Int) {
     return (seconds, usage.ru_maxrss)
 }
 
-/// CPU seconds pocketsphinx_continuous spends on the 16 kHz raw file at `path`, start-up included.
-func referenceCPU(on path: String) throws -> Double {
+/// CPU seconds pocketsphinx_continuous spends on the 16 kHz raw file at `path`, start-up included;
+/// `feed`, if given, runs once it started (and writes `path` when that is a FIFO).
+func referenceCPU(on path: String, feed: ((Process) throws -> Void)? = nil) throws -> Double {
     let before = resources(RUSAGE_CHILDREN).seconds
     let reference = Process()
     reference.executableURL = URL(fileURLWithPath: referenceDecoder)
@@ -163,6 +169,7 @@ func referenceCPU(on path: String) throws -> Double {
     reference.standardOutput = FileHandle.nullDevice
     reference.standardError = FileHandle.nullDevice
     try reference.run()
+    do { try feed?(reference) } catch { reference.terminate(); throw error }
     reference.waitUntilExit()
     return resources(RUSAGE_CHILDREN).seconds - before
 }
@@ -174,34 +181,32 @@ func pacedReferenceCPU(on samples: [Int16]) throws -> Double {
     let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-reference-\(UUID()).fifo").path
     guard mkfifo(fifo, 0o600) == 0 else { throw SparringError("bench", "cannot make the FIFO \(fifo)") }
     defer { unlink(fifo) }
-    let before = resources(RUSAGE_CHILDREN).seconds
-    let reference = Process()
-    reference.executableURL = URL(fileURLWithPath: referenceDecoder)
-    reference.arguments = ["-infile", fifo, "-logfn", "/dev/null"]
-    reference.standardOutput = FileHandle.nullDevice
-    reference.standardError = FileHandle.nullDevice
-    try reference.run()
-    // Blocks until the decoder opens its end.
-    let fd = open(fifo, O_WRONLY)
-    guard fd >= 0 else { reference.terminate(); throw SparringError("bench", "cannot open the FIFO \(fifo)") }
-    let start = DispatchTime.now().uptimeNanoseconds
-    samples.withUnsafeBytes { bytes in
-        var offset = 0, period: UInt64 = 0
-        while offset < bytes.count {
-            let due = start + period * 10_000_000, now = DispatchTime.now().uptimeNanoseconds
-            if due > now { usleep(UInt32((due - now) / 1_000)) }
-            let end = min(offset + 320, bytes.count)
-            while offset < end {
-                let put = write(fd, bytes.baseAddress! + offset, end - offset)
-                if put <= 0 { return }
-                offset += put
+    return try referenceCPU(on: fifo) { reference in
+        // Opens once the decoder has opened its end (after loading its models), unless it died first.
+        var fd = open(fifo, O_WRONLY | O_NONBLOCK)
+        while fd < 0 && errno == ENXIO && reference.isRunning {
+            usleep(10_000)
+            fd = open(fifo, O_WRONLY | O_NONBLOCK)
+        }
+        guard fd >= 0 else { throw SparringError("bench", "cannot feed \(referenceDecoder) through \(fifo)") }
+        defer { close(fd) }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        let start = DispatchTime.now().uptimeNanoseconds
+        samples.withUnsafeBytes { bytes in
+            var offset = 0, period: UInt64 = 0
+            while offset < bytes.count {
+                let due = start + period * 10_000_000, now = DispatchTime.now().uptimeNanoseconds
+                if due > now { usleep(UInt32((due - now) / 1_000)) }
+                let end = min(offset + 320, bytes.count)
+                while offset < end {
+                    let put = write(fd, bytes.baseAddress! + offset, end - offset)
+                    if put <= 0 { return }
+                    offset += put
+                }
+                period += 1
             }
-            period += 1
         }
     }
-    close(fd)
-    reference.waitUntilExit()
-    return resources(RUSAGE_CHILDREN).seconds - before
 }
 
 /// Splits a line at commas and full stops and joins the parts with 400 ms of silence.
