@@ -60,7 +60,7 @@ public final class FIFOFarEnd: @unchecked Sendable {
         var out = [Int16](repeating: 0, count: period)
         var heard = [Int16](repeating: 0, count: period)
         for _ in 0..<lead { _ = out.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) } }
-        let started = DispatchTime.now().uptimeNanoseconds
+        let pacer = RealTimePacer(period: 0.01 / speed)
         var hungUp = false
         var periods = 0
         while !vanishing.load(ordering: .acquiring) {
@@ -86,11 +86,7 @@ public final class FIFOFarEnd: @unchecked Sendable {
             if written < 0 { break }
             clock += period
             periods += 1
-            if speed.isFinite {
-                let due = started + UInt64(Double(periods) * 10_000_000 / speed)
-                let now = DispatchTime.now().uptimeNanoseconds
-                if due > now { usleep(UInt32((due - now) / 1_000)) }
-            }
+            if speed.isFinite { pacer.wait(forPeriod: periods) }
         }
         return clock
     }

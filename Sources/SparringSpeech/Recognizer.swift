@@ -146,10 +146,10 @@ public final class Recognizer {
 
     /// At most this many HMMs stay active in a frame (PocketSphinx's `-maxhmmpf`, 30,000 by
     /// default): past it the frame's beam narrows to the best of them. On the debt-threat call's
-    /// agent audio, 2,000 took decoding from 0.038–0.049 to 0.032–0.035 s of CPU per second
-    /// with every accuracy figure unchanged or better (LibriVox 26.8 / 36.6 % WER generic /
-    /// biased, eSpeak NG lines' moves 83 %, Festival lines 6.9 % WER and all moves); 1,500 cost
-    /// a LibriVox word with the bias and 1,000 six without it (README, "Measured").
+    /// agent audio, 2,000 took decoding from 0.0395 to 0.032 s of CPU per second (medians of six
+    /// interleaved runs) with the accuracy figures unchanged (LibriVox 26.8 / 36.6 % WER generic /
+    /// biased, eSpeak NG lines' moves 83 % with the bias, Festival lines 6.9 % WER and all moves);
+    /// 1,500 cost a LibriVox word with the bias and 1,000 six without it (README, "Measured").
     public static let maxActiveHMMs = 2_000
 
     /// `SPARRING_DECODER_ARGS="-name value ..."` in the environment: more PocketSphinx options,

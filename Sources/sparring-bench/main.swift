@@ -181,6 +181,8 @@ func pacedReferenceCPU(on samples: [Int16]) throws -> Double {
     let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-bench-reference-\(UUID()).fifo").path
     guard mkfifo(fifo, 0o600) == 0 else { throw SparringError("bench", "cannot make the FIFO \(fifo)") }
     defer { unlink(fifo) }
+    // A decoder that dies mid-feed makes `write` fail (and says so) instead of killing the bench.
+    signal(SIGPIPE, SIG_IGN)
     return try referenceCPU(on: fifo) { reference in
         // Opens once the decoder has opened its end (after loading its models), unless it died first.
         var fd = open(fifo, O_WRONLY | O_NONBLOCK)
@@ -191,16 +193,16 @@ func pacedReferenceCPU(on samples: [Int16]) throws -> Double {
         guard fd >= 0 else { throw SparringError("bench", "cannot feed \(referenceDecoder) through \(fifo)") }
         defer { close(fd) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        let start = DispatchTime.now().uptimeNanoseconds
-        samples.withUnsafeBytes { bytes in
-            var offset = 0, period: UInt64 = 0
+        let pacer = RealTimePacer(period: 0.01)
+        try samples.withUnsafeBytes { bytes in
+            var offset = 0, period = 0
             while offset < bytes.count {
-                let due = start + period * 10_000_000, now = DispatchTime.now().uptimeNanoseconds
-                if due > now { usleep(UInt32((due - now) / 1_000)) }
+                pacer.wait(forPeriod: period)
                 let end = min(offset + 320, bytes.count)
                 while offset < end {
                     let put = write(fd, bytes.baseAddress! + offset, end - offset)
-                    if put <= 0 { return }
+                    // A reference that read only part of the audio would give a figure too low.
+                    guard put > 0 else { throw SparringError("bench", "\(referenceDecoder) stopped reading after \(period / 100) s of audio") }
                     offset += put
                 }
                 period += 1
@@ -358,11 +360,12 @@ for id in scenarios {
     let reference = try (0..<3).map { _ in try referenceCPU(on: raw.path) }.sorted()[1]
     try? FileManager.default.removeItem(at: raw)
     referenceSeconds += reference
-    let ours = plain.cpuSeconds / plain.callSeconds, theirs = reference / (Double(plain.agentAudio.count) / 16_000)
+    let agentSeconds = Double(plain.agentAudio.count) / 16_000
+    let ours = plain.cpuSeconds / plain.callSeconds, theirs = reference / agentSeconds
     print(String(format: "  CPU %.3f s per call second; pocketsphinx_continuous on its agent audio %.3f s per second; %.2f×", ours, theirs, ours / theirs))
     let paced = try pacedReferenceCPU(on: plain.agentAudio)
     pacedReferenceSeconds += paced
-    let theirsPaced = paced / (Double(plain.agentAudio.count) / 16_000)
+    let theirsPaced = paced / agentSeconds
     print(String(format: "  pocketsphinx_continuous on the same audio fed at the speed of speech %.3f s per second; %.2f×", theirsPaced, ours / theirsPaced))
     ready.append(plain.readySeconds)
     peakKiB = max(peakKiB, plain.peakRSSKiB)
