@@ -4,13 +4,19 @@ public struct AgentUtterance: Sendable, Equatable {
     public var start: CallTime
     public var end: CallTime
     public var confidence: Double
+    /// What the recognizer heard, best hypothesis first, with per-word confidences; empty for typed text.
+    public var hypotheses: [HeardHypothesis]
 
-    public init(text: String, start: CallTime, end: CallTime, confidence: Double = 1) {
+    public init(text: String, start: CallTime, end: CallTime, confidence: Double = 1, hypotheses: [HeardHypothesis] = []) {
         self.text = text
         self.start = start
         self.end = end
         self.confidence = confidence
+        self.hypotheses = hypotheses
     }
+
+    /// The readings move recognition weighs: the recognizer's, or the text itself.
+    public var readings: [HeardHypothesis] { hypotheses.isEmpty ? [HeardHypothesis(text: text)] : hypotheses }
 }
 
 /// Everything the engine reacts to. Barge-in is derived: agent speech starting while the caller talks.
@@ -65,7 +71,7 @@ public enum CallerAction: Sendable, Equatable {
 /// The same scenario, seed and agent behaviour always give the same call.
 public struct CallerEngine: Sendable {
     public let scenario: Scenario
-    public let matcher: MoveMatcher
+    public let recognizer: MoveRecognizer
     public private(set) var meters: [String: Double]
     public private(set) var phaseID: String
     public private(set) var record = CallRecord()
@@ -86,7 +92,7 @@ public struct CallerEngine: Sendable {
 
     public init(scenario: Scenario, seed: UInt64) {
         self.scenario = scenario
-        matcher = MoveMatcher(library: scenario.moves)
+        recognizer = MoveRecognizer.make(scenario.moves)
         random = SeededRandom(seed: seed)
         meters = Dictionary(uniqueKeysWithValues: scenario.meters.map { ($0.name, $0.start) })
         phaseID = scenario.phases[0].id
@@ -185,7 +191,7 @@ public struct CallerEngine: Sendable {
 
     private mutating func respond(to utterance: AgentUtterance, at now: CallTime, into actions: inout [CallerAction]) {
         agentSpeaking = false
-        let hits = matcher.recognize(utterance.text)
+        let hits = recognizer.recognize(utterance.readings)
         actions.append(.heard(text: utterance.text, moves: hits))
         let before = meters
         let phase = self.phase

@@ -77,6 +77,8 @@ public struct Catalog: Sendable {
             } else if FileManager.default.fileExists(atPath: movesFile) {
                 let (loaded, found) = MoveLibrary.load(path: movesFile)
                 for id in loaded.order { if let move = loaded.moves[id] { library.add(move) } }
+                library.noMove += loaded.noMove
+                library.wordGroups.merge(loaded.wordGroups) { $0 + $1 }
                 problems += found
                 foundLibrary = true
             }

@@ -9,8 +9,10 @@ public struct AgentMove: Sendable, Equatable {
     public var id: String
     public var title: String
     public var description: String
-    /// Word groups that carry the move; several, because people say it many ways.
+    /// Short word groups that carry the move ("calm down"); each is also an example.
     public var phrases: [Phrase]
+    /// Whole lines an agent might say that make the move, in many words: what the move recognizer learns from.
+    public var examples: [String]
     /// Effect on the caller's meters wherever a scenario or phase does not say otherwise.
     public var effect: MeterDeltas
     /// A move that makes the caller feel heard (empathy, open question, summary).
@@ -23,13 +25,14 @@ public struct AgentMove: Sendable, Equatable {
     public var line: Int
     public var file: String
 
-    public init(id: String, title: String, description: String = "", phrases: [Phrase], effect: MeterDeltas,
-                makesHeard: Bool = false, needsHeard: Bool = false, prematureEffect: MeterDeltas = [:],
+    public init(id: String, title: String, description: String = "", phrases: [Phrase], examples: [String] = [],
+                effect: MeterDeltas, makesHeard: Bool = false, needsHeard: Bool = false, prematureEffect: MeterDeltas = [:],
                 file: String = "", line: Int = 0) {
         self.id = id
         self.title = title
         self.description = description
         self.phrases = phrases
+        self.examples = examples
         self.effect = effect
         self.makesHeard = makesHeard
         self.needsHeard = needsHeard
@@ -49,19 +52,70 @@ public struct Phrase: Sendable, Equatable, CustomStringConvertible {
 /// Where and how a move was heard in an utterance: the evidence a score cites.
 public struct MoveHit: Sendable, Equatable, Codable {
     public var move: String
-    public var phrase: String
+    /// The example (or phrase) of the move nearest to what was heard: what carried it.
+    public var example: String
     /// The words of the utterance that carried it.
     public var words: String
-    public var strength: Double
+    /// The model's probability that these words make the move, 0–1.
+    public var confidence: Double
+    /// Index of the first of `words` in the utterance: moves act in the order they were said.
+    public var at: Int
+    /// 0 when heard in the recognizer's best hypothesis, n when only in its n-th alternative.
+    public var hypothesis: Int
+
+    public init(move: String, example: String, words: String, confidence: Double, at: Int = 0, hypothesis: Int = 0) {
+        self.move = move
+        self.example = example
+        self.words = words
+        self.confidence = confidence
+        self.at = at
+        self.hypothesis = hypothesis
+    }
+
+    /// One line of evidence: the move, the words heard, the example that carried it, how sure.
+    public var evidence: String {
+        let alternative = hypothesis > 0 ? ", in alternative \(hypothesis)" : ""
+        return "\(move) \"\(words)\" (like \"\(example)\", \(Int((confidence * 100).rounded())) %\(alternative))"
+    }
+
+    enum CodingKeys: String, CodingKey { case move, example, words, confidence, at, hypothesis, phrase, strength }
+
+    /// Reads sessions recorded before examples existed too (`phrase`, `strength`).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        move = try c.decode(String.self, forKey: .move)
+        example = try c.decodeIfPresent(String.self, forKey: .example) ?? c.decodeIfPresent(String.self, forKey: .phrase) ?? ""
+        words = try c.decodeIfPresent(String.self, forKey: .words) ?? ""
+        let confidence = try c.decodeIfPresent(Double.self, forKey: .confidence) ?? c.decodeIfPresent(Double.self, forKey: .strength) ?? 0
+        self.confidence = confidence.isFinite ? min(1, max(0, confidence)) : 0
+        at = max(0, try c.decodeIfPresent(Int.self, forKey: .at) ?? 0)
+        hypothesis = max(0, try c.decodeIfPresent(Int.self, forKey: .hypothesis) ?? 0)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(move, forKey: .move)
+        try c.encode(example, forKey: .example)
+        try c.encode(words, forKey: .words)
+        try c.encode((confidence * 1000).rounded() / 1000, forKey: .confidence)
+        try c.encode(at, forKey: .at)
+        if hypothesis > 0 { try c.encode(hypothesis, forKey: .hypothesis) }
+    }
 }
 
 /// The shared library of agent moves that every scenario reuses and may extend.
 public struct MoveLibrary: Sendable {
     public private(set) var moves: [String: AgentMove] = [:]
     public private(set) var order: [String] = []
+    /// Lines that carry no move (small talk, fillers, negated moves): what a move is not.
+    public var noMove: [String] = []
+    /// Named groups of words that mean much the same here ("livid", "furious" → feeling).
+    public var wordGroups: [String: [String]] = [:]
 
-    public init(_ moves: [AgentMove] = []) {
+    public init(_ moves: [AgentMove] = [], noMove: [String] = [], wordGroups: [String: [String]] = [:]) {
         for move in moves { add(move) }
+        self.noMove = noMove
+        self.wordGroups = wordGroups
     }
 
     public mutating func add(_ move: AgentMove) {
@@ -79,14 +133,32 @@ public struct MoveLibrary: Sendable {
         do { document = try YAMLDocument.load(path: path) } catch { return (MoveLibrary(), [error]) }
         let reader = NodeReader(file: document.file)
         var library = MoveLibrary()
-        if let top = reader.fields(document.root, "", allowed: ["moves"]) {
+        if let top = reader.fields(document.root, "", allowed: ["moves", "no_move", "word_groups"]) {
             for move in parseMoves(top["moves"], field: "moves", reader: reader) { library.add(move) }
             if top["moves"] == nil { reader.report(document.root, "moves", "missing") }
+            library.noMove = examples(top["no_move"], field: "no_move", reader: reader)
+            for (name, keyNode, value) in reader.mapping(top["word_groups"], "word_groups") ?? [] {
+                if !isIdentifier(name) { reader.report(keyNode, "word_groups.\(name)", "group names are lower-case words joined by _") }
+                let words = (reader.strings(value, "word_groups.\(name)") ?? []).flatMap(Words.normalize)
+                if words.isEmpty { reader.report(value, "word_groups.\(name)", "a group needs words") }
+                library.wordGroups[name] = words
+            }
         }
         return (library, reader.problems)
     }
 
-    static let moveFields: Set<String> = ["title", "description", "phrases", "effect", "makes_heard", "needs_heard", "premature_effect"]
+    static let moveFields: Set<String> = ["title", "description", "phrases", "examples", "effect", "makes_heard", "needs_heard", "premature_effect"]
+
+    /// A list of example lines; each must have words and be at most 300 characters.
+    static func examples(_ node: Node?, field: String, reader: NodeReader) -> [String] {
+        guard let node else { return [] }
+        let lines = reader.strings(node, field) ?? []
+        for (index, text) in lines.enumerated() {
+            if Words.normalize(text).isEmpty { reader.report(node, "\(field)[\(index)]", "an example needs words") }
+            if text.count > 300 { reader.report(node, "\(field)[\(index)]", "an example is one line an agent says (at most 300 characters)") }
+        }
+        return lines.filter { !Words.normalize($0).isEmpty && $0.count <= 300 }
+    }
 
     /// Parses a mapping of move id → definition, used by moves.yaml and by scenarios that add moves.
     static func parseMoves(_ node: Node?, field: String, reader: NodeReader) -> [AgentMove] {
@@ -97,7 +169,10 @@ public struct MoveLibrary: Sendable {
             if !isIdentifier(id) { reader.report(keyNode, path, "move ids are lower-case words joined by _") }
             guard let fields = reader.fields(value, path, allowed: moveFields) else { continue }
             let phrases = reader.strings(fields["phrases"], reader.join(path, "phrases")) ?? []
-            if phrases.isEmpty { reader.report(value, reader.join(path, "phrases"), "a move needs at least one phrase") }
+            let examples = examples(fields["examples"], field: reader.join(path, "examples"), reader: reader)
+            if phrases.isEmpty && examples.isEmpty {
+                reader.report(value, reader.join(path, "examples"), "a move needs examples (lines that make it) or phrases")
+            }
             for (index, text) in phrases.enumerated() where Words.normalize(text).isEmpty {
                 reader.report(fields["phrases"], "\(path).phrases[\(index)]", "phrase has no words")
             }
@@ -106,6 +181,7 @@ public struct MoveLibrary: Sendable {
                 title: reader.string(fields["title"], reader.join(path, "title")) ?? id.replacingOccurrences(of: "_", with: " "),
                 description: reader.string(fields["description"], reader.join(path, "description")) ?? "",
                 phrases: phrases.map(Phrase.init).filter { !$0.words.isEmpty },
+                examples: examples,
                 effect: parseDeltas(fields["effect"], reader.join(path, "effect"), reader: reader),
                 makesHeard: reader.bool(fields["makes_heard"], reader.join(path, "makes_heard")) ?? false,
                 needsHeard: reader.bool(fields["needs_heard"], reader.join(path, "needs_heard")) ?? false,
@@ -130,105 +206,4 @@ func parseDeltas(_ node: Node?, _ field: String, reader: NodeReader) -> MeterDel
         if let delta = reader.number(value, reader.join(field, meter), range: -100...100) { result[meter] = delta }
     }
     return result
-}
-
-/// Finds moves in an utterance with tolerance for what a recognizer does to words.
-///
-/// A phrase matches when its words appear in order, with at most two foreign
-/// words between neighbours (one more per phrase word that is missing, since a
-/// substituted word leaves a stranger in its place), and when what was found
-/// weighs at least three quarters of the phrase, function words counting half.
-/// Short phrases (one or two words) must match whole. Words are equal when
-/// their light stems are, or when long words differ by one edit.
-public struct MoveMatcher: Sendable {
-    public var library: MoveLibrary
-    public var maximumGap = 2
-    public var requiredShare = 0.74
-
-    public init(library: MoveLibrary) { self.library = library }
-
-    public func recognize(_ text: String) -> [MoveHit] {
-        recognize(words: Words.normalize(text))
-    }
-
-    public func recognize(words: [String]) -> [MoveHit] {
-        guard !words.isEmpty else { return [] }
-        let stems = words.map(Words.stem)
-        var hits: [MoveHit] = []
-        for move in library.all {
-            var best: MoveHit?
-            for phrase in move.phrases {
-                guard let (strength, span) = match(phrase, words: words, stems: stems) else { continue }
-                if strength > (best?.strength ?? 0) {
-                    best = MoveHit(move: move.id, phrase: phrase.description,
-                                   words: words[span].joined(separator: " "), strength: strength)
-                }
-            }
-            if let best { hits.append(best) }
-        }
-        return hits
-    }
-
-    /// The share of the phrase found and the utterance span it covers, when enough was found.
-    func match(_ phrase: Phrase, words: [String], stems: [String]) -> (Double, ClosedRange<Int>)? {
-        let tokens = phrase.words
-        let weights = tokens.map { Words.functionWords.contains($0) ? 0.5 : 1.0 }
-        let total = weights.reduce(0, +)
-        let tokenStems = tokens.map(Words.stem)
-        // Tolerance is for long phrases with meaning-bearing words; a phrase of
-        // function words alone ("can i have your") says nothing unless whole.
-        let hasContent = weights.contains(1.0)
-        let needed = tokens.count <= 2 || !hasContent ? total : total * requiredShare
-
-        var best: (Double, ClosedRange<Int>)?
-        // Try each place the phrase could start, then extend left to right; among
-        // equal matches the latest start wins, so the cited words are the tightest.
-        for start in words.indices {
-            for first in tokens.indices where same(tokens[first], tokenStems[first], words[start], stems[start]) {
-                var found = weights[first]
-                var contentFound = weights[first] == 1.0
-                var matchedCount = 1
-                var last = start
-                var missing = first          // phrase words before `first` count as missing
-                var position = start + 1
-                for next in (first + 1)..<tokens.count {
-                    let limit = min(words.count, position + maximumGap + 1 + missing)
-                    if let k = (position..<max(position, limit)).first(where: { same(tokens[next], tokenStems[next], words[$0], stems[$0]) }) {
-                        found += weights[next]
-                        contentFound = contentFound || weights[next] == 1.0
-                        matchedCount += 1
-                        last = k
-                        position = k + 1
-                        missing = 0
-                    } else {
-                        missing += 1
-                    }
-                }
-                // Three-word phrases must be whole; longer ones may lose one word in three.
-                let allowedMissing = (tokens.count - 1) / 3
-                let share = found / total
-                if found + 1e-9 >= needed, tokens.count - matchedCount <= allowedMissing, share >= (best?.0 ?? 0),
-                   contentFound || !hasContent,
-                   !negated(phrase, words: words, span: start...last) {
-                    best = (share, start...last)
-                }
-            }
-        }
-        return best
-    }
-
-    static let negators: Set<String> = ["not", "never", "no"]
-
-    /// "It is not your fault" is not blame: a negation just before or inside the
-    /// span cancels a phrase that has none of its own.
-    private func negated(_ phrase: Phrase, words: [String], span: ClosedRange<Int>) -> Bool {
-        if phrase.words.contains(where: Self.negators.contains) { return false }
-        let from = max(0, span.lowerBound - 2)
-        return words[from...span.upperBound].contains(where: Self.negators.contains)
-    }
-
-    private func same(_ token: String, _ tokenStem: String, _ word: String, _ wordStem: String) -> Bool {
-        if token == word || tokenStem == wordStem { return true }
-        return token.count >= 5 && word.count >= 5 && withinEditDistance(token, word, 1)
-    }
 }

@@ -29,6 +29,13 @@ public struct Daemon: Sendable {
         for problem in catalog.problems { logger.warning("skipped: \(problem.description)") }
         logger.info("scenarios loaded", metadata: ["count": "\(catalog.scenarios.count)", "problems": "\(catalog.problems.count)",
                                                    "ids": "\(catalog.scenarios.map(\.id).joined(separator: ","))"])
+        // The move models are trained off the call path (a call would otherwise wait for its scenario's).
+        let scenarios = catalog.scenarios, logger = self.logger
+        DispatchQueue.global(qos: .utility).async {
+            let began = DispatchTime.now().uptimeNanoseconds
+            for scenario in scenarios { _ = MoveRecognizer.make(scenario.moves) }
+            logger.info("move models trained", metadata: ["ms": "\((DispatchTime.now().uptimeNanoseconds - began) / 1_000_000)"])
+        }
         return catalog
     }
 

@@ -106,7 +106,7 @@ public enum SessionReport {
             let style: String
             switch entry.kind {
             case .agent:
-                let moves = entry.moves.map { "<span class=\"move\">\(escape($0.move))</span>" }.joined(separator: " ")
+                let moves = entry.moves.map { "<span class=\"move\" title=\"\(escape($0.evidence))\">\(escape($0.move))</span>" }.joined(separator: " ")
                 (style, body) = ("agent", "<b>agent</b> \(escape(entry.detail)) \(moves)")
             case .caller: (style, body) = ("caller", "<b>caller</b> \(escape(entry.detail))")
             case .note: (style, body) = ("note", "<b>note by \(escape(entry.by ?? "?"))</b> \(escape(entry.detail))")

@@ -283,8 +283,7 @@ enum SessionText {
             case .agent:
                 var line = "agent   \(entry.detail)"
                 if let c = entry.confidence { line += String(format: "  (confidence %.2f)", c) }
-                let moves = entry.moves.map { "\($0.move) \"\($0.words)\"" }
-                if !moves.isEmpty { line += "\n" + String(repeating: " ", count: 18) + "moves: " + moves.joined(separator: ", ") }
+                for hit in entry.moves { line += "\n" + String(repeating: " ", count: 18) + "move: " + hit.evidence }
                 text = line
             case .caller: text = "caller  \(entry.detail)"
             case .note: text = "✎ note by \(entry.by ?? "?"): \(entry.detail)"

@@ -1,11 +1,12 @@
+import Foundation
 import Testing
 @testable import SparringCore
 
 @Suite("Move recognition")
 struct MatcherTests {
-    let matcher = MoveMatcher(library: Shipped.catalog.library)
+    let recognizer = MoveRecognizer.make(Shipped.catalog.library)
 
-    func moves(_ text: String) -> Set<String> { Set(matcher.recognize(text).map(\.move)) }
+    func moves(_ text: String) -> Set<String> { Set(recognizer.recognize(text).map(\.move)) }
 
     @Test("contractions and punctuation do not matter")
     func normalization() {
@@ -14,42 +15,75 @@ struct MatcherTests {
         #expect(moves("There's nothing I can do.") == moves("there is nothing i can do"))
     }
 
-    @Test("one line can carry several moves")
-    func severalMoves() {
-        let found = moves("good morning my name is sam i understand this must be frustrating can you tell me what happened")
-        #expect(found.isSuperset(of: ["greeting", "acknowledge_feelings", "open_question"]))
+    @Test("moves are heard in words no example uses")
+    func paraphrases() {
+        #expect(moves("I'm really sorry this has dragged on for so long") == ["apology"])
+        #expect(moves("calm down") == ["calm_down"])
+        #expect(moves("those are the rules") == ["hide_behind_rules"])
+        #expect(moves("uh okay").isEmpty)
     }
 
-    @Test("a dropped or substituted word in a long phrase is tolerated")
-    func tolerance() {
-        #expect(moves("so what i'm hearing is").contains("listening_summary"))
-        #expect(moves("so what am hearing").contains("listening_summary"))             // "i" dropped
-        #expect(moves("if i understand the correctly").contains("listening_summary"))  // "you" → "the"
-        #expect(moves("nothing we can do about that").contains("hide_behind_rules"))
-    }
-
-    @Test("short and function-word phrases must be whole")
-    func strictness() {
-        #expect(!moves("tell me what happened").contains("explain_facts"))
-        #expect(!moves("so i have put your case as urgent").contains("verify_caller"))
-        #expect(!moves("what i can do is offer a plan").contains("hide_behind_rules"))
-        #expect(!moves("down the road").contains("calm_down"))
-    }
-
-    @Test("negation cancels a move")
+    @Test("a negated move is not the move")
     func negation() {
         #expect(!moves("it is not your fault").contains("blame_caller"))
-        #expect(!moves("i do not understand why").contains("acknowledge_feelings"))
+        #expect(!moves("I'm not going to threaten you").contains("pressure"))
         #expect(moves("that is your fault").contains("blame_caller"))
+        let text = MoveText("nobody is blaming you but we will")
+        #expect(text.negated == [false, true, true, true, false, false, false])
     }
 
-    @Test("word forms meet through a light stem, long words through one edit")
-    func stems() {
-        #expect(Words.stem("waiting") == "wait")
-        #expect(Words.stem("waited") == "wait")
-        #expect(moves("i apologise").contains("apology"))
-        #expect(moves("i apologize").contains("apology"))
-        #expect(moves("a paymant plan").contains("offer_solution"))
+    @Test("moves in a long turn come in the order they were said, each with its evidence")
+    func order() {
+        let hits = recognizer.recognize("good morning you are through to the repairs team my name is sam and honestly I am so sorry that we let you down twice so can you tell me what the room looks like now")
+        let found = hits.map(\.move)
+        #expect(found.contains("greeting"))
+        #expect(found.contains("open_question"))
+        if let g = found.firstIndex(of: "greeting"), let q = found.firstIndex(of: "open_question") { #expect(g < q) }
+        #expect(hits.map(\.at) == hits.map(\.at).sorted())
+        for hit in hits {
+            #expect(!hit.example.isEmpty)
+            #expect(hit.confidence >= 0.5 && hit.confidence <= 1)
+            #expect(!hit.words.isEmpty)
+        }
+    }
+
+    @Test("a word the recognizer was unsure of counts for less")
+    func confidence() {
+        let sure = recognizer.recognize([HeardHypothesis(words: ["calm", "down"], confidence: [1, 1])])
+        let unsure = recognizer.recognize([HeardHypothesis(words: ["calm", "down"], confidence: [0.05, 0.05])])
+        #expect(sure.map(\.move) == ["calm_down"])
+        #expect(unsure.isEmpty)
+    }
+
+    @Test("a move heard only in an alternative hypothesis still counts, less sure")
+    func alternatives() {
+        let hits = recognizer.recognize([HeardHypothesis(text: "com town"), HeardHypothesis(text: "calm down")])
+        #expect(hits.map(\.move) == ["calm_down"])
+        #expect(hits.first?.hypothesis == 1)
+    }
+
+    @Test("the corpus format names the file and line of a bad row")
+    func corpusProblems() {
+        do {
+            _ = try MoveCorpus.parse("apology\tI'm sorry\nbogus\tHello\nno tab here\n", file: "c.tsv", known: ["apology"])
+            Issue.record("accepted a bad corpus")
+        } catch {
+            #expect(error.all.map(\.description) == ["c.tsv:2: moves: unknown move 'bogus'", "c.tsv:3: expected moves, a tab, and the agent's words"])
+        }
+    }
+
+    @Test("the held-out corpus: far above the phrase lists, and the figures are computed, not assumed")
+    func heldOutCorpus() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Corpus/moves-test.tsv").path
+        let library = Shipped.catalog.library
+        let lines = try MoveCorpus.load(path: path, known: Set(library.all.map(\.id)))
+        #expect(lines.count >= 500)
+        let evaluation = MoveEvaluation.run(recognizer, on: lines, moves: library.all.map(\.id))
+        #expect(evaluation.lines == lines.count)
+        // Floors a few points under what `sparring moves eval` prints, so a regression shows.
+        #expect(evaluation.wrongShare < 0.08)
+        for move in library.all.map(\.id) { #expect(evaluation.tallies[move]?.recall ?? 0 >= 0.55, "\(move)") }
     }
 
     @Test("conditions parse and explain their mistakes")

@@ -90,6 +90,25 @@ extension Live {
             #expect(rms > 500, "rms \(rms)")
         }
 
+        @Test("every shipped caller speaks audibly at every mood, with its exact voice and variant")
+        func everyCallerSpeaks() throws {
+            let synthesizer = try Synthesizer()
+            let root = Live.LiveCallTests.root
+            let catalog = Catalog.load(scenarios: root.appendingPathComponent("scenarios").path, voices: root.appendingPathComponent("voices").path)
+            #expect(catalog.problems.isEmpty, "\(catalog.problems)")
+            for scenario in catalog.scenarios {
+                for mood in MoodBand.allCases {
+                    let voice = scenario.persona.voice
+                    var samples: [Int16] = []
+                    try synthesizer.speak("I have been waiting three weeks.", voice: voice.espeakName, prosody: voice.prosody(for: mood)) {
+                        samples.append(contentsOf: $0)
+                    }
+                    let audible = samples.filter(Audibility.isAudible).count
+                    #expect(audible > 2_205, "\(scenario.id) (\(voice.espeakName), \(mood)): \(audible) audible samples")
+                }
+            }
+        }
+
         @Test("a faster, louder prosody is faster and louder")
         func prosody() throws {
             let synthesizer = try Synthesizer()
@@ -242,7 +261,7 @@ extension Live {
             let recognizer = try Recognizer()
             let bias = LanguageBias(sentences: LanguageBias.text(for: scenario))
             #expect(recognizer.knows("payment") && !recognizer.knows("xqzvv"))
-            let matcher = MoveMatcher(library: scenario.moves)
+            let matcher = MoveRecognizer.make(scenario.moves)
             func measure() throws -> (wer: Double, moves: Double) {
                 var errors = 0, words = 0, movesRight = 0, movesTotal = 0
                 for line in lines {
@@ -306,7 +325,7 @@ extension Live {
             let script = try String(contentsOfFile: LiveCallTests.root.appendingPathComponent("scenarios/scripts/debt-threat.skilled.txt").path, encoding: .utf8)
             let lines = try ScriptStep.parse(script).compactMap { if case let .say(text, _) = $0 { text } else { nil } }
             let audio = try lines.map { try models.renderFestival($0, voice: "cmu_us_slt_arctic_hts", rate: 16_000) }
-            let matcher = MoveMatcher(library: scenario.moves)
+            let matcher = MoveRecognizer.make(scenario.moves)
             func measure() -> (Double, Double) {
                 var errors = 0, words = 0, right = 0, total = 0
                 for (line, samples) in zip(lines, audio) {

@@ -117,7 +117,7 @@ extension Live {
             let shown = try sparring(["show", summary.id])
             #expect(shown.status == 0, "\(shown.err)")
             for line in summary.transcript.prefix(3) { #expect(shown.out.contains(line.text), "\(line.text)") }
-            #expect(shown.out.contains("moves: ") && shown.out.contains("· mood "))
+            #expect(shown.out.contains("move: ") && shown.out.contains("(like \"") && shown.out.contains("· mood "))
             #expect(shown.out.contains("Score \(plainNumber(summary.score?.total ?? -1)) of 100"))
             #expect(shown.out.contains("Turn gaps: p50 \(Int(summary.turn_gap_ms.p50 ?? -1)) ms"))
             let json = try sparring(["show", summary.id, "--json"])

@@ -1,0 +1,203 @@
+import Foundation
+
+/// A labelled agent line: what was said and the moves it carries (none for small talk).
+public struct LabelledLine: Sendable, Equatable {
+    public var text: String
+    public var moves: Set<String>
+    public var line: Int
+
+    public init(text: String, moves: Set<String>, line: Int = 0) {
+        self.text = text
+        self.moves = moves
+        self.line = line
+    }
+}
+
+/// A move corpus file: `moves<TAB>text` per line, moves comma-separated or `-`, `#` comments.
+public enum MoveCorpus {
+    public static func parse(_ content: String, file: String, known: Set<String>) throws(Problems) -> [LabelledLine] {
+        var lines: [LabelledLine] = []
+        var problems: [Problem] = []
+        for (index, raw) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let row = raw.trimmingCharacters(in: .whitespaces)
+            if row.isEmpty || row.hasPrefix("#") { continue }
+            let columns = row.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            guard columns.count == 2, !Words.normalize(String(columns[1])).isEmpty else {
+                problems.append(Problem(file: file, line: index + 1, field: "", message: "expected moves, a tab, and the agent's words"))
+                continue
+            }
+            let labels = columns[0] == "-" ? [] : columns[0].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if let unknown = labels.first(where: { !known.contains($0) }) {
+                problems.append(Problem(file: file, line: index + 1, field: "moves", message: "unknown move '\(unknown)'"))
+                continue
+            }
+            lines.append(LabelledLine(text: String(columns[1]), moves: Set(labels), line: index + 1))
+        }
+        if !problems.isEmpty { throw Problems(problems) }
+        return lines
+    }
+
+    public static func load(path: String, known: Set<String>) throws(Problems) -> [LabelledLine] {
+        let content: String
+        do { content = try SafeFile.readText(path) } catch { throw Problems([error]) }
+        return try parse(content, file: path, known: known)
+    }
+
+    /// The library's own examples as a corpus: the development part.
+    public static func development(_ library: MoveLibrary) -> [LabelledLine] {
+        var labels: [[String]: (text: String, moves: Set<String>)] = [:]
+        var order: [[String]] = []
+        func add(_ text: String, _ move: String?) {
+            let words = Words.normalize(text)
+            if labels[words] == nil { labels[words] = (text, []); order.append(words) }
+            if let move { labels[words]!.moves.insert(move) }
+        }
+        for move in library.all { for text in move.examples { add(text, move.id) } }
+        for text in library.noMove { add(text, nil) }
+        return order.map { LabelledLine(text: labels[$0]!.text, moves: labels[$0]!.moves) }
+    }
+}
+
+/// Precision and recall per move, and the lines where a move was heard that was not said.
+public struct MoveEvaluation: Sendable {
+    public struct Tally: Sendable, Equatable {
+        public var truePositives = 0, falsePositives = 0, falseNegatives = 0
+        public var precision: Double { Double(truePositives) / Double(max(1, truePositives + falsePositives)) }
+        public var recall: Double { Double(truePositives) / Double(max(1, truePositives + falseNegatives)) }
+        public var support: Int { truePositives + falseNegatives }
+    }
+
+    public struct Miss: Sendable, Equatable {
+        public var line: LabelledLine
+        public var heard: String
+        public var found: [String]
+    }
+
+    public var moves: [String]
+    public var tallies: [String: Tally] = [:]
+    public var lines = 0
+    /// Lines where a move was heard that the line does not carry.
+    public var linesWithWrongMove = 0
+    /// Lines where a move it carries was not heard.
+    public var linesWithMissedMove = 0
+    /// Expected move (or "-") → move heard in its place, counted.
+    public var confusions: [String: [String: Int]] = [:]
+    public var misses: [Miss] = []
+    /// Seconds spent recognizing, per line.
+    public var secondsPerLine: [Double] = []
+
+    public init(moves: [String]) { self.moves = moves }
+
+    public var wrongShare: Double { Double(linesWithWrongMove) / Double(max(1, lines)) }
+
+    public mutating func add(_ line: LabelledLine, heard: String, found: [String], seconds: Double) {
+        lines += 1
+        secondsPerLine.append(seconds)
+        let got = Set(found)
+        for move in moves {
+            let expected = line.moves.contains(move), heard = got.contains(move)
+            if expected && heard { tallies[move, default: Tally()].truePositives += 1 }
+            if !expected && heard { tallies[move, default: Tally()].falsePositives += 1 }
+            if expected && !heard { tallies[move, default: Tally()].falseNegatives += 1 }
+        }
+        let wrong = got.subtracting(line.moves)
+        let missed = line.moves.subtracting(got)
+        if !wrong.isEmpty { linesWithWrongMove += 1 }
+        if !missed.isEmpty { linesWithMissedMove += 1 }
+        if !wrong.isEmpty || !missed.isEmpty {
+            misses.append(Miss(line: line, heard: heard, found: found))
+            let expectedKeys = missed.isEmpty ? ["-"] : missed.sorted()
+            for expected in expectedKeys {
+                for got in (wrong.isEmpty ? ["-"] : wrong.sorted()) { confusions[expected, default: [:]][got, default: 0] += 1 }
+            }
+        }
+    }
+
+    public mutating func merge(_ other: MoveEvaluation) {
+        lines += other.lines
+        linesWithWrongMove += other.linesWithWrongMove
+        linesWithMissedMove += other.linesWithMissedMove
+        misses += other.misses
+        secondsPerLine += other.secondsPerLine
+        for (move, t) in other.tallies {
+            tallies[move, default: Tally()].truePositives += t.truePositives
+            tallies[move, default: Tally()].falsePositives += t.falsePositives
+            tallies[move, default: Tally()].falseNegatives += t.falseNegatives
+        }
+        for (expected, row) in other.confusions { for (got, n) in row { confusions[expected, default: [:]][got, default: 0] += n } }
+    }
+
+    /// Runs `recognizer` over `corpus`; `hearing` turns a line into what the recognizer reads (typed text by default).
+    public static func run(_ recognizer: MoveRecognizer, on corpus: [LabelledLine], moves: [String],
+                           hearing: (LabelledLine) -> [HeardHypothesis] = { [HeardHypothesis(text: $0.text)] }) -> MoveEvaluation {
+        var evaluation = MoveEvaluation(moves: moves)
+        for line in corpus {
+            let heard = hearing(line)
+            let began = DispatchTime.now().uptimeNanoseconds
+            let found = recognizer.recognize(heard).map(\.move).filter(moves.contains)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+            evaluation.add(line, heard: heard.first?.words.joined(separator: " ") ?? "", found: found, seconds: seconds)
+        }
+        return evaluation
+    }
+
+    /// k-fold cross-validation over the library's own examples (the development part):
+    /// each fold is recognized by models trained on the other folds.
+    public static func crossValidate(_ library: MoveLibrary, folds: Int = 5, settings: MoveRecognizer.Settings = .init(),
+                                     hearing: (LabelledLine) -> [HeardHypothesis] = { [HeardHypothesis(text: $0.text)] }) -> MoveEvaluation {
+        let corpus = MoveCorpus.development(library)
+        func fold(_ line: LabelledLine) -> Int {
+            // A stable hash of the words, so folds do not depend on file order or on the process.
+            var h: UInt64 = 1469598103934665603
+            for byte in Words.normalize(line.text).joined(separator: " ").utf8 { h = (h ^ UInt64(byte)) &* 1099511628211 }
+            return Int(h % UInt64(folds))
+        }
+        let moves = library.all.map(\.id)
+        var total = MoveEvaluation(moves: moves)
+        for k in 0..<folds {
+            let held = Set(corpus.filter { fold($0) == k }.map { Words.normalize($0.text) })
+            var trainingLibrary = MoveLibrary(noMove: library.noMove.filter { !held.contains(Words.normalize($0)) }, wordGroups: library.wordGroups)
+            for var move in library.all {
+                move.examples = move.examples.filter { !held.contains(Words.normalize($0)) }
+                trainingLibrary.add(move)
+            }
+            let recognizer = MoveRecognizer.make(trainingLibrary, settings: settings)
+            total.merge(run(recognizer, on: corpus.filter { fold($0) == k }, moves: moves, hearing: hearing))
+        }
+        return total
+    }
+
+    /// The per-move table, the share of lines with a wrong move, and the commonest confusions.
+    public func report(title: String, showMisses: Int = 0) -> String {
+        var out = "\(title): \(lines) lines\n"
+        out += "move                   precision  recall  lines\n"
+        for move in moves where tallies[move]?.support ?? 0 > 0 || tallies[move]?.falsePositives ?? 0 > 0 {
+            let t = tallies[move]!
+            out += move.padding(toLength: 22, withPad: " ", startingAt: 0)
+                + String(format: "  %8.1f%%  %5.1f%%  %5d\n", t.precision * 100, t.recall * 100, t.support)
+        }
+        let recalls = moves.compactMap { tallies[$0] }.filter { $0.support > 0 }.map(\.recall)
+        out += String(format: "lowest recall %.1f%%, lines with a wrong move %.1f%% (%d), lines with a move missed %.1f%% (%d)\n",
+                      (recalls.min() ?? 0) * 100, wrongShare * 100, linesWithWrongMove,
+                      Double(linesWithMissedMove) / Double(max(1, lines)) * 100, linesWithMissedMove)
+        let sorted = secondsPerLine.sorted()
+        if !sorted.isEmpty {
+            out += String(format: "recognition per line: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                          sorted[sorted.count / 2] * 1000, sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1000, sorted.last! * 1000)
+        }
+        let pairs = confusions.flatMap { expected, row in row.map { (expected, $0.key, $0.value) } }
+            .sorted { ($0.2, $0.0, $0.1) > ($1.2, $1.0, $1.1) }
+        if !pairs.isEmpty {
+            out += "confusions (said → heard):\n"
+            for (expected, got, count) in pairs.prefix(15) { out += "  \(expected) → \(got): \(count)\n" }
+        }
+        for miss in misses.prefix(showMisses) {
+            out += "  [\(miss.line.moves.sorted().joined(separator: ",").ifEmpty("-"))] \(miss.line.text)  →  \(miss.found.joined(separator: ",").ifEmpty("-"))\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func ifEmpty(_ replacement: String) -> String { isEmpty ? replacement : self }
+}

@@ -1,0 +1,283 @@
+import Foundation
+
+/// One reading of what the agent said: the recognizer's best hypothesis or an alternative.
+public struct HeardHypothesis: Sendable, Equatable {
+    public var words: [String]
+    /// Per word, how sure the recognizer was (0–1); nil for typed text.
+    public var confidence: [Double]?
+
+    public init(words: [String], confidence: [Double]? = nil) {
+        self.words = words
+        self.confidence = confidence?.count == words.count ? confidence : nil
+    }
+
+    public init(text: String) { self.init(words: Words.normalize(text)) }
+}
+
+/// Recognizes agent moves by meaning, from examples, in what the recognizer heard.
+///
+/// Each file's moves (the shared library, then a scenario's own) are one
+/// one-vs-rest logistic model over word, word-pair and character n-gram
+/// features with negation marked (`MoveModel`), trained when first needed
+/// from the moves' examples and phrases against every other example and the
+/// library's `no_move` lines, and kept for the process. An utterance is read
+/// through windows of 12–16 words (a shorter one whole), so a turn that makes several moves yields
+/// each where it was said, in order. A scenario's own move is more specific
+/// than the library's: where both are heard in the same words, the scenario's
+/// wins. A move's phrase said word for word (and not negated) is heard too,
+/// whatever the model says: phrases are the author's surest evidence. Words the recognizer was unsure of count for less, and a move heard
+/// only in an alternative hypothesis still counts, a little less sure.
+public final class MoveRecognizer: Sendable {
+    struct Group: Sendable {
+        let model: MoveModel
+        /// Moves whose effect raises anger.
+        let hurting: Set<String>
+        /// Per move, its phrases as light stems: an exact occurrence is heard whatever the model says.
+        let phrases: [String: [(text: String, stems: [String])]]
+        /// Per move, its examples with their word sets, to cite the nearest.
+        let examples: [String: [(text: String, words: Set<String>)]]
+    }
+
+    let groups: [Group]
+    let settings: Settings
+
+    public struct Settings: Sendable, Hashable {
+        /// A move is heard when the model's probability reaches this.
+        public var threshold = 0.5
+        /// A move that angers the caller needs this much: hearing an insult that was not
+        /// said costs a skilled agent the call, so the caller gives the benefit of the doubt.
+        public var hurtingThreshold = 0.6
+        public var shortestWindow = 12
+        public var longestWindow = 16
+        /// How much less an alternative hypothesis counts than the best one, per rank.
+        public var alternativeDiscount = 0.85
+        public var epochs: Int {
+            get { training.epochs }
+            set { training.epochs = newValue }
+        }
+        public var positiveWeight: Float {
+            get { training.positiveWeight }
+            set { training.positiveWeight = newValue }
+        }
+        public var training = TrainingSettings()
+        public init() {}
+    }
+
+    public struct TrainingSettings: Sendable, Hashable {
+        public var epochs = 24
+        public var positiveWeight: Float = 1
+        public var learningRate: Float = 0.4
+        public var l2: Float = 1e-5
+        public var charWeight: Float = 0.35
+    }
+
+    init(groups: [Group], settings: Settings) {
+        self.groups = groups
+        self.settings = settings
+    }
+
+    public var moves: [String] { groups.flatMap(\.model.moves) }
+
+    // MARK: - Building, with a cache per group of moves
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var trained: [Int: Group] = [:]
+
+    /// The recognizer for `library`'s moves; models already trained for the same moves are reused.
+    public static func make(_ library: MoveLibrary, settings: Settings = Settings()) -> MoveRecognizer {
+        var groups: [Group] = []
+        var earlier: [AgentMove] = []
+        for moves in grouped(library) {
+            var hasher = Hasher()
+            hasher.combine(settings.training)
+            hasher.combine(library.noMove)
+            hasher.combine(library.wordGroups)
+            for move in earlier + moves {
+                hasher.combine(move.id); hasher.combine(move.examples); hasher.combine(move.phrases.map(\.description))
+            }
+            hasher.combine(moves.map(\.id))
+            let key = hasher.finalize()
+            lock.lock()
+            let cached = trained[key]
+            lock.unlock()
+            let group = cached ?? train(moves, negatives: earlier, library: library, settings: settings.training)
+            if cached == nil {
+                lock.lock()
+                trained[key] = group
+                lock.unlock()
+            }
+            groups.append(group)
+            earlier += moves
+        }
+        return MoveRecognizer(groups: groups, settings: settings)
+    }
+
+    /// Moves in library order, a group per file that defined them.
+    static func grouped(_ library: MoveLibrary) -> [[AgentMove]] {
+        var groups: [[AgentMove]] = []
+        for move in library.all {
+            if let last = groups.last?.last, last.file == move.file { groups[groups.count - 1].append(move) } else { groups.append([move]) }
+        }
+        return groups
+    }
+
+    /// Every line a move teaches: its examples and its phrases.
+    static func teaching(_ move: AgentMove) -> [String] { move.examples + move.phrases.map(\.description) }
+
+    static func train(_ moves: [AgentMove], negatives: [AgentMove], library: MoveLibrary, settings: TrainingSettings) -> Group {
+        var labels: [[String]: Set<String>] = [:]
+        var order: [[String]] = []
+        func add(_ text: String, _ label: String?) {
+            let words = Words.normalize(text)
+            guard !words.isEmpty else { return }
+            if labels[words] == nil { order.append(words); labels[words] = [] }
+            if let label { labels[words]!.insert(label) }
+        }
+        for move in negatives + moves { for line in teaching(move) { add(line, move.id) } }
+        for line in library.noMove { add(line, nil) }
+        let examples = order.map { MoveModel.Example(text: MoveText(words: $0), labels: labels[$0]!) }
+        var training = MoveModel.Settings()
+        training.epochs = settings.epochs
+        training.positiveWeight = settings.positiveWeight
+        training.learningRate = settings.learningRate
+        training.l2 = settings.l2
+        training.charWeight = settings.charWeight
+        let model = MoveModel.train(moves: moves.map(\.id), examples: examples, groups: MoveFeatures.index(library.wordGroups), settings: training)
+        var cited: [String: [(String, Set<String>)]] = [:]
+        for move in moves {
+            cited[move.id] = teaching(move).map { ($0, Self.wordSet(Words.normalize($0))) }
+        }
+        var phrases: [String: [(String, [String])]] = [:]
+        for move in moves { phrases[move.id] = move.phrases.map { ($0.description, $0.words.map(Words.stem)) } }
+        let hurting = Set(moves.filter { ($0.effect["anger"] ?? 0) > 0 }.map(\.id))
+        return Group(model: model, hurting: hurting, phrases: phrases, examples: cited)
+    }
+
+    static func wordSet(_ words: [String]) -> Set<String> {
+        var set = Set(words)
+        for (a, b) in zip(words, words.dropFirst()) { set.insert(a + " " + b) }
+        return set
+    }
+
+    // MARK: - Recognizing
+
+    /// Moves in typed text.
+    public func recognize(_ text: String) -> [MoveHit] {
+        recognize([HeardHypothesis(text: text)])
+    }
+
+    /// Moves in what the recognizer heard, best hypothesis first: a move found only in
+    /// an alternative counts with its confidence discounted by rank.
+    public func recognize(_ hypotheses: [HeardHypothesis]) -> [MoveHit] {
+        var best: [String: MoveHit] = [:]
+        for (rank, hypothesis) in hypotheses.enumerated() {
+            let discount = pow(settings.alternativeDiscount, Double(rank))
+            for var hit in detect(MoveText(words: hypothesis.words, confidence: hypothesis.confidence), atLeast: settings.threshold / discount) {
+                hit.confidence *= discount
+                hit.hypothesis = rank
+                guard hit.confidence >= threshold(hit.move) else { continue }
+                if hit.confidence > best[hit.move]?.confidence ?? 0 { best[hit.move] = hit }
+            }
+        }
+        // In the order they were said; the best hypothesis's word positions stand for the rest.
+        let order = Dictionary(uniqueKeysWithValues: moves.enumerated().map { ($1, $0) })
+        return best.values.sorted { ($0.at, order[$0.move] ?? 0) < ($1.at, order[$1.move] ?? 0) }
+    }
+
+    /// The probability `move` needs to be heard.
+    func threshold(_ move: String) -> Double {
+        groups.contains { $0.hurting.contains(move) } ? max(settings.threshold, settings.hurtingThreshold) : settings.threshold
+    }
+
+    /// Every move whose best window reaches `minimum`, with that window.
+    func detect(_ text: MoveText, atLeast minimum: Double) -> [MoveHit] {
+        guard !text.isEmpty else { return [] }
+        var hits: [(hit: MoveHit, span: Range<Int>, group: Int)] = []
+        for (g, group) in groups.enumerated() {
+            for (move, probability, window) in bestWindows(text, group.model) {
+                var confidence = Double(probability)
+                var span = window
+                if confidence < Self.phraseConfidence, let found = phrase(in: text, group.phrases[move] ?? []) {
+                    confidence = Self.phraseConfidence
+                    span = found
+                }
+                guard confidence >= minimum else { continue }
+                let words = Array(text.words[span])
+                let hit = MoveHit(move: move, example: nearestExample(words, group.examples[move] ?? []),
+                                  words: words.joined(separator: " "), confidence: confidence, at: span.lowerBound)
+                hits.append((hit, span, g))
+            }
+        }
+        // A later file's move (the scenario's own) replaces an earlier one heard in the same words.
+        return hits.filter { candidate in
+            !hits.contains { other in
+                other.group > candidate.group && overlap(other.span, candidate.span) * 2 >= candidate.span.count
+            }
+        }.map(\.hit)
+    }
+
+    /// How sure a move is when one of its phrases was said word for word.
+    static let phraseConfidence = 0.9
+
+    /// Where one of `phrases` occurs whole, in order, not negated, and heard with some confidence.
+    private func phrase(in text: MoveText, _ phrases: [(text: String, stems: [String])]) -> Range<Int>? {
+        let stems = text.words.map(Words.stem)
+        for phrase in phrases where !phrase.stems.isEmpty && phrase.stems.count <= stems.count {
+            let ownNegation = phrase.stems.contains(where: MoveText.negators.contains)
+            for start in 0...(stems.count - phrase.stems.count) where Array(stems[start..<(start + phrase.stems.count)]) == phrase.stems {
+                let span = start..<(start + phrase.stems.count)
+                let sure = span.map { text.confidence[$0] }.reduce(0, +) / Double(span.count) >= 0.5
+                if sure && (ownNegation || !span.contains(where: { text.negated[$0] })) { return span }
+            }
+        }
+        return nil
+    }
+
+    private func overlap(_ a: Range<Int>, _ b: Range<Int>) -> Int { max(0, min(a.upperBound, b.upperBound) - max(a.lowerBound, b.lowerBound)) }
+
+    /// For each move, the window of the utterance where its probability is highest, and that probability.
+    func bestWindows(_ text: MoveText, _ model: MoveModel) -> [(String, Float, Range<Int>)] {
+        let (own, pair) = model.contributions(text)
+        let n = text.words.count
+        let width = model.moves.count + 1
+        // Prefix sums per class: a window's score is its words' and inner pairs' sum, over √length.
+        var ownSum = [[Float]](repeating: [Float](repeating: 0, count: width), count: n + 1)
+        var pairSum = ownSum
+        for t in 0..<n {
+            for m in 0..<width {
+                ownSum[t + 1][m] = ownSum[t][m] + own[t][m]
+                pairSum[t + 1][m] = pairSum[t][m] + pair[t][m]
+            }
+        }
+        let shortest = min(n, settings.shortestWindow)
+        let longest = max(shortest, min(n, settings.longestWindow))
+        var best = [(Float, Range<Int>)](repeating: (0, 0..<n), count: width)
+        var scores = [Float](repeating: 0, count: width)
+        for length in shortest...longest {
+            let norm = 1 / Float(length).squareRoot()
+            for start in 0...(n - length) {
+                let end = start + length
+                var top = -Float.infinity
+                for m in 0..<width {
+                    scores[m] = model.bias[m] + (ownSum[end][m] - ownSum[start][m] + pairSum[end][m] - pairSum[start + 1][m]) * norm
+                    top = max(top, scores[m])
+                }
+                var total: Float = 0
+                for m in 0..<width { scores[m] = exp(scores[m] - top); total += scores[m] }
+                for m in 1..<width where scores[m] / total > best[m].0 { best[m] = (scores[m] / total, start..<end) }
+            }
+        }
+        return (1..<width).map { (model.moves[$0 - 1], best[$0].0, best[$0].1) }
+    }
+
+    private func nearestExample(_ words: [String], _ examples: [(text: String, words: Set<String>)]) -> String {
+        let heard = Self.wordSet(words)
+        var best = (score: -1.0, text: "")
+        for example in examples {
+            let shared = Double(heard.intersection(example.words).count)
+            let score = shared / Double(heard.union(example.words).count)
+            if score > best.score { best = (score, example.text) }
+        }
+        return best.text
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a file that may be hostile: only a regular file, never blocking, within a size limit.
+///
+/// A FIFO or device in the place of a file would block a plain read forever, and
+/// a huge file would exhaust memory; both become one problem naming the file.
+public enum SafeFile {
+    public static func read(_ path: String, limit: Int = 1 << 20) throws(Problem) -> Data {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Problem(file: path, line: 0, field: "", message: "cannot read the file (\(String(cString: strerror(errno))))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Problem(file: path, line: 0, field: "", message: "cannot read the file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw Problem(file: path, line: 0, field: "", message: "not a regular file")
+        }
+        guard info.st_size <= limit else {
+            throw Problem(file: path, line: 0, field: "", message: "file is \(info.st_size) bytes; the limit is \(limit)")
+        }
+        var data = Data(count: Int(info.st_size))
+        var offset = 0
+        while offset < data.count {
+            let n = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            offset += n
+        }
+        return data.prefix(offset)
+    }
+
+    public static func readText(_ path: String, limit: Int = 1 << 20) throws(Problem) -> String {
+        let data = try read(path, limit: limit)
+        if data.contains(0) { throw Problem(file: path, line: 0, field: "", message: "binary file (contains NUL bytes), expected text") }
+        guard let text = String(data: data, encoding: .utf8) else { throw Problem(file: path, line: 0, field: "", message: "not UTF-8 text") }
+        return text
+    }
+}
