@@ -192,6 +192,9 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     /// on with the generic model, and the session says so.
     private func prepareRecognizer() {
         let recognizer = models.recognizer
+        // Alternatives and word confidences matter only when the best words carry no move.
+        let moves = MoveRecognizer.make(options.scenario.moves)
+        recognizer.wantsLattice = { moves.recognize($0).isEmpty }
         if options.bias {
             let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario))
             do { try recognizer.useBias(bias, name: options.scenario.id, weight: Recognizer.biasWeight) } catch {
@@ -321,13 +324,15 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 perform(engine.handle(.agentSpeechStopped, at: t), at: clock)
                 guard !utterance.text.isEmpty else { continue }
                 let actions = engine.handle(.agentUtterance(AgentUtterance(text: utterance.text, start: utterance.start,
-                                                                           end: CallTime(seconds: voiceEnd), confidence: utterance.confidence ?? 1)), at: t)
+                                                                           end: CallTime(seconds: voiceEnd), confidence: utterance.confidence ?? 1,
+                                                                           hypotheses: utterance.hypotheses)), at: t)
                 transcript.append(.init(t: utterance.start.seconds, speaker: "agent", text: utterance.text))
                 let moves: [MoveHit] = actions.lazy.compactMap { action -> [MoveHit]? in if case let .heard(_, moves) = action { return moves } else { return nil } }.first ?? []
                 log(event(utterance.start.seconds, "utterance") {
                     $0.speaker = "agent"; $0.text = utterance.text; $0.confidence = utterance.confidence.map { ($0 * 1000).rounded() / 1000 }
                     $0.moves = moves
-                    $0.words = utterance.words.map { .init(word: $0.word, start: $0.start.seconds, end: $0.end.seconds) }
+                    $0.words = utterance.words.map { .init(word: $0.word, start: $0.start.seconds, end: $0.end.seconds, confidence: $0.confidence) }
+                    $0.alternatives = utterance.alternatives.isEmpty ? nil : utterance.alternatives
                     $0.latency_ms = (utterance.finalizeSeconds * 10_000).rounded() / 10
                 })
                 perform(actions, at: clock, replyTo: (voiceEnd, utterance.end.seconds))

@@ -17,6 +17,15 @@ public struct AgentUtterance: Sendable, Equatable {
 
     /// The readings move recognition weighs: the recognizer's, or the text itself.
     public var readings: [HeardHypothesis] { hypotheses.isEmpty ? [HeardHypothesis(text: text)] : hypotheses }
+
+    /// Whether a person on the phone would have made it out: not when the recognizer was unsure
+    /// of its words (mean word confidence under 0.5), nor a word or two it was not sure of.
+    /// Typed text is always clear.
+    public var isClear: Bool {
+        guard let confidence = hypotheses.first?.confidence, !confidence.isEmpty else { return true }
+        let mean = confidence.reduce(0, +) / Double(confidence.count)
+        return mean >= 0.5 && (confidence.count > 2 || mean >= 0.75)
+    }
 }
 
 /// Everything the engine reacts to. Barge-in is derived: agent speech starting while the caller talks.
@@ -89,6 +98,8 @@ public struct CallerEngine: Sendable {
     private var deadAirPrompts = 0
     private var recentMoves: [Set<String>] = []
     private var recentLines: [String] = []
+    /// The caller's last reply asked the agent to say it again; it asks once, then makes do.
+    private var askedToRepeat = false
 
     public init(scenario: Scenario, seed: UInt64) {
         self.scenario = scenario
@@ -193,6 +204,18 @@ public struct CallerEngine: Sendable {
         agentSpeaking = false
         let hits = recognizer.recognize(utterance.readings)
         actions.append(.heard(text: utterance.text, moves: hits))
+        if hits.isEmpty && !utterance.isClear && !askedToRepeat {
+            // Nothing made out on a bad line: a person asks, and does not hold it against the agent.
+            askedToRepeat = true
+            record.utterances.append(UtteranceRecord(
+                start: utterance.start, end: utterance.end, text: utterance.text, confidence: utterance.confidence,
+                moves: [], phase: phaseID, meters: meters))
+            record.triggers.append(TriggerRecord(t: now, kind: .unclear, line: utterance.text))
+            actions.append(.triggered(.unclear))
+            say(scenario.triggers.unclear.lines, cause: "trigger:unclear", at: now, into: &actions)
+            return endIfOutOfTurns(at: now, into: &actions)
+        }
+        askedToRepeat = false
         let before = meters
         let phase = self.phase
         let ids = Set(hits.map(\.move))

@@ -141,6 +141,25 @@ public struct Triggers: Sendable {
     public var interrupted: Trigger?
     /// The same move this many utterances in a row (`after` counts utterances).
     public var repeated: Trigger?
+    /// The caller did not make out what the agent said (the recognizer was unsure, or heard a word or two): asks once.
+    public var unclear: Trigger
+
+    /// What a caller says on a bad line when the scenario does not say.
+    public static let defaultUnclear = Trigger(after: 0, lines: MoodLines([
+        .calm: ["Sorry, what was that?", "You're breaking up a bit. Say that again?", "Sorry, I didn't catch that."],
+        .irritated: ["What? I didn't get that.", "You're breaking up. What did you say?", "Say that again?"],
+        .furious: ["What? Speak up!", "I can't hear you. What?", "What did you just say?"],
+    ]), effect: [:])
+
+    public init(deadAir: Trigger?, deadAirHangUpAfter: Int, monologue: Trigger?, interrupted: Trigger?, repeated: Trigger?,
+                unclear: Trigger = Triggers.defaultUnclear) {
+        self.deadAir = deadAir
+        self.deadAirHangUpAfter = deadAirHangUpAfter
+        self.monologue = monologue
+        self.interrupted = interrupted
+        self.repeated = repeated
+        self.unclear = unclear
+    }
 }
 
 public struct Reactions: Sendable {
@@ -186,4 +205,5 @@ public enum TriggerKind: String, Sendable, Codable, CaseIterable {
     case monologue
     case interrupted
     case repeated
+    case unclear
 }

@@ -179,7 +179,7 @@ public struct ScenarioLoader: Sendable {
 
         let rubric = parseRubric(top["rubric"], r, check, root: root)
 
-        guard r.problems.isEmpty, let persona, let rubric, let (deadAir, hangUpAfter, monologue, interrupted, repeated) = triggers else {
+        guard r.problems.isEmpty, let persona, let rubric, let (deadAir, hangUpAfter, monologue, interrupted, repeated, unclear) = triggers else {
             return (nil, r.problems)
         }
         let scenario = Scenario(
@@ -187,7 +187,7 @@ public struct ScenarioLoader: Sendable {
             irritatedAt: irritatedAt, furiousAt: furiousAt, heardAfter: heardAfter, outcomes: outcomes,
             phases: phases,
             triggers: Triggers(deadAir: deadAir, deadAirHangUpAfter: hangUpAfter, monologue: monologue,
-                               interrupted: interrupted, repeated: repeated),
+                               interrupted: interrupted, repeated: repeated, unclear: unclear ?? Triggers.defaultUnclear),
             effects: effects, reactions: reactions, maxTurns: maxTurns, rubric: rubric, moves: moves)
         return (scenario, [])
     }
@@ -253,12 +253,12 @@ public struct ScenarioLoader: Sendable {
         }
     }
 
-    private typealias ParsedTriggers = (Trigger?, Int, Trigger?, Trigger?, Trigger?)
+    private typealias ParsedTriggers = (Trigger?, Int, Trigger?, Trigger?, Trigger?, Trigger?)
 
     private func parseTriggers(_ node: Node?, _ r: NodeReader, _ check: Checker) -> ParsedTriggers? {
-        guard let node else { return (nil, 3, nil, nil, nil) }
+        guard let node else { return (nil, 3, nil, nil, nil, nil) }
         let problemsBefore = r.problems.count
-        guard let f = r.fields(node, "triggers", allowed: ["dead_air", "monologue", "interrupted", "repeated"]) else { return nil }
+        guard let f = r.fields(node, "triggers", allowed: ["dead_air", "monologue", "interrupted", "repeated", "unclear"]) else { return nil }
         var hangUpAfter = 3
         func trigger(_ key: String, afterField: String?, range: ClosedRange<Double>) -> Trigger? {
             guard let tn = f[key] else { return nil }
@@ -280,8 +280,9 @@ public struct ScenarioLoader: Sendable {
         let monologue = trigger("monologue", afterField: "after", range: 3...300)
         let interrupted = trigger("interrupted", afterField: nil, range: 0...0)
         let repeated = trigger("repeated", afterField: "count", range: 2...10)
+        let unclear = trigger("unclear", afterField: nil, range: 0...0)
         if r.problems.count > problemsBefore { return nil }
-        return (deadAir, hangUpAfter, monologue, interrupted, repeated)
+        return (deadAir, hangUpAfter, monologue, interrupted, repeated, unclear)
     }
 
     private func parseRubric(_ node: Node?, _ r: NodeReader, _ check: Checker, root: Node) -> Rubric? {

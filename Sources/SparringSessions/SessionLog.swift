@@ -10,6 +10,8 @@ public struct SessionEvent: Codable, Sendable, Equatable {
     public var confidence: Double?
     public var moves: [MoveHit]?
     public var words: [TimedWord]?
+    /// utterance: the recognizer's other likely readings of the same speech, best first.
+    public var alternatives: [String]?
     public var meters: [String: Double]?
     public var mood: String?
     public var phase: String?
@@ -40,10 +42,13 @@ public struct SessionEvent: Codable, Sendable, Equatable {
         public var word: String
         public var start: Double
         public var end: Double
-        public init(word: String, start: Double, end: Double) {
+        /// The word's posterior in the recognizer's lattice, 0–1.
+        public var confidence: Double?
+        public init(word: String, start: Double, end: Double, confidence: Double? = nil) {
             self.word = word
             self.start = start
             self.end = end
+            self.confidence = confidence.map { ($0 * 1000).rounded() / 1000 }
         }
     }
 }

@@ -20,6 +20,8 @@ public struct RecognizedUtterance: Sendable, Equatable {
         public var word: String
         public var start: CallTime
         public var end: CallTime
+        /// The word's posterior in the utterance's lattice (0–1): how sure the decoder was of it; nil without a lattice.
+        public var confidence: Double?
     }
     public var text: String
     /// Posterior probability of the hypothesis; nil when not computed (`-bestpath no`).
@@ -32,8 +34,17 @@ public struct RecognizedUtterance: Sendable, Equatable {
     public var voiceEnd: CallTime
     /// The silence that ended the turn (the policy's hold for these words).
     public var hold: Double
-    /// Time `ps_end_utt` plus `ps_get_hyp` took: it sits on the turn-gap path.
+    /// Time `ps_end_utt`, `ps_get_hyp` and reading the lattice took: it sits on the turn-gap path.
     public var finalizeSeconds: Double
+    /// Other word sequences the decoder found likely (PocketSphinx's n-best), best first, without the best itself.
+    public var alternatives: [String] = []
+
+    /// What move recognition reads: the best words with their confidences, then the alternatives.
+    public var hypotheses: [HeardHypothesis] {
+        let best = HeardHypothesis(words: words.map(\.word), confidence: words.allSatisfy { $0.confidence != nil } ? words.map { $0.confidence! } : nil)
+        let first = best.words.isEmpty ? HeardHypothesis(text: text) : best
+        return [first] + alternatives.map { HeardHypothesis(text: $0) }
+    }
 }
 
 /// What the recognizer noticed in one period of audio.
@@ -77,6 +88,11 @@ public final class Recognizer {
     /// The whole pronouncing dictionary; the decoder loads only the words the generic model knows.
     private let fullDictionary: String
     private let config: OpaquePointer
+    private let alternativeCount: Int
+    /// Whether an utterance with these best words is worth reading the lattice for (nil: every one).
+    /// The lattice's best-path and posterior pass costs 35–75 ms on a 5–6.5 s utterance, on the
+    /// turn-gap path, so a call reads it only when the best words carry no move.
+    public var wantsLattice: (@Sendable (String) -> Bool)?
     /// The generic US English model; this holds one reference, every search built on it its own.
     private let generic: OpaquePointer
     /// The search in use: "generic" or a scenario's biased model. One at a time, because each
@@ -134,6 +150,8 @@ public final class Recognizer {
         public var bestPath = false
         /// How many of the generic model's words (the likeliest) the decoder can recognize; nil: all 72,547.
         public var vocabulary: Int? = Recognizer.defaultVocabulary
+        /// Read each utterance's lattice for word posteriors and up to this many alternative hypotheses (0: none).
+        public var alternatives = Recognizer.defaultAlternatives
         public init() {}
     }
 
@@ -151,6 +169,11 @@ public final class Recognizer {
     /// biased, eSpeak NG lines' moves 83 % with the bias, Festival lines 6.9 % WER and all moves);
     /// 1,500 cost a LibriVox word with the bias and 1,000 six without it (README, "Measured").
     public static let maxActiveHMMs = 2_000
+
+    /// Alternative hypotheses read from each utterance's lattice; `SPARRING_ALTERNATIVES=0` turns the lattice off, to measure it.
+    public static let defaultAlternatives = Int(ProcessInfo.processInfo.environment["SPARRING_ALTERNATIVES"] ?? "") ?? 4
+    /// PocketSphinx's acoustic scale for posteriors (its `-ascale` default): language and acoustic scores meet at 1/20.
+    static let posteriorScale: Float = 1.0 / 20
 
     /// `SPARRING_DECODER_ARGS="-name value ..."` in the environment: more PocketSphinx options,
     /// replacing ours of the same name, to measure other settings with the bench and the speech tests.
@@ -209,6 +232,7 @@ public final class Recognizer {
             throw SpeechError("recognizer", "PocketSphinx could not load the model in \(options.model.hmm)")
         }
         self.logmath = logmath
+        self.alternativeCount = max(0, min(10, options.alternatives))
         self.fullDictionary = options.model.dictionary
         self.config = config
         self.decoder = decoder
@@ -391,7 +415,6 @@ public final class Recognizer {
         ps_end_utt(decoder)
         var score: Int32 = 0
         let text = ps_get_hyp(decoder, &score).map { String(cString: $0) } ?? ""
-        let finalize = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         let logProbability = ps_get_prob(decoder)
         let confidence: Double? = logProbability == 0 ? nil : logmath_exp(ps_get_logmath(decoder), logProbability)
         var words: [RecognizedUtterance.Word] = []
@@ -409,6 +432,9 @@ public final class Recognizer {
             }
             segment = ps_seg_next(current)
         }
+        var alternatives: [String] = []
+        if alternativeCount > 0, !words.isEmpty, wantsLattice?(words.map(\.word).joined(separator: " ")) ?? true { alternatives = readLattice(&words, origin: callOrigin) }
+        let finalize = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         inUtterance = false
         speechStart = nil
         lastPartial = ""
@@ -420,7 +446,58 @@ public final class Recognizer {
         let cleaned = text.split(separator: " ").map { Self.clean(String($0)) }.joined(separator: " ")
         return RecognizedUtterance(text: cleaned, confidence: confidence.flatMap { $0.isFinite ? $0 : nil }, words: words,
                                    start: start, end: clock, voiceEnd: CallTime(seconds: seconds(min(lastVoiced, samplesFed))),
-                                   hold: hold, finalizeSeconds: finalize)
+                                   hold: hold, finalizeSeconds: finalize, alternatives: alternatives)
+    }
+
+    /// Word posteriors for `words` and the n-best alternatives, from the utterance's lattice.
+    ///
+    /// A word's confidence is the summed posterior of the lattice nodes for the same
+    /// word that overlap its time: near 1 when every path there says it, low when
+    /// the decoder had rivals. Alternatives are the distinct word sequences of
+    /// PocketSphinx's A* n-best, fillers dropped, the best one left out.
+    private func readLattice(_ words: inout [RecognizedUtterance.Word], origin: Int) -> [String] {
+        guard let activeSearch, let lm = ps_get_lm(decoder, activeSearch), let dag = ps_get_lattice(decoder) else { return [] }
+        // Posteriors need the forward probabilities the best-path search computes.
+        guard ps_lattice_bestpath(dag, lm, 1.0, Self.posteriorScale) != nil else { return [] }
+        ps_lattice_posterior(dag, lm, Self.posteriorScale)
+        let math = ps_lattice_get_logmath(dag)
+        // Lattice nodes: base word, first frame, last end frame, posterior.
+        var nodes: [(word: String, first: Int, last: Int, posterior: Double)] = []
+        var iterator = ps_latnode_iter(dag)
+        while let current = iterator {
+            if let node = ps_latnode_iter_node(current), let base = ps_latnode_baseword(dag, node) {
+                var firstEnd: Int16 = 0, lastEnd: Int16 = 0
+                let start = ps_latnode_times(node, &firstEnd, &lastEnd)
+                var link: OpaquePointer?
+                let probability = ps_latnode_prob(dag, node, &link)
+                nodes.append((String(cString: base), Int(start), Int(lastEnd), logmath_exp(math, probability)))
+            }
+            iterator = ps_latnode_iter_next(current)
+        }
+        func frame(_ time: CallTime) -> Int { (Int(time.seconds * Double(Self.sampleRate)) + origin) * 100 / Self.sampleRate }
+        for index in words.indices {
+            let (first, last) = (frame(words[index].start), frame(words[index].end) - 1)
+            let posterior = nodes.filter { $0.word == words[index].word && $0.first <= last && $0.last >= first }
+                .map(\.posterior).reduce(0, +)
+            words[index].confidence = min(1, max(0, posterior.isFinite ? posterior : 0))
+        }
+        var found: [String] = []
+        let best = words.map(\.word).joined(separator: " ")
+        var seen: Set<String> = [best]
+        var tried = 0
+        var nbest = ps_nbest(decoder)
+        while let current = nbest, found.count < alternativeCount, tried < alternativeCount * 5 {
+            tried += 1
+            var score: Int32 = 0
+            if let hyp = ps_nbest_hyp(current, &score) {
+                let text = String(cString: hyp).split(separator: " ")
+                    .filter { !$0.hasPrefix("<") && !$0.hasPrefix("[") }.map { Self.clean(String($0)) }.joined(separator: " ")
+                if !text.isEmpty, seen.insert(text).inserted { found.append(text) }
+            }
+            nbest = ps_nbest_next(current)
+        }
+        if let nbest { ps_nbest_free(nbest) }
+        return found
     }
 
     /// Alternative pronunciations come back as `word(2)`.
@@ -600,5 +677,27 @@ extension Recognizer {
         for entry in entries where ps_add_word(decoder, entry.word, entry.phones, 0) < 0 {
             throw SpeechError("recognizer", "PocketSphinx could not add '\(entry.word)' from \(fullDictionary)")
         }
+    }
+}
+
+extension Recognizer {
+    /// Every agent turn in a recording of 16 kHz mono samples, decoded as a call would
+    /// (10 ms frames, the same end-of-turn policy), the last one flushed at the end.
+    public func transcribe(_ samples: [Int16]) -> [RecognizedUtterance] {
+        beginCall()
+        var utterances: [RecognizedUtterance] = []
+        let frame = Self.sampleRate / 100
+        samples.withUnsafeBufferPointer { all in
+            var offset = 0
+            while offset < all.count {
+                let count = min(frame, all.count - offset)
+                for case let .utterance(utterance) in process(UnsafeBufferPointer(rebasing: all[offset..<(offset + count)])) {
+                    utterances.append(utterance)
+                }
+                offset += count
+            }
+        }
+        if let last = flush() { utterances.append(last) }
+        return utterances.filter { !$0.text.isEmpty }
     }
 }

@@ -7,7 +7,7 @@ struct Sparring: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparring",
         abstract: "Practise difficult phone calls with a scripted caller.",
-        subcommands: [ScenariosCommand.self, MovesCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self,
+        subcommands: [ScenariosCommand.self, MovesCommand.self, HearCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self,
                       CallCommand.self, HangupCommand.self, StatusCommand.self,
                       SessionsCommand.self, ShowCommand.self, ReplayCommand.self, AnnotateCommand.self,
                       ReportCommand.self, ExportCommand.self, DeleteCommand.self])

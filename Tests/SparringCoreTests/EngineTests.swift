@@ -20,6 +20,36 @@ struct EngineTests {
         #expect(others.contains { $0 != (try? run(42)) }, "no seed changed a single caller line")
     }
 
+    @Test("words the recognizer was unsure of get a 'what was that?', once, and cost the agent nothing")
+    func unclear() {
+        var engine = CallerEngine(scenario: Shipped.scenario("debt-threat"), seed: 1)
+        _ = engine.handle(.callOpened, at: .zero)
+        _ = engine.handle(.callerLineFinished, at: time(3))
+        let before = engine.meters
+        func mumble(_ at: Double) -> [CallerAction] {
+            let heard = HeardHypothesis(words: ["fog", "the", "sill"], confidence: [0.2, 0.3, 0.25])
+            _ = engine.handle(.agentSpeechStarted, at: time(at))
+            return engine.handle(.agentUtterance(AgentUtterance(text: "fog the sill", start: time(at), end: time(at + 1),
+                                                                hypotheses: [heard])), at: time(at + 1.2))
+        }
+        let first = mumble(4)
+        #expect(first.contains(.triggered(.unclear)))
+        #expect(first.said.count == 1)
+        #expect(Triggers.defaultUnclear.lines.lines(for: engine.mood).contains(first.said[0]))
+        #expect(engine.meters["trust"] == before["trust"])
+        // Asked once: the next unclear turn is answered as if nothing recognizable was said.
+        _ = engine.handle(.callerLineFinished, at: time(7))
+        let second = mumble(8)
+        #expect(!second.contains(.triggered(.unclear)))
+        // The same words typed are clear: no asking on a typed line.
+        var typed = CallerEngine(scenario: Shipped.scenario("debt-threat"), seed: 1)
+        _ = typed.handle(.callOpened, at: .zero)
+        let actions = typed.handle(.agentUtterance(AgentUtterance(text: "fog the sill", start: time(4), end: time(5))), at: time(5))
+        #expect(!actions.contains(.triggered(.unclear)))
+        #expect(AgentUtterance(text: "x", start: .zero, end: .zero, hypotheses: [HeardHypothesis(words: ["okay"], confidence: [0.9])]).isClear)
+        #expect(!AgentUtterance(text: "x", start: .zero, end: .zero, hypotheses: [HeardHypothesis(words: ["okay"], confidence: [0.6])]).isClear)
+    }
+
     @Test("the caller speaks first when the call opens")
     func callerOpens() {
         var engine = CallerEngine(scenario: Tiny.scenario(), seed: 1)
