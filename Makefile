@@ -22,7 +22,7 @@ APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev p
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo rehearse practice bench soak install uninstall clean
+.PHONY: all deps build test demo rehearse practice bench moves-bench soak install uninstall clean
 
 BINDIR      = $(PREFIX)/bin
 SHAREDIR    = $(PREFIX)/share/sparring
@@ -72,6 +72,16 @@ bench: deps
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pocketsphinx; }
 	$(SWIFT) build -c release
 	.build/release/sparring-bench $(BENCH_ARGS)
+
+# Move recognition on the held-out corpus: typed, with 20 % of words wrong,
+# and spoken by four voices through PocketSphinx, clean and at 20 dB SNR.
+# Rendered speech is cached under ~/.cache/sparring/corpus-audio.
+moves-bench: deps
+	$(SWIFT) build -c release
+	.build/release/sparring moves eval
+	.build/release/sparring moves eval --word-errors 0.2
+	.build/release/sparring moves eval --speech
+	.build/release/sparring moves eval --speech --noise 20
 
 # The long soak: calls back to back for SOAK_MINUTES through PulseAudio null
 # sinks (ALSA's pulse PCM), one core kept busy, xruns counted.

@@ -100,3 +100,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// A module's extensions are visible only where that module is imported (SE-0444): GRDB's
+// `joined` on sequences of strings must not reach code that never queries a database.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -10,7 +10,7 @@ public struct CallOptions: Sendable {
     public var agent: String
     public var seed: UInt64
     public var sessions: String
-    public var maxMinutes: Double = 15
+    public var maxMinutes: Double = CallOptions.defaultMaxMinutes
     /// The shortest silence that ends the agent's turn (after a question, or
     /// for an agent who does not pause); `TurnEndPolicy` holds longer after
     /// unfinished words and as long as this agent's own mid-turn pauses.
@@ -23,6 +23,13 @@ public struct CallOptions: Sendable {
     public var prepareReplies = true
     /// Time the line rings before the caller speaks.
     public var ringSeconds = 1.0
+
+    /// The agent's name when none is given, for `sparring run` and sparringd alike.
+    public static let defaultAgent = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "agent"
+    /// A practice call ends after this many minutes, for `sparring run` and sparringd alike.
+    public static let defaultMaxMinutes = 30.0
+    /// A seed for a practice call: every call of a scenario should not be the same call.
+    public static func freshSeed() -> UInt64 { UInt64.random(in: 1...999_999) }
 
     public init(scenario: Scenario, agent: String, seed: UInt64, sessions: String) {
         self.scenario = scenario
@@ -193,7 +200,10 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private func prepareRecognizer() {
         let recognizer = models.recognizer
         // Alternatives and word confidences matter only when the best words carry no move.
+        // The move models train in the background from the start of the call, if nothing trained
+        // them yet: no thread of the call waits, and the agent's first words find them ready.
         let moves = MoveRecognizer.make(options.scenario.moves)
+        DispatchQueue.global(qos: .utility).async { moves.prepare() }
         recognizer.wantsLattice = { moves.recognize($0).isEmpty }
         if options.bias {
             let bias = LanguageBias(sentences: LanguageBias.text(for: options.scenario))
@@ -566,13 +576,19 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         let xruns = loop.xruns.load(ordering: .relaxed)
         log(event(duration, "call_end") { $0.outcome = outcome.rawValue; $0.reason = endedBy; $0.count = xruns })
         let formatter = ISO8601DateFormatter()
-        let summary = CallSummary(
+        // A call the agent never spoke in (or that never opened) measures nothing about the agent.
+        let agentSpoke = engine.record.utterances.contains { !$0.text.isEmpty }
+        var summary = CallSummary(
             id: session.id, scenario: options.scenario.id, agent: options.agent, seed: options.seed,
             started_at: formatter.string(from: startedAt), duration_s: (duration * 100).rounded() / 100,
-            outcome: outcome.rawValue, ended_by: endedBy, score: Scorer.score(options.scenario, engine.record),
+            outcome: outcome.rawValue, ended_by: endedBy, score: agentSpoke ? Scorer.score(options.scenario, engine.record) : nil,
             turn_gap_ms: .init(p50: percentile(gaps, 50).map { $0.rounded() }, p95: percentile(gaps, 95).map { $0.rounded() }, count: gaps.count),
             barge_in_ms: bargeIns, xruns: xruns, realtime: loop.realtime, interrupted: false,
             transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
+        if !agentSpoke {
+            summary.unscored = endedBy == "device" && duration < options.ringSeconds
+                ? "no call: the line failed before the caller could speak" : "no agent speech: the agent never spoke"
+        }
         try? session.writeSummary(summary)
         session.close()
         self.summary = summary

@@ -14,22 +14,34 @@ public struct Catalog: Sendable {
         throw SparringError("unknown-scenario", "unknown scenario '\(id)' (known: \(known))")
     }
 
-    /// Where scenarios live: `$SPARRING_SCENARIOS`, ./scenarios, then the installed share directory.
-    public static func defaultScenariosDirectory() -> String {
-        locate(environment: "SPARRING_SCENARIOS", name: "scenarios")
+    /// The directories scenarios (`name` "scenarios", with moves.yaml) or voices ("voices") are read
+    /// from, layered in order: what `given` names (a colon list, from `--scenarios`), else
+    /// `$SPARRING_SCENARIOS` (a colon list), else the ones that came with Sparring and then the
+    /// user's own (`$XDG_CONFIG_HOME/sparring/scenarios`). The command line and sparringd share it.
+    public static func searchPath(_ name: String, given: String? = nil,
+                                  environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        if let given, !given.isEmpty { return given.split(separator: ":").map(String.init) }
+        if let set = environment["SPARRING_\(name.uppercased())"], !set.isEmpty { return set.split(separator: ":").map(String.init) }
+        return [shippedDirectory(name), userDirectory(name, environment: environment)]
     }
 
-    public static func defaultVoicesDirectory() -> String {
-        locate(environment: "SPARRING_VOICES", name: "voices")
+    /// `$XDG_CONFIG_HOME/sparring/NAME`: where a user adds scenarios and voices of their own.
+    public static func userDirectory(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
+        return config + "/sparring/\(name)"
     }
 
-    private static func locate(environment: String, name: String) -> String {
-        if let set = ProcessInfo.processInfo.environment[environment], !set.isEmpty { return set }
-        var candidates = [FileManager.default.currentDirectoryPath + "/" + name]
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        candidates.append(executable.appendingPathComponent("../share/sparring/\(name)").standardized.path)
-        candidates.append("/usr/local/share/sparring/\(name)")
-        candidates.append("/usr/share/sparring/\(name)")
+    /// Where the scenarios or voices that come with Sparring are: the share directory beside an
+    /// installed binary, else the source tree the binary was built from, else the usual prefixes.
+    public static func shippedDirectory(_ name: String) -> String {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        let sourceTree = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [
+            executable.appendingPathComponent("../share/sparring/\(name)").standardized.path,
+            sourceTree.appendingPathComponent(name).path,
+            "/usr/local/share/sparring/\(name)",
+            "/usr/share/sparring/\(name)",
+        ]
         return candidates.first { isDirectory($0) } ?? candidates[0]
     }
 

@@ -27,7 +27,7 @@ public struct HeardHypothesis: Sendable, Equatable {
 /// wins. A move's phrase said word for word (and not negated) is heard too,
 /// whatever the model says: phrases are the author's surest evidence. Words the recognizer was unsure of count for less, and a move heard
 /// only in an alternative hypothesis still counts, a little less sure.
-public final class MoveRecognizer: Sendable {
+public final class MoveRecognizer: @unchecked Sendable {
     struct Group: Sendable {
         let model: MoveModel
         /// Moves whose effect raises anger.
@@ -38,8 +38,11 @@ public final class MoveRecognizer: Sendable {
         let examples: [String: [(text: String, words: Set<String>)]]
     }
 
-    let groups: [Group]
+    public let library: MoveLibrary
     let settings: Settings
+    /// Trained on first use (`prepare`), guarded by `lock`: a call starts without waiting for it.
+    private var trainedGroups: [Group]?
+    private let lock = NSLock()
 
     public struct Settings: Sendable, Hashable {
         /// A move is heard when the model's probability reaches this.
@@ -71,20 +74,41 @@ public final class MoveRecognizer: Sendable {
         public var charWeight: Float = 0.35
     }
 
-    init(groups: [Group], settings: Settings) {
-        self.groups = groups
+    init(library: MoveLibrary, settings: Settings) {
+        self.library = library
         self.settings = settings
     }
 
-    public var moves: [String] { groups.flatMap(\.model.moves) }
+    public var moves: [String] { library.all.map(\.id) }
 
-    // MARK: - Building, with a cache per group of moves
+    /// The recognizer for `library`'s moves. Cheap: the models are trained on first use,
+    /// and models already trained in this process for the same moves are reused.
+    public static func make(_ library: MoveLibrary, settings: Settings = Settings()) -> MoveRecognizer {
+        MoveRecognizer(library: library, settings: settings)
+    }
 
-    private static let lock = NSLock()
+    /// Trains the models now if they are not yet (a daemon does it when scenarios load).
+    public func prepare() { _ = groups }
+
+    var groups: [Group] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let trainedGroups { return trainedGroups }
+        let built = Self.build(library, settings: settings)
+        trainedGroups = built
+        return built
+    }
+
+    // MARK: - Training, with a cache per group of moves
+
+    /// One training at a time in the process: a second request for the same models waits
+    /// for the first and finds them in the cache, instead of training them again.
+    private static let trainingLock = NSLock()
     nonisolated(unsafe) private static var trained: [Int: Group] = [:]
 
-    /// The recognizer for `library`'s moves; models already trained for the same moves are reused.
-    public static func make(_ library: MoveLibrary, settings: Settings = Settings()) -> MoveRecognizer {
+    static func build(_ library: MoveLibrary, settings: Settings) -> [Group] {
+        trainingLock.lock()
+        defer { trainingLock.unlock() }
         var groups: [Group] = []
         var earlier: [AgentMove] = []
         for moves in grouped(library) {
@@ -94,22 +118,16 @@ public final class MoveRecognizer: Sendable {
             hasher.combine(library.wordGroups)
             for move in earlier + moves {
                 hasher.combine(move.id); hasher.combine(move.examples); hasher.combine(move.phrases.map(\.description))
+                hasher.combine(move.effect)
             }
             hasher.combine(moves.map(\.id))
             let key = hasher.finalize()
-            lock.lock()
-            let cached = trained[key]
-            lock.unlock()
-            let group = cached ?? train(moves, negatives: earlier, library: library, settings: settings.training)
-            if cached == nil {
-                lock.lock()
-                trained[key] = group
-                lock.unlock()
-            }
+            let group = trained[key] ?? train(moves, negatives: earlier, library: library, settings: settings.training)
+            trained[key] = group
             groups.append(group)
             earlier += moves
         }
-        return MoveRecognizer(groups: groups, settings: settings)
+        return groups
     }
 
     /// Moves in library order, a group per file that defined them.
@@ -169,13 +187,15 @@ public final class MoveRecognizer: Sendable {
     /// Moves in what the recognizer heard, best hypothesis first: a move found only in
     /// an alternative counts with its confidence discounted by rank.
     public func recognize(_ hypotheses: [HeardHypothesis]) -> [MoveHit] {
+        let groups = self.groups
         var best: [String: MoveHit] = [:]
         for (rank, hypothesis) in hypotheses.enumerated() {
             let discount = pow(settings.alternativeDiscount, Double(rank))
-            for var hit in detect(MoveText(words: hypothesis.words, confidence: hypothesis.confidence), atLeast: settings.threshold / discount) {
+            for var hit in detect(MoveText(words: hypothesis.words, confidence: hypothesis.confidence), groups: groups,
+                                  atLeast: settings.threshold / discount) {
                 hit.confidence *= discount
                 hit.hypothesis = rank
-                guard hit.confidence >= threshold(hit.move) else { continue }
+                guard hit.confidence >= threshold(hit.move, in: groups) else { continue }
                 if hit.confidence > best[hit.move]?.confidence ?? 0 { best[hit.move] = hit }
             }
         }
@@ -185,12 +205,12 @@ public final class MoveRecognizer: Sendable {
     }
 
     /// The probability `move` needs to be heard.
-    func threshold(_ move: String) -> Double {
+    func threshold(_ move: String, in groups: [Group]) -> Double {
         groups.contains { $0.hurting.contains(move) } ? max(settings.threshold, settings.hurtingThreshold) : settings.threshold
     }
 
     /// Every move whose best window reaches `minimum`, with that window.
-    func detect(_ text: MoveText, atLeast minimum: Double) -> [MoveHit] {
+    func detect(_ text: MoveText, groups: [Group], atLeast minimum: Double) -> [MoveHit] {
         guard !text.isEmpty else { return [] }
         var hits: [(hit: MoveHit, span: Range<Int>, group: Int)] = []
         for (g, group) in groups.enumerated() {
@@ -220,12 +240,22 @@ public final class MoveRecognizer: Sendable {
     static let phraseConfidence = 0.9
 
     /// Where one of `phrases` occurs whole, in order, not negated, and heard with some confidence.
+    ///
+    /// A phrase of three words or more may have one stray word inside it: recognizers
+    /// insert short words ("i will are arrange"), and a person hears past them.
     private func phrase(in text: MoveText, _ phrases: [(text: String, stems: [String])]) -> Range<Int>? {
         let stems = text.words.map(Words.stem)
         for phrase in phrases where !phrase.stems.isEmpty && phrase.stems.count <= stems.count {
             let ownNegation = phrase.stems.contains(where: MoveText.negators.contains)
-            for start in 0...(stems.count - phrase.stems.count) where Array(stems[start..<(start + phrase.stems.count)]) == phrase.stems {
-                let span = start..<(start + phrase.stems.count)
+            let strays = phrase.stems.count >= 3 ? 1 : 0
+            for start in stems.indices where stems[start] == phrase.stems[0] {
+                var position = start + 1, skipped = 0, matched = 1
+                while matched < phrase.stems.count, position < stems.count {
+                    if stems[position] == phrase.stems[matched] { matched += 1 } else if skipped < strays { skipped += 1 } else { break }
+                    position += 1
+                }
+                guard matched == phrase.stems.count else { continue }
+                let span = start..<position
                 let sure = span.map { text.confidence[$0] }.reduce(0, +) / Double(span.count) >= 0.5
                 if sure && (ownNegation || !span.contains(where: { text.negated[$0] })) { return span }
             }

@@ -1,3 +1,4 @@
+import Foundation
 /// One step of an agent's script: a line to say, or a stretch of silence.
 public enum ScriptStep: Sendable, Equatable {
     /// `interrupting` starts the line while the caller is still talking.

@@ -8,6 +8,13 @@ public struct Prosody: Sendable, Equatable, Codable {
     public var range: Int     // 0–100
     public var volume: Int    // 0–200
 
+    public init(rate: Int, pitch: Int, range: Int, volume: Int) {
+        self.rate = rate
+        self.pitch = pitch
+        self.range = range
+        self.volume = volume
+    }
+
     public func shifted(by shift: Prosody) -> Prosody {
         Prosody(rate: min(450, max(80, rate + shift.rate)), pitch: min(100, max(0, pitch + shift.pitch)),
                 range: min(100, max(0, range + shift.range)), volume: min(200, max(0, volume + shift.volume)))

@@ -1,3 +1,4 @@
+import Foundation
 /// Turns typed or recognized text into the lower-case word list moves are matched on.
 ///
 /// A speech recognizer produces lower-case words without punctuation, and

@@ -180,7 +180,7 @@ public final class CallDesk: Sendable {
         case let .success(found): scenario = found
         }
 
-        var options = CallOptions(scenario: scenario, agent: agent, seed: request.seed ?? UInt64.random(in: 1...999_999), sessions: config.sessions)
+        var options = CallOptions(scenario: scenario, agent: agent, seed: request.seed ?? CallOptions.freshSeed(), sessions: config.sessions)
         options.maxMinutes = config.maxMinutes
         options.hangover = Double(config.hangoverMs) / 1000
         let live: LiveCall<ALSALine>

@@ -33,7 +33,7 @@ public struct Daemon: Sendable {
         let scenarios = catalog.scenarios, logger = self.logger
         DispatchQueue.global(qos: .utility).async {
             let began = DispatchTime.now().uptimeNanoseconds
-            for scenario in scenarios { _ = MoveRecognizer.make(scenario.moves) }
+            for scenario in scenarios { MoveRecognizer.make(scenario.moves).prepare() }
             logger.info("move models trained", metadata: ["ms": "\((DispatchTime.now().uptimeNanoseconds - began) / 1_000_000)"])
         }
         return catalog

@@ -1,4 +1,5 @@
 import Foundation
+import SparringAudio
 import SparringCore
 import SparringSessions
 import SparringSpeech
@@ -17,20 +18,20 @@ public struct DaemonConfig: Sendable, Equatable {
     public var scenarios: [String]
     public var voices: [String]
     public var hangoverMs = Int(TurnEndPolicy.defaultBase * 1000)
-    public var agent = ProcessInfo.processInfo.environment["USER"] ?? "agent"
+    public var agent = CallOptions.defaultAgent
     /// Sessions older than this many days are deleted daily; 0 keeps them all.
     public var retentionDays = 0
     public var socket = DaemonConfig.defaultSocket()
     /// Longest call, in minutes.
-    public var maxMinutes = 30.0
+    public var maxMinutes = CallOptions.defaultMaxMinutes
 
     public static let rates = [8_000, 16_000, 22_050, 32_000, 44_100, 48_000]
     static let fields: Set<String> = ["capture", "playback", "rate", "sessions", "scenarios", "voices", "hangover_ms",
                                       "agent", "retention_days", "socket", "max_minutes"]
 
     public init() {
-        scenarios = [Catalog.defaultScenariosDirectory(), DaemonConfig.userDirectory("scenarios")]
-        voices = [Catalog.defaultVoicesDirectory(), DaemonConfig.userDirectory("voices")]
+        scenarios = [Catalog.shippedDirectory("scenarios"), Catalog.userDirectory("scenarios")]
+        voices = [Catalog.shippedDirectory("voices"), Catalog.userDirectory("voices")]
     }
 
     /// `$XDG_RUNTIME_DIR/sparring/control.sock` (or under /tmp for a user without one).
@@ -41,8 +42,7 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// `$XDG_CONFIG_HOME/sparring/NAME`: where a user adds scenarios and voices of their own.
     public static func userDirectory(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
-        return config + "/sparring/\(name)"
+        Catalog.userDirectory(name, environment: environment)
     }
 
     /// The config file used when none is named: the user's, then the installed one.

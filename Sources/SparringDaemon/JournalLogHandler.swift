@@ -36,6 +36,11 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        FileHandle.standardError.write(Data(line(for: event).utf8))
+    }
+
+    /// The line written for `event`: message, then its fields as `key=value` sorted by key.
+    func line(for event: LogEvent) -> String {
         let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let rendered = fields.keys.sorted().map { key in
             let value = "\(fields[key]!)"
@@ -44,9 +49,8 @@ public struct JournalLogHandler: LogHandler {
         // One entry per line: a message's own newlines would split it in the journal.
         let message = "\(event.message)".replacingOccurrences(of: "\n", with: " ")
         let fieldsText: String = rendered.isEmpty ? "" : " \(rendered)"
-        let line = journal
+        return journal
             ? "<\(Self.priority(event.level))>\(message)\(fieldsText)\n"
             : "\(label)[\(getpid())]: \(event.level): \(message)\(fieldsText)\n"
-        FileHandle.standardError.write(Data(line.utf8))
     }
 }

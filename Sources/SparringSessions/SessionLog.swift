@@ -91,6 +91,12 @@ public struct CallSummary: Codable, Sendable {
     public var interrupted: Bool
     public var transcript: [Line]
     public var session: String?
+    /// Why a call has no score: it never happened (the line failed first) or the agent never spoke.
+    /// Such a call is neither passed nor failed, and stays out of pass rates and `--failed`.
+    public var unscored: String?
+
+    /// What to say where a score would be.
+    public var noScoreReason: String { unscored ?? "the call was interrupted before it could be scored" }
 
     public init(id: String, scenario: String, agent: String, seed: UInt64, started_at: String, duration_s: Double,
                 outcome: String, ended_by: String, score: Score?, turn_gap_ms: Gaps, barge_in_ms: [Double], xruns: Int,
@@ -178,7 +184,12 @@ public final class SessionLog: @unchecked Sendable {
     }
 
     /// Writes `summary.json` whole or not at all (a temporary file renamed over it).
+    ///
+    /// The folder's own path is left out: a session is copied between machines and
+    /// nothing in it refers outside it. Readers know where they found it.
     public static func writeSummary(_ summary: CallSummary, in directory: String) throws(SparringError) {
+        var summary = summary
+        summary.session = nil
         let pretty = JSONEncoder()
         pretty.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         guard let data = try? pretty.encode(summary) else { throw SparringError("sessions", "\(summary.id): cannot encode the summary") }

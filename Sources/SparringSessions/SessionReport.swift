@@ -86,7 +86,7 @@ public enum SessionReport {
     }
 
     static func score(_ s: CallSummary) -> String {
-        guard let score = s.score else { return "<section id=\"score\"><h2>Score</h2><p>Not scored (the call was interrupted).</p></section>\n" }
+        guard let score = s.score else { return "<section id=\"score\"><h2>Score</h2><p>Not scored: \(escape(s.noScoreReason)).</p></section>\n" }
         var html = "<section id=\"score\"><h2>Score: \(format(score.total))</h2><ul class=\"criteria\">\n"
         for id in score.order {
             guard let c = score.criteria[id] else { continue }

@@ -23,10 +23,15 @@ public struct LanguageBias: Sendable {
         return kept
     }
 
-    /// What agents in this scenario are likely to say: every move's phrases, and the
-    /// caller's situation and lines (agents name the caller's problem back).
+    /// What agents are likely to say with these moves: their phrases and examples.
+    public static func text(for library: MoveLibrary) -> [String] {
+        library.all.flatMap { $0.phrases.map(\.description) + $0.examples }
+    }
+
+    /// What agents in this scenario are likely to say: every move's phrases and examples, and
+    /// the caller's situation and lines (agents name the caller's problem back).
     public static func text(for scenario: Scenario) -> [String] {
-        var text = scenario.moves.all.flatMap { $0.phrases.map(\.description) }
+        var text = Self.text(for: scenario.moves)
         text += scenario.persona.situation.split(whereSeparator: { ".!?".contains($0) }).map(String.init)
         func add(_ lines: MoodLines) { text += lines.byMood.values.flatMap { $0 } }
         for phase in scenario.phases {

@@ -8,14 +8,14 @@ import SparringSpeech
 
 /// Options shared by `run` and `simulate`.
 struct CallArguments: ParsableArguments {
-    @Option(help: "Agent name recorded with the session.")
-    var agent: String = ProcessInfo.processInfo.environment["USER"] ?? "agent"
+    @Option(help: "Agent name recorded with the session (default: $USER).")
+    var agent: String = CallOptions.defaultAgent
     @Option(help: "Directory for session folders (default: the configured one, else $XDG_DATA_HOME/sparring/sessions).")
     var sessions: String?
-    @Option(help: "Seed for the caller's choices.")
-    var seed: UInt64 = 1
+    @Option(help: "Seed for the caller's choices (default: a fresh one for run, printed and saved in the session; 1 for simulate).")
+    var seed: UInt64?
     @Option(name: .customLong("max-minutes"), help: "End the call after this many minutes.")
-    var maxMinutes: Double = 15
+    var maxMinutes: Double = CallOptions.defaultMaxMinutes
     @Option(help: "Sample rate of the line in Hz (16000, or 48000 for devices that want it).")
     var rate: Int = 16_000
     @Option(help: "Shortest silence that ends the agent's turn, in milliseconds (longer after unfinished words and for agents who pause).")
@@ -29,8 +29,9 @@ struct CallArguments: ParsableArguments {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
-    func options(for scenario: Scenario) -> CallOptions {
-        var options = CallOptions(scenario: scenario, agent: agent, seed: seed, sessions: sessions ?? DaemonConfig.configuredSessions())
+    /// `defaultSeed`: the seed when none is given (a fresh one for a practice call, a fixed one for a scripted one).
+    func options(for scenario: Scenario, defaultSeed: UInt64) -> CallOptions {
+        var options = CallOptions(scenario: scenario, agent: agent, seed: seed ?? defaultSeed, sessions: sessions ?? DaemonConfig.configuredSessions())
         options.maxMinutes = maxMinutes
         options.hangover = Double(max(100, hangover)) / 1000
         options.adaptiveTurnEnd = !fixedHangover
@@ -93,6 +94,7 @@ struct LiveView {
         if json { print(try Terminal.json(summary)); return }
         print("")
         print("Session \(summary.id)")
+        print("Seed \(summary.seed)")
         print("Outcome: \(summary.outcome.replacingOccurrences(of: "_", with: " ")) (ended by \(summary.ended_by)) after \(summary.duration_s) s")
         if let score = summary.score {
             print("Score: \(score.total.formatted()) / 100 — \(score.passed ? "passed" : "not passed")")
@@ -120,7 +122,8 @@ struct RunCommand: ParsableCommand {
         let live: LiveCall<ALSALine>
         do {
             live = try LiveCall(line: ALSALine(capture: capture, playback: playback, rate: call.rate),
-                                options: call.options(for: scenario), models: models, onEvent: { view.show($0) })
+                                options: call.options(for: scenario, defaultSeed: CallOptions.freshSeed()), models: models,
+                                onEvent: { view.show($0) })
         } catch { throw Terminal.fail(error.message) }
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -167,7 +170,7 @@ struct SimulateCommand: ParsableCommand {
         do {
             let agent = try models.scriptedAgent(steps, voice: agentVoice, rate: call.rate)
             let line = MemoryLine(farEnd: agent, rate: call.rate)
-            let live = try LiveCall(line: line, options: call.options(for: scenario), models: models, onEvent: { view.show($0) })
+            let live = try LiveCall(line: line, options: call.options(for: scenario, defaultSeed: 1), models: models, onEvent: { view.show($0) })
             line.settled = { live.isSettled() }
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SparringAudio
 import SparringCore
+import SparringSpeech
 
 struct MovesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +28,14 @@ struct MovesCommand: ParsableCommand {
         var wordErrors: Double = 0
         @Option(help: "Print this many of the lines that went wrong.")
         var misses = 0
+        @Flag(help: "Speak the corpus (Festival and eSpeak NG voices, two rates each) and recognize it with PocketSphinx.")
+        var speech = false
+        @Option(help: "With --speech: mix pink noise in at this SNR in dB (e.g. 20).")
+        var noise: Double?
+        @Option(help: "With --speech: only the first N lines of the corpus.")
+        var limit: Int?
+        @Option(help: "With --speech: the voices that speak the corpus, comma-separated (festival-slt, festival-slt-fast, espeak-m3-150, espeak-f3-190).")
+        var speakers: String?
         @Option(help: ArgumentHelp("Tuning: the probability a move needs.", visibility: .hidden))
         var threshold: Double?
         @Option(help: ArgumentHelp("Tuning: the probability a move that angers the caller needs.", visibility: .hidden))
@@ -78,12 +88,90 @@ struct MovesCommand: ParsableCommand {
             }
             let lines: [LabelledLine]
             do { lines = try MoveCorpus.load(path: path, known: Set(moves)) } catch { throw Terminal.fail(error.description) }
+            if speech {
+                try evaluateSpeech(Array(lines.prefix(limit ?? lines.count)), library: library, moves: moves, path: path)
+                return
+            }
             let began = Date()
             let recognizer = MoveRecognizer.make(library, settings: settings)
+            recognizer.prepare()
             let trained = Date().timeIntervalSince(began)
             let evaluation = MoveEvaluation.run(recognizer, on: lines, moves: moves, hearing: hearing)
             print(evaluation.report(title: "\(path)\(suffix)", showMisses: misses), terminator: "")
             print(String(format: "models trained in %.2f s", trained))
+        }
+
+        /// Renders the lines with each voice (cached), recognizes them (a recognizer per voice,
+        /// two at a time), and reports per voice and for all voices together.
+        func evaluateSpeech(_ lines: [LabelledLine], library: MoveLibrary, moves: [String], path: String) throws {
+            let chosen = speakers.map { $0.split(separator: ",").map(String.init) } ?? SpokenCorpus.voices.map(\.name)
+            let selected = try chosen.map { name throws -> SpokenCorpus.Voice in
+                guard let voice = SpokenCorpus.voices.first(where: { $0.name == name }) else {
+                    throw Terminal.fail("unknown voice '\(name)' (known: \(SpokenCorpus.voices.map(\.name).joined(separator: ", ")))")
+                }
+                return voice
+            }
+            if let noise, !(0...60).contains(noise) { throw Terminal.fail("--noise takes an SNR from 0 to 60 dB") }
+            let synthesizer: Synthesizer
+            do { synthesizer = try Synthesizer() } catch { throw Terminal.fail(error.description) }
+            var audio: [[[Int16]]] = []
+            for voice in selected {
+                var rendered: [[Int16]]
+                do { rendered = try SpokenCorpus.render(lines.map(\.text), voice: voice, synthesizer: synthesizer) } catch {
+                    throw Terminal.fail(error.description)
+                }
+                if let noise {
+                    rendered = rendered.enumerated().map { SpokenCorpus.withNoise($1, snr: noise, seed: UInt64($0 + 1)) }
+                }
+                audio.append(rendered)
+            }
+            let bias = LanguageBias(sentences: LanguageBias.text(for: library))
+            let heard = HeardBox(count: selected.count)
+            let spoken = audio
+            DispatchQueue.concurrentPerform(iterations: selected.count) { index in
+                do {
+                    let recognizer = try Recognizer()
+                    try recognizer.useBias(bias, name: "moves", weight: Recognizer.biasWeight)
+                    heard.set(index, SpokenCorpus.hear(spoken[index], recognizer: recognizer))
+                } catch {
+                    heard.fail("\(error)")
+                }
+            }
+            if let failure = heard.failure { throw Terminal.fail(failure) }
+            let recognizer = MoveRecognizer.make(library, settings: settings)
+            let condition = noise.map { String(format: "pink noise at %.0f dB SNR", $0) } ?? "clean"
+            var pooled = MoveEvaluation(moves: moves)
+            var wordErrors = (errors: 0, words: 0)
+            for (index, voice) in selected.enumerated() {
+                let readings = heard.results[index]
+                var position = 0
+                let evaluation = MoveEvaluation.run(recognizer, on: lines, moves: moves) { _ in
+                    defer { position += 1 }
+                    return readings[position]
+                }
+                for (line, reading) in zip(lines, readings) {
+                    let reference = Words.normalize(line.text)
+                    wordErrors.errors += editDistance(reference, reading.first?.words ?? [])
+                    wordErrors.words += reference.count
+                }
+                print("\(voice.name): " + (evaluation.report(title: "", showMisses: 0).split(separator: "\n").first { $0.hasPrefix("lowest") } ?? ""))
+                pooled.merge(evaluation)
+            }
+            print(String(format: "word error rate over all voices: %.1f %%", Double(wordErrors.errors) / Double(max(1, wordErrors.words)) * 100))
+            print(pooled.report(title: "\(path), spoken by \(selected.map(\.name).joined(separator: ", ")), \(condition)", showMisses: misses), terminator: "")
+        }
+
+        /// Word-level edit distance (substitutions, insertions, deletions).
+        func editDistance(_ a: [String], _ b: [String]) -> Int {
+            var previous = Array(0...b.count)
+            for i in 1...max(1, a.count) where !a.isEmpty {
+                var current = [i] + [Int](repeating: 0, count: b.count)
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                }
+                previous = current
+            }
+            return a.isEmpty ? b.count : previous[b.count]
         }
 
         /// The test part beside the working directory or in the source tree the binary was built from.
@@ -94,4 +182,16 @@ struct MovesCommand: ParsableCommand {
                 .first { FileManager.default.fileExists(atPath: $0) }
         }
     }
+}
+
+/// What each voice's recognizer heard, filled in from several threads.
+final class HeardBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var results: [[[HeardHypothesis]]]
+    private(set) var failure: String?
+
+    init(count: Int) { results = Array(repeating: [], count: count) }
+
+    func set(_ index: Int, _ value: [[HeardHypothesis]]) { lock.lock(); results[index] = value; lock.unlock() }
+    func fail(_ reason: String) { lock.lock(); failure = failure ?? reason; lock.unlock() }
 }

@@ -67,26 +67,18 @@ struct ScenariosCommand: ParsableCommand {
             if !problems.isEmpty { throw ExitCode(1) }
         }
 
-        /// A scenario is checked against the moves and voices beside it, or the configured ones.
+        /// A scenario is checked against the moves and voices beside it, or those of the search path.
         private func validateScenario(_ file: String) -> [Problem] {
             let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
-            let scenariosDirectory = catalog.scenarios
-                ?? (FileManager.default.fileExists(atPath: directory.appendingPathComponent("moves.yaml").path)
-                    ? directory.path : Catalog.defaultScenariosDirectory())
+            let scenarioPath = catalog.scenarios == nil && FileManager.default.fileExists(atPath: directory.appendingPathComponent("moves.yaml").path)
+                ? [directory.path] : catalog.scenarioPath
             let siblingVoices = directory.deletingLastPathComponent().appendingPathComponent("voices").path
-            let voicesDirectory = catalog.voices
-                ?? (FileManager.default.fileExists(atPath: siblingVoices) ? siblingVoices : Catalog.defaultVoicesDirectory())
-            let (library, libraryProblems) = MoveLibrary.load(path: scenariosDirectory + "/moves.yaml")
-            var voices: [String: VoiceProfile] = [:]
-            let voiceFiles = ((try? FileManager.default.contentsOfDirectory(atPath: voicesDirectory)) ?? [])
-                .filter { $0.hasSuffix(".yaml") }
-            for name in voiceFiles {
-                if let voice = VoiceProfile.load(path: voicesDirectory + "/" + name).0 { voices[voice.id] = voice }
-            }
-            if !libraryProblems.isEmpty {
-                return libraryProblems
-            }
-            return ScenarioLoader(library: library, voices: voices).load(path: file).1
+            let voicePath = catalog.voices == nil && FileManager.default.fileExists(atPath: siblingVoices) ? [siblingVoices] : catalog.voicePath
+            // The library and voices as a call would see them, without this file's own problems.
+            let context = Catalog.load(scenarios: scenarioPath, voices: voicePath)
+            let libraryProblems = context.problems.filter { $0.file.hasSuffix("moves.yaml") }
+            if !libraryProblems.isEmpty { return libraryProblems }
+            return ScenarioLoader(library: context.library, voices: context.voices).load(path: file).1
         }
     }
 }

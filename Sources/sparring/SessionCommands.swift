@@ -1,3 +1,4 @@
+import Synchronization
 import ArgumentParser
 import Foundation
 import SparringAudio
@@ -301,7 +302,7 @@ enum SessionText {
                 for item in c.evidence { out += "      \(Clock.format(item.t.seconds, tenths: true))  \(item.text)\n" }
             }
         } else {
-            out += "Score: none (the call was interrupted before it could be scored)\n"
+            out += "Score: none (\(s.noScoreReason))\n"
         }
         let gaps = s.turn_gap_ms
         if let p50 = gaps.p50, let p95 = gaps.p95 {

@@ -15,18 +15,21 @@ struct Sparring: AsyncParsableCommand {
 
 /// Where scenarios and voices are read from; every command that needs them takes these.
 struct CatalogOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory of scenario files and moves.yaml (default: ./scenarios, then the installed ones).")
+    @Option(name: .long, help: "Directories of scenario files and moves.yaml, colon-separated (default: $SPARRING_SCENARIOS, else the installed ones then ~/.config/sparring/scenarios).")
     var scenarios: String?
 
-    @Option(name: .long, help: "Directory of voice files (default: ./voices, then the installed ones).")
+    @Option(name: .long, help: "Directories of voice files, colon-separated (default: $SPARRING_VOICES, else the installed ones then ~/.config/sparring/voices).")
     var voices: String?
 
-    var scenariosDirectory: String { scenarios ?? Catalog.defaultScenariosDirectory() }
-    var voicesDirectory: String { voices ?? Catalog.defaultVoicesDirectory() }
+    /// Where scenarios are read from, in layers (the same search path sparringd uses).
+    var scenarioPath: [String] { Catalog.searchPath("scenarios", given: scenarios) }
+    var voicePath: [String] { Catalog.searchPath("voices", given: voices) }
+    var scenariosDirectory: String { scenarioPath.joined(separator: ":") }
+    var voicesDirectory: String { voicePath.joined(separator: ":") }
 
     /// Loads the catalog; broken files are reported on stderr and skipped.
     func load(quiet: Bool = false) -> Catalog {
-        let catalog = Catalog.load(scenarios: scenariosDirectory, voices: voicesDirectory)
+        let catalog = Catalog.load(scenarios: scenarioPath, voices: voicePath)
         if !quiet { for problem in catalog.problems { Terminal.warn(problem.description) } }
         return catalog
     }

@@ -16,11 +16,13 @@ struct CLITests {
         return Shipped.root.appendingPathComponent(".build/debug/sparring").path
     }
 
-    func sparring(_ arguments: [String], input: String? = nil) throws -> Run {
+    func sparring(_ arguments: [String], input: String? = nil, in directory: URL = Shipped.root,
+                  environment: [String: String]? = nil) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
-        process.currentDirectoryURL = Shipped.root
+        process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe(), inp = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -32,6 +34,60 @@ struct CLITests {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test("scenarios, moves and voices are found from any directory, through one search path")
+    func searchPath() throws {
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-cwd-\(UUID().uuidString)")
+        let config = elsewhere.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("sparring/scenarios"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["SPARRING_SCENARIOS"] = nil
+        environment["SPARRING_VOICES"] = nil
+        environment["XDG_CONFIG_HOME"] = config.path
+        let listed = try sparring(["scenarios"], in: elsewhere, environment: environment)
+        #expect(listed.status == 0, "\(listed.err)")
+        #expect(listed.out.contains("debt-threat"))
+        let rehearsed = try sparring(["rehearse", "debt-threat"], input: "hello\n", in: elsewhere, environment: environment)
+        #expect(rehearsed.status == 0 && !rehearsed.err.contains("unknown scenario"), "\(rehearsed.err)")
+        // A scenario of the user's own, validated from its folder, uses the shipped moves and voices.
+        let own = config.appendingPathComponent("sparring/scenarios/mine.yaml")
+        try FileManager.default.copyItem(atPath: Shipped.scenariosDirectory + "/debt-threat.yaml", toPath: own.path)
+        try String(contentsOf: own, encoding: .utf8).replacingOccurrences(of: "id: debt-threat", with: "id: mine")
+            .write(to: own, atomically: true, encoding: .utf8)
+        let validated = try sparring(["scenarios", "validate", own.path], in: elsewhere, environment: environment)
+        #expect(validated.status == 0, "\(validated.out)\(validated.err)")
+        #expect(!validated.out.contains("cannot read"))
+        #expect(try sparring(["scenarios"], in: elsewhere, environment: environment).out.contains("mine"))
+        // A colon list layers like the daemon's config.
+        environment["SPARRING_SCENARIOS"] = Shipped.scenariosDirectory + ":" + config.appendingPathComponent("sparring/scenarios").path
+        #expect(try sparring(["scenarios"], in: elsewhere, environment: environment).out.contains("mine"))
+    }
+
+    @Test("run picks a fresh seed for every call unless --seed is given, and saves it; the summary holds no outside path")
+    func freshSeed() throws {
+        let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-seed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: sessions) }
+        func seed(_ extra: [String]) throws -> UInt64? {
+            // A device that cannot open ends the call at once, with its session written.
+            let run = try sparring(["run", "debt-threat", "--capture", "no-such-pcm", "--playback", "no-such-pcm",
+                                    "--sessions", sessions.path, "--json"] + extra)
+            #expect(run.err.contains("no-such-pcm"))
+            let ids = try FileManager.default.contentsOfDirectory(atPath: sessions.path).sorted()
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: sessions.appendingPathComponent(ids.last!).appendingPathComponent("summary.json"))) as? [String: Any]
+            try FileManager.default.removeItem(at: sessions)
+            // Nothing in a session refers outside it: no path of the recording machine.
+            #expect(summary?["session"] == nil)
+            // A call that never happened is not a failed call: no score, and the reason.
+            #expect(summary?["score"] == nil)
+            #expect((summary?["unscored"] as? String)?.hasPrefix("no call") == true)
+            #expect(!(String(data: try JSONSerialization.data(withJSONObject: summary ?? [:]), encoding: .utf8) ?? "").contains(sessions.path))
+            return (summary?["seed"] as? NSNumber)?.uint64Value
+        }
+        let first = try seed([]), second = try seed([])
+        #expect(first != nil && second != nil && first != second, "\(String(describing: first)) \(String(describing: second))")
+        #expect(try seed(["--seed", "5"]) == 5)
     }
 
     @Test("the binary was built with the tests")

@@ -38,7 +38,7 @@ extension Live {
 
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["run", scenario, "--capture", "line_in", "--playback", "line_out", "--json", "--max-minutes", "3",
+            process.arguments = ["run", scenario, "--capture", "line_in", "--playback", "line_out", "--json", "--max-minutes", "3", "--seed", "7",
                                  "--sessions", directory.appendingPathComponent("sessions").path,
                                  "--scenarios", LiveCallTests.root.appendingPathComponent("scenarios").path,
                                  "--voices", LiveCallTests.root.appendingPathComponent("voices").path]

@@ -141,6 +141,9 @@ extension Live {
             #expect(prompts.count >= 2)
             #expect(result.events.contains { $0.type == "caller_line" && $0.text?.hasPrefix("Hello?") == true })
             #expect(result.summary.outcome == "hang_up")
+            // The agent never spoke: the call measures nothing about them, so it has no score.
+            #expect(result.summary.score == nil)
+            #expect(result.summary.unscored?.hasPrefix("no agent speech") == true)
             // The first prompt comes 6 s (the scenario's dead_air.after) after the opening line ends.
             let openingEnd = try #require(result.events.first { $0.type == "caller_line_end" })
             #expect(abs(prompts[0].t - openingEnd.t - 6) < 0.1, "prompt at \(prompts[0].t), opening ended \(openingEnd.t)")

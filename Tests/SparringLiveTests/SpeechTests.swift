@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import SparringCore
+@testable import SparringAudio
+import SparringCore
 @testable import SparringSpeech
 
 extension Live {
@@ -106,6 +107,52 @@ extension Live {
                     let audible = samples.filter(Audibility.isAudible).count
                     #expect(audible > 2_205, "\(scenario.id) (\(voice.espeakName), \(mood)): \(audible) audible samples")
                 }
+            }
+        }
+
+        @Test("corpus lines spoken by Festival and eSpeak NG are cached, recognized, and keep their moves")
+        func spokenCorpus() throws {
+            let cache = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-corpus-test-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: cache) }
+            let synthesizer = try Synthesizer()
+            let lines = ["I'm really sorry we let you down.", "Calm down, there's no need to shout.", "Hello, my name is Sam from the repairs team."]
+            let slow = SpokenCorpus.voices[0], fast = SpokenCorpus.voices[1]
+            let audio = try SpokenCorpus.render(lines, voice: slow, synthesizer: synthesizer, cache: cache)
+            let quicker = try SpokenCorpus.render(lines, voice: fast, synthesizer: synthesizer, cache: cache)
+            #expect(audio.allSatisfy { $0.count > 8_000 })
+            // 1.25 times as fast is about four fifths as long.
+            for (a, b) in zip(audio, quicker) { #expect(abs(Double(b.count) / Double(a.count) - 0.8) < 0.05, "\(a.count) → \(b.count)") }
+            // A second render reads the cache: the same samples, and nothing new written.
+            let files = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent(slow.name).path).count
+            #expect(try SpokenCorpus.render(lines, voice: slow, synthesizer: synthesizer, cache: cache) == audio)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent(slow.name).path).count == files)
+            let espeak = try SpokenCorpus.render(lines, voice: SpokenCorpus.voices[2], synthesizer: synthesizer, cache: cache)
+            #expect(espeak.allSatisfy { $0.count > 8_000 })
+
+            let recognizer = try Recognizer()
+            let library = Catalog.load(scenarios: Live.LiveCallTests.root.appendingPathComponent("scenarios").path,
+                                       voices: Live.LiveCallTests.root.appendingPathComponent("voices").path).library
+            try recognizer.useBias(LanguageBias(sentences: LanguageBias.text(for: library)), name: "moves", weight: Recognizer.biasWeight)
+            let heard = SpokenCorpus.hear(audio, recognizer: recognizer)
+            let moves = MoveRecognizer.make(library)
+            let found = heard.map { Set(moves.recognize($0).map(\.move)) }
+            print("spoken corpus lines heard as: \(heard.map { $0.first?.words.joined(separator: " ") ?? "" }) → \(found)")
+            #expect(found[0].contains("apology"))
+            #expect(found[1].contains("calm_down"))
+            #expect(found[2].contains("greeting"))
+            #expect(heard.allSatisfy { $0.first?.confidence?.isEmpty == false })
+        }
+
+        @Test("noise is mixed in at the stated SNR")
+        func noiseLevel() throws {
+            let speech = (0..<32_000).map { Int16(clamping: Int(8_000 * sin(Double($0) * 0.05))) }
+            for snr in [10.0, 20.0] {
+                let noisy = SpokenCorpus.withNoise(speech, snr: snr, seed: 3)
+                let noise = zip(noisy, speech).map { Double($0) - Double($1) }
+                let signalPower = speech.map { Double($0) * Double($0) }.reduce(0, +) / Double(speech.count)
+                let noisePower = noise.map { $0 * $0 }.reduce(0, +) / Double(noise.count)
+                let measured = 10 * log10(signalPower / noisePower)
+                #expect(abs(measured - snr) < 1, "asked \(snr) dB, got \(measured)")
             }
         }
 
