@@ -127,10 +127,12 @@ public struct MoveEvaluation: Sendable {
         for (expected, row) in other.confusions { for (got, n) in row { confusions[expected, default: [:]][got, default: 0] += n } }
     }
 
-    /// Runs `recognizer` over `corpus`; `hearing` turns a line into what the recognizer reads (typed text by default).
+    /// Runs `recognizer` (trained first, so the time per line is recognition alone) over `corpus`;
+    /// `hearing` turns a line into what the recognizer reads (typed text by default).
     public static func run(_ recognizer: MoveRecognizer, on corpus: [LabelledLine], moves: [String],
                            hearing: (LabelledLine) -> [HeardHypothesis] = { [HeardHypothesis(text: $0.text)] }) -> MoveEvaluation {
         var evaluation = MoveEvaluation(moves: moves)
+        recognizer.prepare()
         for line in corpus {
             let heard = hearing(line)
             let began = DispatchTime.now().uptimeNanoseconds
@@ -162,6 +164,7 @@ public struct MoveEvaluation: Sendable {
                 trainingLibrary.add(move)
             }
             let recognizer = MoveRecognizer.make(trainingLibrary, settings: settings)
+            recognizer.prepare()  // Training is not recognition: keep it out of the time per line.
             total.merge(run(recognizer, on: corpus.filter { fold($0) == k }, moves: moves, hearing: hearing))
         }
         return total
