@@ -118,15 +118,8 @@ final class MoveModel: Sendable {
         var labels: Set<String>
     }
 
-    struct Settings: Sendable {
-        var epochs = 24
-        var learningRate: Float = 0.4
-        var l2: Float = 1e-5
-        /// Positives weigh this much more than negatives (each move has few of them).
-        var positiveWeight: Float = 3
-        var seed: UInt64 = 17
-        var charWeight: Float = 0.35
-    }
+    /// Training shuffles with this seed, so the same examples always give the same model.
+    static let seed: UInt64 = 17
 
     private init(moves: [String], vocabulary: [UInt64: Int32], weights: [Float], bias: [Float], charWeight: Float, groups: [String: [String]]) {
         self.charWeight = charWeight
@@ -162,7 +155,8 @@ final class MoveModel: Sendable {
 
     /// Trains a softmax over "no move" (column 0) and `moves`; an example with several
     /// moves counts once for each, with its weight shared, and one with none for column 0.
-    static func train(moves: [String], examples: [Example], groups: [String: [String]] = [:], settings: Settings = Settings()) -> MoveModel {
+    static func train(moves: [String], examples: [Example], groups: [String: [String]] = [:],
+                      settings: MoveRecognizer.TrainingSettings = .init()) -> MoveModel {
         var vocabulary: [UInt64: Int32] = [:]
         let inputs = examples.map { vector($0.text, charWeight: settings.charWeight, groups: groups, vocabulary: &vocabulary, grow: true) }
         let width = moves.count + 1
@@ -177,7 +171,7 @@ final class MoveModel: Sendable {
         var bias = [Float](repeating: 0, count: width)
         var history = [Float](repeating: 1e-6, count: weights.count)
         var biasHistory = [Float](repeating: 1e-6, count: width)
-        var random = SeededRandom(seed: settings.seed)
+        var random = SeededRandom(seed: Self.seed)
         var scores = [Float](repeating: 0, count: width)
         weights.withUnsafeMutableBufferPointer { w in
         history.withUnsafeMutableBufferPointer { h in

@@ -68,6 +68,7 @@ public final class MoveRecognizer: @unchecked Sendable {
 
     public struct TrainingSettings: Sendable, Hashable {
         public var epochs = 24
+        /// Examples of a move weigh this much more than the rest (each move has few of them).
         public var positiveWeight: Float = 1
         public var learningRate: Float = 0.4
         public var l2: Float = 1e-5
@@ -154,13 +155,7 @@ public final class MoveRecognizer: @unchecked Sendable {
         for move in negatives + moves { for line in teaching(move) { add(line, move.id) } }
         for line in library.noMove { add(line, nil) }
         let examples = order.map { MoveModel.Example(text: MoveText(words: $0), labels: labels[$0]!) }
-        var training = MoveModel.Settings()
-        training.epochs = settings.epochs
-        training.positiveWeight = settings.positiveWeight
-        training.learningRate = settings.learningRate
-        training.l2 = settings.l2
-        training.charWeight = settings.charWeight
-        let model = MoveModel.train(moves: moves.map(\.id), examples: examples, groups: MoveFeatures.index(library.wordGroups), settings: training)
+        let model = MoveModel.train(moves: moves.map(\.id), examples: examples, groups: MoveFeatures.index(library.wordGroups), settings: settings)
         var cited: [String: [(String, Set<String>)]] = [:]
         for move in moves {
             cited[move.id] = teaching(move).map { ($0, Self.wordSet(Words.normalize($0))) }
@@ -212,12 +207,13 @@ public final class MoveRecognizer: @unchecked Sendable {
     /// Every move whose best window reaches `minimum`, with that window.
     func detect(_ text: MoveText, groups: [Group], atLeast minimum: Double) -> [MoveHit] {
         guard !text.isEmpty else { return [] }
+        let stems = text.words.map(Words.stem)
         var hits: [(hit: MoveHit, span: Range<Int>, group: Int)] = []
         for (g, group) in groups.enumerated() {
             for (move, probability, window) in bestWindows(text, group.model) {
                 var confidence = Double(probability)
                 var span = window
-                if confidence < Self.phraseConfidence, let found = phrase(in: text, group.phrases[move] ?? []) {
+                if confidence < Self.phraseConfidence, let found = phrase(in: text, stems: stems, group.phrases[move] ?? []) {
                     confidence = Self.phraseConfidence
                     span = found
                 }
@@ -243,8 +239,7 @@ public final class MoveRecognizer: @unchecked Sendable {
     ///
     /// A phrase of three words or more may have one stray word inside it: recognizers
     /// insert short words ("i will are arrange"), and a person hears past them.
-    private func phrase(in text: MoveText, _ phrases: [(text: String, stems: [String])]) -> Range<Int>? {
-        let stems = text.words.map(Words.stem)
+    private func phrase(in text: MoveText, stems: [String], _ phrases: [(text: String, stems: [String])]) -> Range<Int>? {
         for phrase in phrases where !phrase.stems.isEmpty && phrase.stems.count <= stems.count {
             let ownNegation = phrase.stems.contains(where: MoveText.negators.contains)
             let strays = phrase.stems.count >= 3 ? 1 : 0

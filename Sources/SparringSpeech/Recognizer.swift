@@ -90,7 +90,7 @@ public final class Recognizer {
     private let config: OpaquePointer
     private let alternativeCount: Int
     /// Whether an utterance with these best words is worth reading the lattice for (nil: every one).
-    /// The lattice's best-path and posterior pass costs 35–75 ms on a 5–6.5 s utterance, on the
+    /// The lattice's best-path and posterior pass cost 33–84 ms more on 5–6.5 s utterances, on the
     /// turn-gap path, so a call reads it only when the best words carry no move.
     public var wantsLattice: (@Sendable (String) -> Bool)?
     /// The generic US English model; this holds one reference, every search built on it its own.
