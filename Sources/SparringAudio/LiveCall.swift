@@ -483,6 +483,9 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         }
     }
 
+    /// The voice a line falls back to when the caller's cannot speak it.
+    static var fallbackVoice: String { "en" }
+
     /// Synthesizes on the worker; records where the line sits in the playback stream.
     /// A line prepared during the agent's pause goes into the ring as it is.
     private func speak(_ line: CallerLine) {
@@ -507,17 +510,28 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             if let ready {
                 ready.withUnsafeBufferPointer { put($0) }
             } else {
-                resampler.reset()
                 var converted: [Int16] = []
-                do {
-                    try models.synthesizer.speak(line.text, voice: line.voice, prosody: line.prosody,
-                                                 shouldStop: { [self] in synthGeneration.load(ordering: .acquiring) != generation }) { samples in
-                        converted.removeAll(keepingCapacity: true)
-                        resampler.process(samples, into: &converted)
-                        converted.withUnsafeBufferPointer { put($0) }
+                // A line that cannot be spoken in the caller's voice is spoken in eSpeak NG's
+                // default English voice: the agent hears the caller, and the event says why.
+                for voice in [line.voice, Self.fallbackVoice] {
+                    resampler.reset()
+                    do throws(SpeechError) {
+                        try models.synthesizer.speak(line.text, voice: voice, prosody: line.prosody,
+                                                     shouldStop: { [self] in synthGeneration.load(ordering: .acquiring) != generation }) { samples in
+                            converted.removeAll(keepingCapacity: true)
+                            resampler.process(samples, into: &converted)
+                            converted.withUnsafeBufferPointer { put($0) }
+                        }
+                        break
+                    } catch {
+                        let t = seconds(ring.written)
+                        let fallback = voice == line.voice && voice != Self.fallbackVoice
+                        let reason = error.description + (fallback ? "; spoken in '\(Self.fallbackVoice)' instead" : "; the line is not spoken")
+                        dispatch { [self] in
+                            log(event(t, "synthesis_error") { $0.speaker = "caller"; $0.text = line.text; $0.reason = reason })
+                        }
+                        if !fallback { cut = true; break }
                     }
-                } catch {
-                    cut = true
                 }
             }
             let end = ring.written
@@ -597,6 +611,12 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 }
 
 extension SpeechModels {
+    /// Nil when `voice` speaks at every mood, else why not (see `VoiceAudition`); on the synthesizer's thread.
+    public func audition(_ voice: VoiceProfile) -> Problem? {
+        let synthesizer = self.synthesizer
+        return synthesizerWorker.sync { VoiceAudition.problem(voice, using: synthesizer) }
+    }
+
     /// Speaks `text` in `voice` at the line's rate, on the synthesizer's own thread.
     public func render(_ text: String, voice: VoiceProfile, rate: Int) throws(SparringError) -> [Int16] {
         let synthesizer = self.synthesizer

@@ -7,9 +7,15 @@ public struct Catalog: Sendable {
     public var library: MoveLibrary
     /// Problems in files that were skipped; the rest of the catalog still works.
     public var problems: [Problem]
+    /// Voices that were read but cannot speak, with the problem that says why.
+    public var mute: [String: Problem] = [:]
 
     public func scenario(_ id: String) throws(SparringError) -> Scenario {
         if let found = scenarios.first(where: { $0.id == id }) { return found }
+        // A scenario that was read but skipped: say why, not merely that it is unknown.
+        if let problem = problems.first(where: { URL(fileURLWithPath: $0.file).deletingPathExtension().lastPathComponent == id }) {
+            throw SparringError("unusable-scenario", "scenario '\(id)' cannot be used: \(problem.description)")
+        }
         let known = scenarios.map(\.id).joined(separator: ", ")
         throw SparringError("unknown-scenario", "unknown scenario '\(id)' (known: \(known))")
     }
@@ -56,8 +62,9 @@ public struct Catalog: Sendable {
     }
 
     /// Loads everything; a broken file is reported and skipped, never fatal.
-    public static func load(scenarios scenariosDirectory: String, voices voicesDirectory: String) -> Catalog {
-        load(scenarios: [scenariosDirectory], voices: [voicesDirectory])
+    public static func load(scenarios scenariosDirectory: String, voices voicesDirectory: String,
+                            audition: ((VoiceProfile) -> Problem?)? = nil) -> Catalog {
+        load(scenarios: [scenariosDirectory], voices: [voicesDirectory], audition: audition)
     }
 
     /// Loads several directories in order (the installed ones, then the user's).
@@ -66,9 +73,15 @@ public struct Catalog: Sendable {
     /// those with the same id, and its scenarios may use the moves and voices
     /// of all. A missing user directory is not a problem; a missing first one
     /// is. Two scenarios with one id: the first is kept and the second reported.
-    public static func load(scenarios scenariosDirectories: [String], voices voicesDirectories: [String]) -> Catalog {
+    ///
+    /// `audition` hears each voice speak (nil when it can, else why not): a voice
+    /// that cannot speak is a problem in its file, and the
+    /// scenarios that use it are skipped with that reason.
+    public static func load(scenarios scenariosDirectories: [String], voices voicesDirectories: [String],
+                            audition: ((VoiceProfile) -> Problem?)? = nil) -> Catalog {
         var problems: [Problem] = []
         var voices: [String: VoiceProfile] = [:]
+        var mute: [String: Problem] = [:]
         for (index, directory) in voicesDirectories.enumerated() {
             if !isDirectory(directory) {
                 if index == 0 { problems.append(Problem(file: directory, line: 0, field: "", message: "voices directory not found")) }
@@ -77,7 +90,15 @@ public struct Catalog: Sendable {
             for file in yamlFiles(in: directory) {
                 let (voice, found) = VoiceProfile.load(path: file)
                 problems += found
-                if let voice, found.isEmpty { voices[voice.id] = voice }
+                guard let voice, found.isEmpty else { continue }
+                if let problem = audition?(voice) {
+                    problems.append(problem)
+                    mute[voice.id] = problem
+                    voices[voice.id] = nil
+                } else {
+                    voices[voice.id] = voice
+                    mute[voice.id] = nil
+                }
             }
         }
         var library = MoveLibrary()
@@ -98,7 +119,7 @@ public struct Catalog: Sendable {
         if !foundLibrary, let first = scenariosDirectories.first, isDirectory(first) {
             problems.append(Problem(file: "\(first)/moves.yaml", line: 0, field: "", message: "the shared move library is missing"))
         }
-        let loader = ScenarioLoader(library: library, voices: voices)
+        let loader = ScenarioLoader(library: library, voices: voices, mute: mute)
         var scenarios: [Scenario] = []
         for directory in scenariosDirectories where isDirectory(directory) {
             for file in yamlFiles(in: directory) where !file.hasSuffix("/moves.yaml") {
@@ -112,6 +133,6 @@ public struct Catalog: Sendable {
                 scenarios.append(scenario)
             }
         }
-        return Catalog(scenarios: scenarios, voices: voices, library: library, problems: problems)
+        return Catalog(scenarios: scenarios, voices: voices, library: library, problems: problems, mute: mute)
     }
 }

@@ -26,6 +26,32 @@ public struct Scenario: Sendable {
 
     public func phase(_ id: String) -> Phase? { phases.first { $0.id == id } }
     public var meterNames: [String] { meters.map(\.name) }
+
+    /// Every set of lines the caller can say, with where it is written (`phase:ID`,
+    /// `reaction:MOVE`, `trigger:KIND`, `outcome:KIND`…, as a line's `cause` names it).
+    public var allLines: [(place: String, lines: MoodLines)] {
+        var all: [(place: String, lines: MoodLines)] = []
+        for phase in phases {
+            all.append(("phase:\(phase.id)", phase.lines))
+            for (move, lines) in phase.reactions.sorted(by: { $0.key < $1.key }) { all.append(("phase:\(phase.id) reaction:\(move)", lines)) }
+            all.append(("phase:\(phase.id) idle", phase.idle))
+            for transition in phase.transitions { all.append(("phase:\(phase.id) transition line \(transition.line)", transition.lines)) }
+        }
+        all += [("reaction:positive", reactions.positive), ("reaction:negative", reactions.negative), ("reaction:neutral", reactions.neutral)]
+        let timed: [(TriggerKind, Trigger?)] = [(.deadAir, triggers.deadAir), (.monologue, triggers.monologue),
+                                                (.interrupted, triggers.interrupted), (.repeated, triggers.repeated),
+                                                (.unclear, triggers.unclear)]
+        for (kind, trigger) in timed { if let trigger { all.append(("trigger:\(kind.rawValue)", trigger.lines)) } }
+        for rule in outcomes { all.append(("outcome:\(rule.kind.rawValue)", rule.lines)) }
+        return all
+    }
+
+    /// Every line the caller can say, where it is written and the mood it is written for.
+    public var everyLine: [(place: String, mood: MoodBand, text: String)] {
+        allLines.flatMap { place, lines in
+            MoodBand.allCases.flatMap { band in (lines.byMood[band] ?? []).map { (place, band, $0) } }
+        }
+    }
 }
 
 public struct Persona: Sendable {

@@ -9,10 +9,13 @@ import Yams
 public struct ScenarioLoader: Sendable {
     public var library: MoveLibrary
     public var voices: [String: VoiceProfile]
+    /// Voices that were read but cannot speak, with why: a scenario using one is reported, not loaded.
+    public var mute: [String: Problem]
 
-    public init(library: MoveLibrary, voices: [String: VoiceProfile]) {
+    public init(library: MoveLibrary, voices: [String: VoiceProfile], mute: [String: Problem] = [:]) {
         self.library = library
         self.voices = voices
+        self.mute = mute
     }
 
     static let topFields: Set<String> = [
@@ -88,7 +91,9 @@ public struct ScenarioLoader: Sendable {
             var voice: VoiceProfile?
             if let voiceName {
                 voice = voices[voiceName]
-                if voice == nil {
+                if let why = mute[voiceName] {
+                    r.report(f["voice"], "persona.voice", "voice '\(voiceName)' cannot speak (\(why.description))")
+                } else if voice == nil {
                     let known = voices.keys.sorted().joined(separator: ", ")
                     r.report(f["voice"], "persona.voice", "unknown voice '\(voiceName)' (known: \(known.isEmpty ? "none" : known))")
                 }

@@ -33,6 +33,10 @@ public struct VoiceProfile: Sendable, Equatable {
     public var base: Prosody
     /// Shift from `base` for each mood band; an angry caller speaks faster, louder, higher.
     public var moodShift: [MoodBand: Prosody]
+    /// Where the voice was defined: its file and the line of `espeak_voice`, for problems found later.
+    public var file = ""
+    public var line = 0
+    public var variantLine = 0
 
     public var espeakName: String { variant.map { "\(espeakVoice)+\($0)" } ?? espeakVoice }
 
@@ -67,7 +71,11 @@ public struct VoiceProfile: Sendable, Equatable {
         }
         guard let espeakVoice else { return (nil, reader.problems) }
         let variant = reader.string(fields["variant"], "variant")
-        return (VoiceProfile(id: id, espeakVoice: espeakVoice, variant: variant, base: base, moodShift: shifts), reader.problems)
+        var voice = VoiceProfile(id: id, espeakVoice: espeakVoice, variant: variant, base: base, moodShift: shifts)
+        voice.file = document.file
+        voice.line = reader.line(fields["espeak_voice"])
+        voice.variantLine = reader.line(fields["variant"])
+        return (voice, reader.problems)
     }
 }
 

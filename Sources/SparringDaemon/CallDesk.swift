@@ -253,6 +253,9 @@ public final class CallDesk: Sendable {
     }
 
     private func publish(_ event: SessionEvent) {
+        if event.type == "synthesis_error" || event.type == "line_error" {
+            logger.error("\(event.type.replacingOccurrences(of: "_", with: " ")): \(event.reason ?? "")", metadata: ["text": "\(event.text ?? "")"])
+        }
         var message = ControlMessage()
         message.event = event
         let line = message.line()

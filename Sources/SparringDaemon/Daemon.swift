@@ -24,8 +24,9 @@ public struct Daemon: Sendable {
         self.logger = logger
     }
 
-    func loadCatalog() -> Catalog {
-        let catalog = Catalog.load(scenarios: config.scenarios, voices: config.voices)
+    /// Scenarios and voices, each voice heard speaking first: a scenario whose voice cannot speak is skipped and logged.
+    func loadCatalog(models: SpeechModels) -> Catalog {
+        let catalog = Catalog.load(scenarios: config.scenarios, voices: config.voices, audition: models.audition)
         for problem in catalog.problems { logger.warning("skipped: \(problem.description)") }
         logger.info("scenarios loaded", metadata: ["count": "\(catalog.scenarios.count)", "problems": "\(catalog.problems.count)",
                                                    "ids": "\(catalog.scenarios.map(\.id).joined(separator: ","))"])
@@ -49,7 +50,7 @@ public struct Daemon: Sendable {
         do { models = try SpeechModels() } catch {
             throw DaemonError("cannot load the speech models: \(error.description)")
         }
-        let desk = CallDesk(config: config, models: models, catalog: loadCatalog(), logger: logger)
+        let desk = CallDesk(config: config, models: models, catalog: loadCatalog(models: models), logger: logger)
         let logger = self.logger
         let server = ControlServer(path: config.socket, desk: desk, logger: logger) {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
@@ -108,7 +109,7 @@ struct ReloadService: Service {
             for await _ in signals {
                 notifier.notify("RELOADING=1")
                 daemon.logger.notice("SIGHUP: reloading scenarios and voices")
-                desk.reload(daemon.loadCatalog())
+                desk.reload(daemon.loadCatalog(models: desk.models))
                 notifier.notify("READY=1\nSTATUS=reloaded")
             }
         }

@@ -56,9 +56,13 @@ struct CallArguments: ParsableArguments {
         let scenario: Scenario
         do { scenario = try loaded.scenario(id) } catch { throw Terminal.fail(error.message) }
         modelsLoaded.wait()
-        do { return (loaded, scenario, try models!.get()) } catch {
-            throw Terminal.fail(error.description)
+        let ready: SpeechModels
+        do { ready = try models!.get() } catch { throw Terminal.fail(error.description) }
+        // The caller must be able to speak before the agent is put through.
+        if let problem = ready.audition(scenario.persona.voice) {
+            throw Terminal.fail("scenario '\(id)' cannot be used: \(problem)")
         }
+        return (loaded, scenario, ready)
     }
 }
 
@@ -86,6 +90,7 @@ struct LiveView {
         case "barge_in": return ("\(time)          (agent talked over the caller; caller \(event.yielded == true ? "stopped" : "kept talking"))", false)
         case "outcome": return ("\(time)          outcome: \(event.outcome ?? "")", false)
         case "line_error", "audio_thread": return (event.reason ?? "", true)
+        case "synthesis_error": return ("caller could not speak \"\(event.text ?? "")\": \(event.reason ?? "")", true)
         default: return nil
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SparringCore
+import SparringSpeech
 
 struct ScenariosCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +22,7 @@ struct ScenariosCommand: ParsableCommand {
         }
 
         func run() throws {
-            let loaded = catalog.load()
+            let loaded = catalog.load(audition: true)
             if json {
                 let entries = loaded.scenarios.map {
                     Entry(id: $0.id, title: $0.title, persona: $0.persona.name, situation: $0.persona.situation,
@@ -50,15 +51,17 @@ struct ScenariosCommand: ParsableCommand {
 
         func run() throws {
             var problems: [Problem] = []
+            let audition = VoiceAudition.standalone()
             for file in files {
                 let url = URL(fileURLWithPath: file)
                 let found: [Problem]
                 if url.lastPathComponent == "moves.yaml" {
                     found = MoveLibrary.load(path: file).1
                 } else if url.deletingLastPathComponent().lastPathComponent == "voices" {
-                    found = VoiceProfile.load(path: file).1
+                    let (voice, read) = VoiceProfile.load(path: file)
+                    found = read + [voice.flatMap(audition)].compactMap { $0 }
                 } else {
-                    found = validateScenario(file)
+                    found = validateScenario(file, audition: audition)
                 }
                 problems += found
                 if found.isEmpty { print("\(file): ok") }
@@ -68,17 +71,17 @@ struct ScenariosCommand: ParsableCommand {
         }
 
         /// A scenario is checked against the moves and voices beside it, or those of the search path.
-        private func validateScenario(_ file: String) -> [Problem] {
+        private func validateScenario(_ file: String, audition: @escaping (VoiceProfile) -> Problem?) -> [Problem] {
             let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
             let scenarioPath = catalog.scenarios == nil && FileManager.default.fileExists(atPath: directory.appendingPathComponent("moves.yaml").path)
                 ? [directory.path] : catalog.scenarioPath
             let siblingVoices = directory.deletingLastPathComponent().appendingPathComponent("voices").path
             let voicePath = catalog.voices == nil && FileManager.default.fileExists(atPath: siblingVoices) ? [siblingVoices] : catalog.voicePath
             // The library and voices as a call would see them, without this file's own problems.
-            let context = Catalog.load(scenarios: scenarioPath, voices: voicePath)
+            let context = Catalog.load(scenarios: scenarioPath, voices: voicePath, audition: audition)
             let libraryProblems = context.problems.filter { $0.file.hasSuffix("moves.yaml") }
             if !libraryProblems.isEmpty { return libraryProblems }
-            return ScenarioLoader(library: context.library, voices: context.voices).load(path: file).1
+            return ScenarioLoader(library: context.library, voices: context.voices, mute: context.mute).load(path: file).1
         }
     }
 }

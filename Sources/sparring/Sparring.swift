@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SparringCore
+import SparringSpeech
 
 @main
 struct Sparring: AsyncParsableCommand {
@@ -27,9 +28,10 @@ struct CatalogOptions: ParsableArguments {
     var scenariosDirectory: String { scenarioPath.joined(separator: ":") }
     var voicesDirectory: String { voicePath.joined(separator: ":") }
 
-    /// Loads the catalog; broken files are reported on stderr and skipped.
-    func load(quiet: Bool = false) -> Catalog {
-        let catalog = Catalog.load(scenarios: scenarioPath, voices: voicePath)
+    /// Loads the catalog; broken files are reported on stderr and skipped. With `audition`, each voice
+    /// is heard speaking first (not while SpeechModels loads: eSpeak NG is one per process).
+    func load(quiet: Bool = false, audition: Bool = false) -> Catalog {
+        let catalog = Catalog.load(scenarios: scenarioPath, voices: voicePath, audition: audition ? VoiceAudition.standalone() : nil)
         if !quiet { for problem in catalog.problems { Terminal.warn(problem.description) } }
         return catalog
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SparringCore
 import SparringDaemon
+import SparringSpeech
 
 /// The practice daemon: models loaded once, one call at a time on the headset, a control socket.
 @main
@@ -60,7 +61,7 @@ struct SparringDaemonCommand: AsyncParsableCommand {
             print("sessions: \(resolved.sessions)\nsocket: \(resolved.socket)")
             print("scenarios: \(resolved.scenarios.joined(separator: ", "))\nvoices: \(resolved.voices.joined(separator: ", "))")
             print("hangover_ms: \(resolved.hangoverMs)\nagent: \(resolved.agent)\nretention_days: \(resolved.retentionDays)\nmax_minutes: \(resolved.maxMinutes)")
-            let catalog = Catalog.load(scenarios: resolved.scenarios, voices: resolved.voices)
+            let catalog = Catalog.load(scenarios: resolved.scenarios, voices: resolved.voices, audition: VoiceAudition.standalone())
             for problem in catalog.problems { print("sparringd: skipped: \(problem.description)") }
             print("scenarios found: \(catalog.scenarios.map(\.id).joined(separator: ", "))")
             if catalog.scenarios.isEmpty { print("sparringd: no scenario can be loaded from \(resolved.scenarios.joined(separator: ", "))") }

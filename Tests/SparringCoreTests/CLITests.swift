@@ -115,6 +115,28 @@ struct CLITests {
         #expect(missing.out.contains("no/such.yaml: cannot read the file"))
     }
 
+    @Test("a voice that cannot speak: validate names its line; simulate refuses its scenario in one line")
+    func muteVoice() throws {
+        let voices = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-cli-\(UUID())/voices")
+        try FileManager.default.createDirectory(at: voices, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: voices.deletingLastPathComponent()) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: Shipped.voicesDirectory) {
+            try FileManager.default.copyItem(atPath: "\(Shipped.voicesDirectory)/\(name)", toPath: voices.appendingPathComponent(name).path)
+        }
+        let debtor = voices.appendingPathComponent("debtor.yaml").path
+        let text = try String(contentsOfFile: debtor, encoding: .utf8).replacingOccurrences(of: "espeak_voice: en-us", with: "espeak_voice: klingon")
+        try text.write(toFile: debtor, atomically: true, encoding: .utf8)
+        let validate = try sparring(["scenarios", "validate", debtor])
+        #expect(validate.status == 1)
+        #expect(validate.out.hasPrefix("\(debtor):2: espeak_voice: 'klingon' is eSpeak NG's Klingon voice"), "\(validate.out)")
+        let simulate = try sparring(["simulate", "debt-threat", "--voices", voices.path, "--script", "scenarios/scripts/debt-threat.skilled.txt"])
+        #expect(simulate.status == 1)
+        let lines = simulate.err.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("sparring: scenario 'debt-threat' cannot be used: \(debtor):2: espeak_voice:"), "\(simulate.err)")
+        let list = try sparring(["scenarios", "--voices", voices.path])
+        #expect(!list.out.contains("debt-threat") && list.err.contains("debt-threat.yaml"), "\(list.out)\(list.err)")
+    }
+
     @Test("rehearse --json prints the documented object")
     func rehearseJSON() throws {
         let run = try sparring(["rehearse", "debt-threat", "--script", "scenarios/scripts/debt-threat.skilled.txt", "--seed", "5", "--json"])

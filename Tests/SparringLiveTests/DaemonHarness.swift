@@ -19,6 +19,7 @@ final class DaemonHarness: @unchecked Sendable {
     let socket: String
     let logPath: String
     let userScenarios: String
+    let userVoices: String
     private(set) var process: Process?
 
     static func binary(_ name: String) -> String {
@@ -39,7 +40,9 @@ final class DaemonHarness: @unchecked Sendable {
         socket = directory.appendingPathComponent("run/sparring/control.sock").path
         logPath = directory.appendingPathComponent("sparringd.log").path
         userScenarios = directory.appendingPathComponent("config/sparring/scenarios").path
+        userVoices = directory.appendingPathComponent("config/sparring/voices").path
         try FileManager.default.createDirectory(atPath: userScenarios, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: userVoices, withIntermediateDirectories: true)
         #expect(mkfifo(agentFIFO, 0o600) == 0 && mkfifo(callerFIFO, 0o600) == 0)
         try FIFOFarEnd.asoundrc(agentFIFO: agentFIFO, callerFIFO: callerFIFO)
             .write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
@@ -50,7 +53,7 @@ final class DaemonHarness: @unchecked Sendable {
             playback: line_out
             sessions: \(sessions)
             scenarios: [\(root.appendingPathComponent("scenarios").path), \(userScenarios)]
-            voices: [\(root.appendingPathComponent("voices").path)]
+            voices: [\(root.appendingPathComponent("voices").path), \(userVoices)]
             socket: \(socket)
             agent: trainee
             \(extra)

@@ -268,6 +268,10 @@ extension Live.DaemonTests {
         try original.replacingOccurrences(of: "id: debt-threat", with: "id: debt-threat-again")
             .write(toFile: harness.userScenarios + "/again.yaml", atomically: true, encoding: .utf8)
         try "id: broken\ntitle: [unclosed\n".write(toFile: harness.userScenarios + "/broken.yaml", atomically: true, encoding: .utf8)
+        // A caller whose voice eSpeak NG does not have is skipped, not a silent call.
+        try "espeak_voice: en-gb\n".write(toFile: harness.userVoices + "/mute.yaml", atomically: true, encoding: .utf8)
+        try original.replacingOccurrences(of: "id: debt-threat", with: "id: mute-caller").replacingOccurrences(of: "voice: debtor", with: "voice: mute")
+            .write(toFile: harness.userScenarios + "/mute-caller.yaml", atomically: true, encoding: .utf8)
         kill(harness.process!.processIdentifier, SIGHUP)
         var after = before
         for _ in 0..<100 where after.scenarios == before.scenarios {
@@ -275,7 +279,11 @@ extension Live.DaemonTests {
             after = try await harness.status()
         }
         #expect(after.scenarios == before.scenarios + 1)
-        #expect(after.problems.count == 1 && after.problems[0].contains("broken.yaml:2"), "\(after.problems)")
+        #expect(after.problems.count == 3 && after.problems.contains { $0.contains("broken.yaml:2") }, "\(after.problems)")
+        #expect(after.problems.contains { $0.contains("mute.yaml:1: espeak_voice: eSpeak NG has no voice 'en-gb'") })
+        #expect(harness.log.contains("mute-caller.yaml:12: persona.voice: voice 'mute' cannot speak"), "\(harness.log)")
+        let refused = try await harness.request(DaemonHarness.start("mute-caller"))
+        #expect(refused.ok != true && refused.message?.hasPrefix("scenario 'mute-caller' cannot be used:") == true, "\(refused.message ?? "")")
         let listed = try await harness.request(ControlRequest(op: "scenarios")).scenarios ?? []
         #expect(listed.contains { $0.id == "debt-threat-again" } && listed.contains { $0.id == "tenant-repair" })
         let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 30]", speed: 4))

@@ -36,7 +36,10 @@ extension Live {
         }
 
         static func call(_ scenarioID: String, agent: ScriptedAgent, seed: UInt64 = 1, prepare: Bool = true) throws -> Result {
-            let scenario = try #require(catalog.scenarios.first { $0.id == scenarioID })
+            try call(try #require(catalog.scenarios.first { $0.id == scenarioID }), agent: agent, seed: seed, prepare: prepare)
+        }
+
+        static func call(_ scenario: Scenario, agent: ScriptedAgent, seed: UInt64 = 1, prepare: Bool = true) throws -> Result {
             let models = try models()
             let rendered = agent.lines
             let line = MemoryLine(farEnd: agent)
