@@ -32,6 +32,8 @@ public struct CallerLineRecord: Sendable, Codable, Equatable {
     public var text: String
     public var cause: String
     public var mood: MoodBand
+    /// Dropped before it was spoken (the agent took the floor first); the caller may still say it later.
+    public var unsaid: Bool?
 }
 
 public struct TriggerRecord: Sendable, Codable, Equatable {

@@ -97,9 +97,27 @@ public struct CallerEngine: Sendable {
     private var quietSince: CallTime?
     private var deadAirPrompts = 0
     private var recentMoves: [Set<String>] = []
-    private var recentLines: [String] = []
     /// The caller's last reply asked the agent to say it again; it asks once, then makes do.
     private var askedToRepeat = false
+    /// What the agent did and said so far; lines depend on it and echo it.
+    public private(set) var memory = CallMemory()
+    /// How often each line was said (lines dropped before they were spoken do not count).
+    private var timesSaid: [String: Int] = [:]
+    /// The texts of the queued lines, oldest (the one playing) first, and where each is in `record.callerLines`.
+    private var queuedTexts: [(text: String, record: Int)] = []
+    private var lastCallerLineEnd: CallTime?
+    private var lastInterruptedAt: CallTime?
+    /// Moves made before the caller was ready for them: they count once the call gets there.
+    private var ahead: Set<String> = []
+
+    /// An agent who starts within this long of the end of one of the caller's sentences
+    /// takes the floor in a pause: the caller lets them speak, and takes no offence.
+    public static let pauseGrace = 0.6
+    /// One interruption is one act: barge-ins within this long of the last one the caller
+    /// reacted to are not held against the agent again.
+    public static let interruptCooldown = 5.0
+    /// Transitions one utterance can carry the caller through (an offer and its close in one breath).
+    static let maxHops = 3
 
     public init(scenario: Scenario, seed: UInt64) {
         self.scenario = scenario
@@ -149,8 +167,7 @@ public struct CallerEngine: Sendable {
                 agentStarted(at: now, into: &actions)
                 break
             }
-            queuedCallerLines = 0
-            actions.append(.stopSpeaking)
+            dropQueued(keepingPlaying: true, into: &actions)
             agentStarted(at: now, into: &actions)
         case .agentSpeechStopped:
             agentSpeaking = false
@@ -159,6 +176,8 @@ public struct CallerEngine: Sendable {
             respond(to: utterance, at: now, into: &actions)
         case .callerLineFinished:
             queuedCallerLines = max(0, queuedCallerLines - 1)
+            if !queuedTexts.isEmpty { queuedTexts.removeFirst() }
+            lastCallerLineEnd = now
             if queuedCallerLines == 0 && !agentSpeaking { quietSince = now }
         case .tick:
             checkTimers(at: now, into: &actions)
@@ -177,27 +196,47 @@ public struct CallerEngine: Sendable {
         quietSince = nil
         deadAirPrompts = 0
         guard queuedCallerLines > 0 else { return }
+        // Between two of the caller's sentences: the agent took the floor in a pause, as people do.
+        if let end = lastCallerLineEnd, now - end <= Self.pauseGrace {
+            dropQueued(keepingPlaying: false, into: &actions)
+            return
+        }
         // The agent talks over the caller.
         let yields = scenario.persona.bargeIn == .yields
+        actions.append(.bargeIn(yielded: yields))
+        if let last = lastInterruptedAt, now - last < Self.interruptCooldown {
+            // Still the same interruption: the caller has already reacted to it.
+            if yields { dropQueued(keepingPlaying: true, into: &actions) }
+            return
+        }
+        lastInterruptedAt = now
         record.triggers.append(TriggerRecord(t: now, kind: .interrupted, line: nil))
         actions.append(.triggered(.interrupted))
-        actions.append(.bargeIn(yielded: yields))
         let before = meters
         if let trigger = scenario.triggers.interrupted {
             // A caller who pushes through takes it harder than one who lets the agent speak.
             apply(trigger.effect, scale: yields ? 1 : 1.5)
             if yields {
-                queuedCallerLines = 0
-                actions.append(.stopSpeaking)
+                dropQueued(keepingPlaying: true, into: &actions)
             } else {
-                say(trigger.lines, cause: "trigger:interrupted", at: now, into: &actions)
+                say(trigger.lines, cause: "trigger:interrupted", at: now, allowRepeat: true, into: &actions)
             }
         } else if yields {
-            queuedCallerLines = 0
-            actions.append(.stopSpeaking)
+            dropQueued(keepingPlaying: true, into: &actions)
         }
         reportMood(since: before, at: now, into: &actions)
         checkOutcomes(at: now, into: &actions)
+    }
+
+    /// The caller stops talking. Lines not yet begun were never said: they may still be said later.
+    private mutating func dropQueued(keepingPlaying: Bool, into actions: inout [CallerAction]) {
+        for (index, queued) in queuedTexts.enumerated() where !(keepingPlaying && index == 0) {
+            timesSaid[queued.text, default: 1] -= 1
+            record.callerLines[queued.record].unsaid = true
+        }
+        queuedTexts.removeAll()
+        queuedCallerLines = 0
+        actions.append(.stopSpeaking)
     }
 
     private mutating func respond(to utterance: AgentUtterance, at now: CallTime, into actions: inout [CallerAction]) {
@@ -212,13 +251,14 @@ public struct CallerEngine: Sendable {
                 moves: [], phase: phaseID, meters: meters))
             record.triggers.append(TriggerRecord(t: now, kind: .unclear, line: utterance.text))
             actions.append(.triggered(.unclear))
-            say(scenario.triggers.unclear.lines, cause: "trigger:unclear", at: now, into: &actions)
+            say(scenario.triggers.unclear.lines, cause: "trigger:unclear", at: now, allowRepeat: true, into: &actions)
             return endIfOutOfTurns(at: now, into: &actions)
         }
         askedToRepeat = false
         let before = meters
         let phase = self.phase
         let ids = Set(hits.map(\.move))
+        memory.hear(utterance.text, moves: hits.map(\.move))
 
         // The same move again and again stops meaning anything.
         recentMoves.append(ids)
@@ -256,45 +296,119 @@ public struct CallerEngine: Sendable {
         reportMood(since: before, at: now, into: &actions)
 
         if let repeatedMove, let repeated = scenario.triggers.repeated {
+            // Counted once: the next repetition needs a whole new run of the move.
+            recentMoves.removeAll()
             record.triggers.append(TriggerRecord(t: now, kind: .repeated, line: repeatedMove))
             actions.append(.triggered(.repeated))
-            say(repeated.lines, cause: "trigger:repeated", at: now, into: &actions)
+            say(repeated.lines, cause: "trigger:repeated", at: now, allowRepeat: true, into: &actions)
             if checkOutcomes(at: now, into: &actions) { return }
             return endIfOutOfTurns(at: now, into: &actions)
         }
         if checkOutcomes(at: now, into: &actions) { return }
 
-        // A transition, if one fires.
-        for transition in phase.transitions {
-            let moveFits = transition.onMoves.isEmpty ? !hits.isEmpty : !ids.isDisjoint(with: transition.onMoves)
-            guard moveFits, transition.condition?.holds(meters) ?? true else { continue }
-            switch transition.target {
-            case let .outcome(kind):
-                let lines = transition.lines.isEmpty ? outcomeLines(kind) : transition.lines
-                say(lines, cause: "outcome:\(kind.rawValue)", at: now, into: &actions)
-                finish(kind, at: now, into: &actions)
-            case let .phase(next):
-                if !transition.lines.isEmpty { say(transition.lines, cause: "reaction", at: now, into: &actions) }
-                phaseID = next
-                record.phases.append(PhaseRecord(t: now, phase: next))
-                actions.append(.phaseChanged(next))
-                say(self.phase.lines, cause: "phase:\(next)", at: now, into: &actions)
-            }
+        if followTransitions(ids, at: now, into: &actions) {
             return endIfOutOfTurns(at: now, into: &actions)
         }
 
         // No transition: the caller reacts to what landed.
-        if let strongest, let lines = phase.reactions[strongest.move], !lines.isEmpty {
-            say(lines, cause: "reaction:\(strongest.move)", at: now, into: &actions)
-        } else if valence <= -1 {
-            say(scenario.reactions.negative, cause: "reaction:negative", at: now, into: &actions)
-        } else if valence >= 1 {
-            say(scenario.reactions.positive, cause: "reaction:positive", at: now, into: &actions)
-        } else {
-            let lines = phase.idle.isEmpty ? scenario.reactions.neutral : phase.idle
-            say(lines, cause: "reaction:neutral", at: now, into: &actions)
+        let early = ids.intersection(movesAhead(of: phase))
+        var replied = false
+        if let strongest, let lines = phase.reactions[strongest.move] {
+            replied = say(lines, cause: "reaction:\(strongest.move)", at: now, into: &actions)
+        }
+        if !replied, !early.isEmpty, valence > -1 {
+            replied = say(scenario.reactions.early, cause: "reaction:early", at: now, into: &actions)
+        }
+        if !replied, ids.contains(Self.closingMove), valence > -1 {
+            // The agent closes the call: the caller says goodbye rather than wait on the line.
+            say(scenario.reactions.goodbye, cause: "reaction:goodbye", at: now, into: &actions)
+            return finish(.agentEnded, at: now, into: &actions)
+        }
+        if !replied {
+            let generic: [(MoodLines, String)] = valence <= -1 ? [(scenario.reactions.negative, "negative")]
+                : valence >= 1 ? [(scenario.reactions.positive, "positive")]
+                : [(phase.idle, "neutral"), (scenario.reactions.neutral, "neutral")]
+            for (lines, kind) in generic + [(scenario.reactions.neutral, "neutral")] where !replied {
+                replied = say(lines, cause: "reaction:\(kind)", at: now, into: &actions)
+            }
+            if !replied {
+                // Every fitting line has been said: the least worn one again, rather than silence.
+                let lines = valence <= -1 ? scenario.reactions.negative : valence >= 1 ? scenario.reactions.positive : scenario.reactions.neutral
+                say(lines, cause: "reaction:\(valence <= -1 ? "negative" : valence >= 1 ? "positive" : "neutral")", at: now,
+                    allowRepeat: true, into: &actions)
+            }
         }
         endIfOutOfTurns(at: now, into: &actions)
+    }
+
+    /// The library's move for ending a call politely.
+    static let closingMove = "closing"
+
+    /// Moves that carry the call on from some other phase but not from this one.
+    private func movesAhead(of phase: Phase) -> Set<String> {
+        let here = Set(phase.transitions.flatMap(\.onMoves))
+        return Set(scenario.phases.filter { $0.id != phase.id }.flatMap { $0.transitions.flatMap(\.onMoves) }).subtracting(here)
+    }
+
+    /// Fires the first transition the moves and meters allow, and goes on through the next
+    /// phase when the same utterance, or a move made before the caller was ready, carries the
+    /// call further: an offer and "does that work for you?" in one breath is an offer and a close,
+    /// and an offer the caller was not ready for counts once trust has grown. A move the caller
+    /// was not ready for only ever carries the call forward (never round the same phase again).
+    /// The lines of a phase passed straight through are not said. True when one fired.
+    private mutating func followTransitions(_ ids: Set<String>, at now: CallTime, into actions: inout [CallerAction]) -> Bool {
+        var pending = ids
+        defer {
+            // Whatever could still carry the call somewhere is remembered for when the caller gets there.
+            ahead.formUnion(pending.intersection(scenario.phases.flatMap { $0.transitions.flatMap(\.onMoves) }))
+        }
+        var fired = false
+        for hop in 0..<Self.maxHops {
+            let phase = self.phase
+            func available(_ transition: Transition) -> Set<String> {
+                transition.target == .phase(phase.id) ? pending : pending.union(ahead)
+            }
+            guard let transition = phase.transitions.first(where: { transition in
+                let fits = transition.onMoves.isEmpty ? hop == 0 && !ids.isEmpty : !available(transition).isDisjoint(with: transition.onMoves)
+                return fits && (transition.condition?.holds(meters) ?? true)
+            }) else { break }
+            fired = true
+            let used = available(transition).intersection(transition.onMoves)
+            pending.subtract(used)
+            ahead.subtract(used)
+            switch transition.target {
+            case let .outcome(kind):
+                say(transition.lines.isEmpty ? outcomeLines(kind) : transition.lines, cause: "outcome:\(kind.rawValue)", at: now,
+                    allowRepeat: true, into: &actions)
+                finish(kind, at: now, into: &actions)
+                return true
+            case let .phase(next):
+                let stays = next == phaseID
+                if stays {
+                    // The caller is not ready for it yet; it still counts when they are.
+                    ahead.formUnion(used)
+                } else {
+                    phaseID = next
+                    record.phases.append(PhaseRecord(t: now, phase: next))
+                    actions.append(.phaseChanged(next))
+                }
+                let onward = pending.union(ahead)
+                let continues = !stays && self.phase.transitions.contains { transition in
+                    transition.target != .phase(next) && !onward.isDisjoint(with: transition.onMoves)
+                        && (transition.condition?.holds(meters) ?? true)
+                }
+                if continues { continue }
+                var replied = !transition.lines.isEmpty && say(transition.lines, cause: "reaction", at: now, into: &actions)
+                if !stays { replied = say(self.phase.lines, cause: "phase:\(next)", at: now, into: &actions) || replied }
+                if !replied {
+                    for lines in [self.phase.idle, scenario.reactions.neutral] where !replied {
+                        replied = say(lines, cause: "reaction:neutral", at: now, into: &actions)
+                    }
+                }
+                return true
+            }
+        }
+        return fired
     }
 
     private mutating func endIfOutOfTurns(at now: CallTime, into actions: inout [CallerAction]) {
@@ -307,31 +421,32 @@ public struct CallerEngine: Sendable {
 
     private mutating func checkTimers(at now: CallTime, into actions: inout [CallerAction]) {
         let before = meters
+        // Compared exactly as `nextDeadline` computes them, so a tick at the deadline always fires.
         if agentSpeaking, !monologueFired, let monologue = scenario.triggers.monologue,
-           now - agentSpeechStart >= monologue.after {
+           now >= agentSpeechStart + monologue.after {
             monologueFired = true
             record.triggers.append(TriggerRecord(t: now, kind: .monologue, line: nil))
             actions.append(.triggered(.monologue))
             apply(monologue.effect)
             reportMood(since: before, at: now, into: &actions)
             if checkOutcomes(at: now, into: &actions) { return }
-            say(monologue.lines, cause: "trigger:monologue", at: now, into: &actions)
+            say(monologue.lines, cause: "trigger:monologue", at: now, allowRepeat: true, into: &actions)
             return
         }
         guard !agentSpeaking, queuedCallerLines == 0, let since = quietSince, let deadAir = scenario.triggers.deadAir,
-              now - since >= deadAir.after else { return }
+              now >= since + deadAir.after else { return }
         deadAirPrompts += 1
         record.triggers.append(TriggerRecord(t: now, kind: .deadAir, line: nil))
         actions.append(.triggered(.deadAir))
         if deadAirPrompts > scenario.triggers.deadAirHangUpAfter {
-            say(outcomeLines(.hangUp), cause: "outcome:hang_up", at: now, into: &actions)
+            say(outcomeLines(.hangUp), cause: "outcome:hang_up", at: now, allowRepeat: true, into: &actions)
             finish(.hangUp, at: now, into: &actions)
             return
         }
         apply(deadAir.effect)
         reportMood(since: before, at: now, into: &actions)
         if checkOutcomes(at: now, into: &actions) { return }
-        say(deadAir.lines, cause: "trigger:dead_air", at: now, into: &actions)
+        say(deadAir.lines, cause: "trigger:dead_air", at: now, allowRepeat: true, into: &actions)
     }
 
     // MARK: - Outcomes
@@ -341,7 +456,7 @@ public struct CallerEngine: Sendable {
     private mutating func checkOutcomes(at now: CallTime, into actions: inout [CallerAction]) -> Bool {
         for rule in scenario.outcomes where rule.phases.isEmpty || rule.phases.contains(phaseID) {
             guard rule.condition.holds(meters) else { continue }
-            say(rule.lines, cause: "outcome:\(rule.kind.rawValue)", at: now, into: &actions)
+            say(rule.lines, cause: "outcome:\(rule.kind.rawValue)", at: now, allowRepeat: true, into: &actions)
             finish(rule.kind, at: now, into: &actions)
             return true
         }
@@ -383,21 +498,38 @@ public struct CallerEngine: Sendable {
         actions.append(.moodChanged(meters: meters, band: mood))
     }
 
-    /// Picks a variant for the current mood, avoiding the caller's last few lines.
-    private mutating func say(_ lines: MoodLines, cause: String, at now: CallTime, into actions: inout [CallerAction]) {
+    /// Says a line for the current mood that fits what happened in the call and has not been said
+    /// (unless it is a refrain, or `allowRepeat` for last words); false when none fits.
+    @discardableResult
+    private mutating func say(_ lines: MoodLines, cause: String, at now: CallTime, allowRepeat: Bool = false,
+                              into actions: inout [CallerAction]) -> Bool {
         let band = mood
-        let candidates = lines.lines(for: band)
-        guard !candidates.isEmpty else { return }
-        let fresh = candidates.filter { !recentLines.contains($0) }
-        let pool = fresh.isEmpty ? candidates : fresh
-        let text = pool[Int(random.next() % UInt64(pool.count))]
-        recentLines.append(text)
-        if recentLines.count > 6 { recentLines.removeFirst() }
+        let candidates = lines.lines(for: band).filter { memory.allows($0, lines.notes[$0]) }
+        guard !candidates.isEmpty else { return false }
+        let fresh = candidates.filter { timesSaid[$0, default: 0] == 0 || lines.notes[$0]?.refrain == true }
+        let pool: [String]
+        if !fresh.isEmpty {
+            pool = fresh
+        } else if allowRepeat {
+            // The least said, and of those the one said longest ago.
+            let least = candidates.map { timesSaid[$0, default: 0] }.min()!
+            let worn = candidates.filter { timesSaid[$0, default: 0] == least }
+            pool = [worn.min { a, b in
+                (record.callerLines.lastIndex { $0.text == a } ?? -1) < (record.callerLines.lastIndex { $0.text == b } ?? -1)
+            }!]
+        } else {
+            return false
+        }
+        let chosen = pool[Int(random.next() % UInt64(pool.count))]
+        timesSaid[chosen, default: 0] += 1
+        let text = memory.fill(chosen)
         let voice = scenario.persona.voice
         let line = CallerLine(text: text, voice: voice.espeakName, prosody: voice.prosody(for: band), mood: band, cause: cause)
         queuedCallerLines += 1
+        queuedTexts.append((chosen, record.callerLines.count))
         quietSince = nil
         record.callerLines.append(CallerLineRecord(t: now, text: text, cause: cause, mood: band))
         actions.append(.say(line))
+        return true
     }
 }

@@ -11,8 +11,8 @@ public enum ScriptStep: Sendable, Equatable {
         var steps: [ScriptStep] = []
         var problems: [Problem] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
+            let line = withoutComment(raw)
+            if line.isEmpty { continue }
             if line.hasPrefix("[silence") {
                 let inner = line.dropFirst("[silence".count).trimmingCharacters(in: .whitespaces)
                 guard inner.hasSuffix("]"), let seconds = Double(inner.dropLast().trimmingCharacters(in: .whitespaces)),
@@ -36,6 +36,25 @@ public enum ScriptStep: Sendable, Equatable {
         }
         if !problems.isEmpty { throw Problems(problems) }
         return steps
+    }
+
+    /// A script line without its comment: `#` at the start, or after a space, to the end of the line.
+    static func withoutComment(_ raw: Substring) -> String {
+        let line = raw.trimmingCharacters(in: .whitespaces)
+        if line.hasPrefix("#") { return "" }
+        guard let mark = line.range(of: " #") else { return line }
+        return line[..<mark.lowerBound].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The moves an author meant each spoken line to make, from a trailing `# moves: a, b`
+    /// comment; one entry per `.say` step of `parse`, nil where a line has none.
+    public static func intendedMoves(_ text: String) -> [[String]?] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).compactMap { raw -> [String]?? in
+            let line = withoutComment(raw)
+            guard !line.isEmpty, !line.hasPrefix("[silence") else { return nil }
+            guard let mark = raw.range(of: "# moves:"), !raw.trimmingCharacters(in: .whitespaces).hasPrefix("#") else { return .some(nil) }
+            return .some(raw[mark.upperBound...].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
     }
 }
 
@@ -122,16 +141,33 @@ public struct RehearsalDriver: Sendable {
             } else {
                 advance(to: (callerEnds.last ?? now) + Self.responseGap)
             }
-            let start = now
-            perform(engine.handle(.agentSpeechStarted, at: now))
-            let words = max(1, Words.normalize(text).count)
-            advance(to: start + Double(words) * Self.agentSecondsPerWord)
-            perform(engine.handle(.agentSpeechStopped, at: now))
-            let heard = hearing?(text) ?? text
-            perform(engine.handle(.agentUtterance(AgentUtterance(text: heard, start: start, end: now)), at: now))
+            return speak(text)
         }
         return closeTurn()
     }
+
+    private mutating func speak(_ text: String) -> RehearsalTurn {
+        let start = now
+        perform(engine.handle(.agentSpeechStarted, at: now))
+        let words = max(1, Words.normalize(text).count)
+        advance(to: start + Double(words) * Self.agentSecondsPerWord)
+        perform(engine.handle(.agentSpeechStopped, at: now))
+        let heard = hearing?(text) ?? text
+        perform(engine.handle(.agentUtterance(AgentUtterance(text: heard, start: start, end: now)), at: now))
+        return closeTurn()
+    }
+
+    /// Says a line too early, as an agent does who takes a pause for the end of the caller's turn:
+    /// 0.4 s after the caller's first sentence when more follow, else right as the caller stops.
+    public mutating func stepEarly(_ step: ScriptStep) -> RehearsalTurn {
+        guard case let .say(text, _) = step, callerEnds.count > 1 else { return self.step(step) }
+        pending.agent = text
+        advance(to: CallTime(seconds: max(now.seconds, callerEnds[0].seconds + Self.earlyGap)))
+        return speak(text)
+    }
+
+    /// The pause after one of the caller's sentences that an early agent takes for the end of the turn.
+    public static let earlyGap = 0.4
 
     /// Ends the call from the agent's side if the caller has not ended it.
     /// Lets the caller finish, then ends the call from the agent's side if the caller has not.
@@ -185,8 +221,7 @@ public struct RehearsalDriver: Sendable {
                 callerEnds.append(start + words * 60 / Double(line.prosody.rate))
                 pending.caller.append(line.text)
             case .stopSpeaking:
-                // The caller stops mid-line: its remaining lines end now.
-                for _ in callerEnds { perform(engine.handle(.callerLineFinished, at: now)) }
+                // The caller stops mid-line and drops the rest, as the engine already knows.
                 callerEnds.removeAll()
             case let .heard(_, moves):
                 pending.moves = moves.map(\.move)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A difficult caller with a goal the agent must reach: persona, meters, phases, triggers, rubric.
 public struct Scenario: Sendable {
     public var id: String
@@ -37,7 +39,8 @@ public struct Scenario: Sendable {
             all.append(("phase:\(phase.id) idle", phase.idle))
             for transition in phase.transitions { all.append(("phase:\(phase.id) transition line \(transition.line)", transition.lines)) }
         }
-        all += [("reaction:positive", reactions.positive), ("reaction:negative", reactions.negative), ("reaction:neutral", reactions.neutral)]
+        all += [("reaction:positive", reactions.positive), ("reaction:negative", reactions.negative),
+                ("reaction:neutral", reactions.neutral), ("reaction:early", reactions.early), ("reaction:goodbye", reactions.goodbye)]
         let timed: [(TriggerKind, Trigger?)] = [(.deadAir, triggers.deadAir), (.monologue, triggers.monologue),
                                                 (.interrupted, triggers.interrupted), (.repeated, triggers.repeated),
                                                 (.unclear, triggers.unclear)]
@@ -80,8 +83,13 @@ public struct MeterSpec: Sendable {
 /// Caller lines by mood; a mood without lines borrows from the nearest mood that has some.
 public struct MoodLines: Sendable, Equatable {
     public var byMood: [MoodBand: [String]]
+    /// What a line depends on, by its text; a line without a note can always be said, once.
+    public var notes: [String: LineNote] = [:]
 
-    public init(_ byMood: [MoodBand: [String]] = [:]) { self.byMood = byMood }
+    public init(_ byMood: [MoodBand: [String]] = [:], notes: [String: LineNote] = [:]) {
+        self.byMood = byMood
+        self.notes = notes
+    }
     public init(all: [String]) { byMood = [.calm: all] }
 
     public var isEmpty: Bool { byMood.values.allSatisfy(\.isEmpty) }
@@ -96,6 +104,68 @@ public struct MoodLines: Sendable, Equatable {
         for other in order { if let lines = byMood[other], !lines.isEmpty { return lines } }
         return []
     }
+}
+
+/// When a caller line fits the call so far: written in a scenario as
+/// `{say: TEXT, when: made(MOVE), unless: known(amount), refrain: true}`.
+public struct LineNote: Sendable, Equatable {
+    /// All must hold for the line to be said.
+    public var when: [LineCondition] = []
+    /// None may hold.
+    public var unless: [LineCondition] = []
+    /// A refrain may be said more than once in a call; any other line is said once at most.
+    public var refrain = false
+    /// Where it is written, for problems found once the whole scenario is read.
+    public var line = 0
+    public var field = ""
+
+    public init(when: [LineCondition] = [], unless: [LineCondition] = [], refrain: Bool = false, line: Int = 0, field: String = "") {
+        self.when = when
+        self.unless = unless
+        self.refrain = refrain
+        self.line = line
+        self.field = field
+    }
+}
+
+/// What a caller line may depend on: what the agent has done and said so far in the call.
+public enum LineCondition: Sendable, Equatable, CustomStringConvertible {
+    /// The agent made this move (`made(ask_affordability)`).
+    case made(String)
+    /// The agent said a value of this kind (`known(amount)`), which `{amount}` echoes.
+    case known(MemorySlot)
+
+    public static func parse(_ text: String) -> LineCondition? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasSuffix(")"), let open = trimmed.firstIndex(of: "(") else { return nil }
+        let name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+        let argument = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)].trimmingCharacters(in: .whitespaces)
+        guard !argument.isEmpty else { return nil }
+        switch name {
+        case "made", "asked": return .made(argument)
+        case "known": return MemorySlot(rawValue: argument).map { .known($0) }
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .made(move): "made(\(move))"
+        case let .known(slot): "known(\(slot.rawValue))"
+        }
+    }
+}
+
+/// Kinds of detail the caller remembers from the agent's words and may echo as `{slot}`.
+public enum MemorySlot: String, Sendable, CaseIterable, Codable {
+    /// A payment: money ("150 pounds") or a sum per month or week ("a hundred and fifty" a month).
+    case amount
+    /// A day: "Friday", "tomorrow", "the first".
+    case day
+    /// A time of day: "ten o'clock", "the morning".
+    case time
+    /// The agent's name, from "my name is Sam".
+    case name
 }
 
 public enum OutcomeKind: String, Sendable, Codable, CaseIterable {
@@ -192,6 +262,31 @@ public struct Reactions: Sendable {
     public var positive: MoodLines
     public var negative: MoodLines
     public var neutral: MoodLines
+    /// A move the caller is not ready for yet (agreement asked before anything is on the table).
+    public var early: MoodLines = Reactions.defaultEarly
+    /// The caller's goodbye when the agent closes a call that reached no outcome.
+    public var goodbye: MoodLines = Reactions.defaultGoodbye
+
+    public init(positive: MoodLines, negative: MoodLines, neutral: MoodLines,
+                early: MoodLines = Reactions.defaultEarly, goodbye: MoodLines = Reactions.defaultGoodbye) {
+        self.positive = positive
+        self.negative = negative
+        self.neutral = neutral
+        self.early = early
+        self.goodbye = goodbye
+    }
+
+    public static let defaultEarly = MoodLines([
+        .calm: ["Wait, what exactly are you suggesting?", "Hold on. We're not there yet.", "Slow down a bit. What are you actually offering?"],
+        .irritated: ["Wait. What exactly are you offering?", "Hang on, not so fast.", "Hold on, you're skipping ahead."],
+        .furious: ["Whoa, wait. Offering what, exactly?", "Not so fast!", "Hang on, what are you even talking about?"],
+    ])
+
+    public static let defaultGoodbye = MoodLines([
+        .calm: ["Okay. Bye then.", "Right. Goodbye."],
+        .irritated: ["Fine. Goodbye.", "Right. Bye."],
+        .furious: ["Yeah, whatever. Bye.", "Don't bother. Goodbye."],
+    ])
 }
 
 /// Weighted criteria with a pass mark; each states what evidence counts.

@@ -117,10 +117,12 @@ public struct ScenarioLoader: Sendable {
 
         // Reactions.
         var reactions = Reactions(positive: MoodLines(), negative: MoodLines(), neutral: MoodLines())
-        if let f = r.fields(top["reactions"], "reactions", allowed: ["positive", "negative", "neutral"]) {
+        if let f = r.fields(top["reactions"], "reactions", allowed: ["positive", "negative", "neutral", "early", "goodbye"]) {
             reactions.positive = moodLines(f["positive"], "reactions.positive", r)
             reactions.negative = moodLines(f["negative"], "reactions.negative", r)
             reactions.neutral = moodLines(f["neutral"], "reactions.neutral", r)
+            if f["early"] != nil { reactions.early = moodLines(f["early"], "reactions.early", r) }
+            if f["goodbye"] != nil { reactions.goodbye = moodLines(f["goodbye"], "reactions.goodbye", r) }
         }
         for (kind, lines) in [("positive", reactions.positive), ("negative", reactions.negative), ("neutral", reactions.neutral)]
         where lines.isEmpty {
@@ -194,6 +196,17 @@ public struct ScenarioLoader: Sendable {
             triggers: Triggers(deadAir: deadAir, deadAirHangUpAfter: hangUpAfter, monologue: monologue,
                                interrupted: interrupted, repeated: repeated, unclear: unclear ?? Triggers.defaultUnclear),
             effects: effects, reactions: reactions, maxTurns: maxTurns, rubric: rubric, moves: moves)
+        // A line that waits on a move the scenario does not know would wait forever.
+        for (_, lines) in scenario.allLines {
+            for (text, note) in lines.notes.sorted(by: { $0.value.line < $1.value.line }) {
+                for (key, conditions) in [("when", note.when), ("unless", note.unless)] {
+                    for case let .made(move) in conditions where moves[move] == nil {
+                        r.report(line: note.line, "\(note.field).\(key)", "unknown move '\(move)' in the condition of '\(text)'")
+                    }
+                }
+            }
+        }
+        if !r.problems.isEmpty { return (nil, r.problems) }
         return (scenario, [])
     }
 
@@ -364,9 +377,42 @@ public struct ScenarioLoader: Sendable {
         return kind
     }
 
-    /// Lines as a list (any mood) or a mapping by mood.
+    /// Lines as a list (any mood) or a mapping by mood. A line is a text, or
+    /// `{say: TEXT, when: CONDITIONS, unless: CONDITIONS, refrain: BOOL}` where a
+    /// condition is `made(MOVE)` or `known(amount|day|time|name)` (a text or a list).
     private func moodLines(_ node: Node?, _ field: String, _ r: NodeReader) -> MoodLines {
         guard let node else { return MoodLines() }
+        var notes: [String: LineNote] = [:]
+        func lines(_ node: Node, _ field: String) -> [String] {
+            if case .scalar = node { return r.string(node, field).map { [$0] } ?? [] }
+            guard let items = r.sequence(node, field) else { return [] }
+            var result: [String] = []
+            for (index, item) in items.enumerated() {
+                let path = "\(field)[\(index)]"
+                guard case .mapping = item else {
+                    if let text = r.string(item, path, required: true) { result.append(text) }
+                    continue
+                }
+                guard let f = r.fields(item, path, allowed: ["say", "when", "unless", "refrain"]),
+                      let text = r.string(f["say"], "\(path).say", required: true, parent: item) else { continue }
+                func conditions(_ key: String) -> [LineCondition] {
+                    (r.strings(f[key], "\(path).\(key)") ?? []).compactMap { written in
+                        if let condition = LineCondition.parse(written) { return condition }
+                        r.report(f[key], "\(path).\(key)", "'\(written)' is not made(MOVE) or known(amount|day|time|name)")
+                        return nil
+                    }
+                }
+                notes[text] = LineNote(when: conditions("when"), unless: conditions("unless"),
+                                       refrain: r.bool(f["refrain"], "\(path).refrain") ?? false, line: r.line(item), field: path)
+                result.append(text)
+            }
+            for text in result {
+                for name in CallMemory.placeholderNames(in: text) where MemorySlot(rawValue: name) == nil {
+                    r.report(node, field, "'{\(name)}' in '\(text)' is not a detail the caller remembers (amount, day, time, name)")
+                }
+            }
+            return result
+        }
         if case .mapping = node {
             var result: [MoodBand: [String]] = [:]
             for (name, keyNode, value) in r.mapping(node, field) ?? [] {
@@ -374,11 +420,11 @@ public struct ScenarioLoader: Sendable {
                     r.report(keyNode, "\(field).\(name)", "unknown mood (expected calm, irritated or furious)")
                     continue
                 }
-                result[band] = r.strings(value, "\(field).\(name)") ?? []
+                result[band] = lines(value, "\(field).\(name)")
             }
-            return MoodLines(result)
+            return MoodLines(result, notes: notes)
         }
-        return MoodLines(all: r.strings(node, field) ?? [])
+        return MoodLines([.calm: lines(node, field)], notes: notes)
     }
 }
 

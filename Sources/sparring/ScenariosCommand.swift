@@ -6,8 +6,8 @@ import SparringSpeech
 struct ScenariosCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenarios",
-        abstract: "List or validate scenarios.",
-        subcommands: [List.self, Validate.self],
+        abstract: "List, validate or check scenarios.",
+        subcommands: [List.self, Validate.self, Check.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -82,6 +82,87 @@ struct ScenariosCommand: ParsableCommand {
             let libraryProblems = context.problems.filter { $0.file.hasSuffix("moves.yaml") }
             if !libraryProblems.isEmpty { return libraryProblems }
             return ScenarioLoader(library: context.library, voices: context.voices, mute: context.mute).load(path: file).1
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run each scenario many times in text and show where its calls end.",
+            discussion: """
+            Three kinds of agent call each scenario: its skilled script word for word, the same script \
+            in other people's words (each move drawn from the labelled corpus), and its dismissive script. \
+            The recognizer gets a share of words wrong and the agent sometimes starts in the caller's pause. \
+            Prints, per scenario and agent, the share of calls reaching each outcome and how many calls had \
+            a caller line said twice; then the caller lines no call said.
+            """)
+
+        @OptionGroup var catalog: CatalogOptions
+        @Argument(help: "Scenario ids (default: all).") var scenarios: [String] = []
+        @Option(help: "Calls per scenario and kind of agent.") var runs = 20
+        @Option(help: "Share of the agent's words the simulated recognizer gets wrong.") var wordErrors = 0.2
+        @Option(help: "Share of agent lines started in the pause after the caller's first sentence.") var earlyStarts = 0.15
+        @Option(help: "The labelled corpus paraphrases are drawn from (default: the held-out test part).") var corpus: String?
+        @Option(help: "First seed; call n uses a seed derived from it.") var seed: UInt64 = 1
+        @Flag(help: "List the lines never said and the lines said twice.") var verbose = false
+        @Option(help: "Print up to N calls per agent that missed the goal, turn by turn.") var showMisses = 0
+
+        func run() throws {
+            guard runs > 0, (0...1).contains(wordErrors), (0...1).contains(earlyStarts) else {
+                throw Terminal.fail("--runs must be positive; --word-errors and --early-starts between 0 and 1")
+            }
+            let loaded = catalog.load()
+            var chosen: [Scenario] = []
+            for id in scenarios.isEmpty ? loaded.scenarios.map(\.id) : scenarios {
+                do throws(SparringError) { chosen.append(try loaded.scenario(id)) } catch { throw Terminal.fail(error.message) }
+            }
+            guard let path = corpus ?? MovesCommand.Eval.defaultCorpus() else {
+                throw Terminal.fail("no corpus given and Tests/Corpus/moves-test.tsv not found; pass --corpus FILE")
+            }
+            var settings = ScenarioCheck.Settings()
+            settings.runs = runs
+            settings.wordErrors = wordErrors
+            settings.earlyStarts = earlyStarts
+            settings.seed = seed
+            print("\(runs) calls per scenario and agent, \(Int(wordErrors * 100)) % word errors, \(Int(earlyStarts * 100)) % early starts")
+            print("scenario          agent        agree  hang_up  escalate  unresolved  agent_ended  repeats")
+            var failed = false
+            for scenario in chosen {
+                let scripts = URL(fileURLWithPath: scenario.file).deletingLastPathComponent().appendingPathComponent("scripts")
+                func script(_ kind: String) throws -> (steps: [ScriptStep], intended: [[String]?]) {
+                    let file = scripts.appendingPathComponent("\(scenario.id).\(kind).txt").path
+                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw Terminal.fail("\(file): cannot read the file") }
+                    do throws(Problems) { return (try ScriptStep.parse(text, file: file), ScriptStep.intendedMoves(text)) } catch {
+                        throw Terminal.fail(error.description)
+                    }
+                }
+                let lines: [LabelledLine]
+                do throws(Problems) { lines = try MoveCorpus.load(path: path, known: Set(scenario.moves.order)) } catch { throw Terminal.fail(error.description) }
+                let skilled = try script("skilled")
+                let check = ScenarioCheck(scenario: scenario, skilled: skilled.steps, dismissive: try script("dismissive").steps, corpus: lines,
+                                          intended: skilled.intended)
+                let report = check.run(settings)
+                for kind in ScenarioCheck.AgentKind.allCases {
+                    let tally = report.tallies[kind]!
+                    func share(_ outcome: OutcomeKind) -> String { String(format: "%5.0f %%", tally.share(outcome) * 100) }
+                    let name = scenario.id.padding(toLength: 17, withPad: " ", startingAt: 0)
+                    print("\(name) \(kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(share(.agree))  \(share(.hangUp))   \(share(.escalate))     \(share(.unresolved))      \(share(.agentEnded))  \(String(format: "%5d", tally.repeated.values.reduce(0, +)))")
+                    for turns in tally.misses.prefix(showMisses) {
+                        print("    --- a \(kind.rawValue) call that missed")
+                        for turn in turns {
+                            if let agent = turn.agent { print("    AGENT  \(agent)  [\(turn.moves.joined(separator: ", "))]") }
+                            if let silence = turn.silence_s { print("    (silence \(silence) s)") }
+                            for line in turn.caller { print("    CALLER \(line)") }
+                            let mood = turn.mood.keys.sorted().map { "\($0) \(turn.mood[$0]!)" }.joined(separator: " ")
+                            print("           \(turn.phase)  \(mood)\(turn.triggers.isEmpty ? "" : "  triggers: " + turn.triggers.joined(separator: ", "))")
+                        }
+                    }
+                    if verbose { for (text, calls) in tally.repeated.sorted(by: { $0.value > $1.value }) { print("    said twice in \(calls) calls: \(text)") } }
+                }
+                print("\(scenario.id): \(report.neverSaid.count) of \(report.linesTotal) caller lines never said")
+                if verbose { for (place, text) in report.neverSaid { print("    never said (\(place)): \(text)") } }
+                if report.tallies[ScenarioCheck.AgentKind.dismissive]!.share(.agree) > 0 { failed = true }
+            }
+            if failed { throw Terminal.fail("a dismissive agent reached agreement") }
         }
     }
 }

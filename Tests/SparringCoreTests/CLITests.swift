@@ -137,6 +137,20 @@ struct CLITests {
         #expect(!list.out.contains("debt-threat") && list.err.contains("debt-threat.yaml"), "\(list.out)\(list.err)")
     }
 
+    @Test("scenarios check prints each agent's outcomes and the lines never said")
+    func check() throws {
+        let run = try sparring(["scenarios", "check", "debt-threat", "--runs", "2"])
+        #expect(run.status == 0, "\(run.err)")
+        let lines = run.out.split(separator: "\n").map(String.init)
+        #expect(lines.first == "2 calls per scenario and agent, 20 % word errors, 15 % early starts")
+        for kind in ["skilled", "paraphrased", "dismissive"] {
+            #expect(lines.contains { $0.hasPrefix("debt-threat") && $0.contains(" \(kind) ") && $0.contains("%") }, "\(run.out)")
+        }
+        #expect(lines.contains { $0.hasPrefix("debt-threat: ") && $0.hasSuffix("caller lines never said") })
+        let unknown = try sparring(["scenarios", "check", "no-such"])
+        #expect(unknown.status == 1 && unknown.err.hasPrefix("sparring: unknown scenario 'no-such'"))
+    }
+
     @Test("rehearse --json prints the documented object")
     func rehearseJSON() throws {
         let run = try sparring(["rehearse", "debt-threat", "--script", "scenarios/scripts/debt-threat.skilled.txt", "--seed", "5", "--json"])

@@ -1,0 +1,127 @@
+import Foundation
+
+/// What the caller remembers of the call: the agent's moves, and the amounts,
+/// days, times and name the agent said. Caller lines depend on it (`when:`,
+/// `unless:`) and echo it (`{amount}`), so the caller never answers as if
+/// something had not happened that did.
+public struct CallMemory: Sendable, Equatable {
+    /// How many utterances carried each move.
+    public private(set) var moves: [String: Int] = [:]
+    /// The latest value of each kind, in the agent's words.
+    public private(set) var slots: [MemorySlot: String] = [:]
+
+    public init() {}
+
+    public func made(_ move: String) -> Bool { moves[move, default: 0] > 0 }
+
+    public func holds(_ condition: LineCondition) -> Bool {
+        switch condition {
+        case let .made(move): made(move)
+        case let .known(slot): slots[slot] != nil
+        }
+    }
+
+    /// Whether a line with this note can be said now (its placeholders filled included).
+    public func allows(_ text: String, _ note: LineNote?) -> Bool {
+        if let note {
+            guard note.when.allSatisfy(holds), !note.unless.contains(where: holds) else { return false }
+        }
+        return Self.placeholders(in: text).allSatisfy { slots[$0] != nil }
+    }
+
+    /// The line with `{slot}` replaced by what the agent said.
+    public func fill(_ text: String) -> String {
+        var out = text
+        for slot in Self.placeholders(in: text) { out = out.replacingOccurrences(of: "{\(slot.rawValue)}", with: slots[slot] ?? "") }
+        return out
+    }
+
+    /// `{name}` markers in a line; unknown names are left for validation to report.
+    public static func placeholders(in text: String) -> [MemorySlot] {
+        placeholderNames(in: text).compactMap(MemorySlot.init(rawValue:))
+    }
+
+    static func placeholderNames(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// Takes in what the agent said and the moves it carried.
+    public mutating func hear(_ text: String, moves heard: [String]) {
+        for move in Set(heard) { moves[move, default: 0] += 1 }
+        for (slot, value) in Self.details(in: text) { slots[slot] = value }
+    }
+
+    // MARK: - Details in the agent's words
+
+    static let units = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+    static let tens = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    static let scales = ["hundred", "thousand"]
+    static let currency: Set<String> = ["pounds", "pound", "euros", "euro", "dollars", "dollar", "kroner", "krone", "crowns", "quid", "bucks"]
+    static let weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    static let ordinals = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                           "fifteenth", "twentieth", "thirtieth"]
+    static let parts = ["morning", "afternoon", "evening", "lunchtime", "noon"]
+
+    static func isNumberWord(_ word: String) -> Bool {
+        units.contains(word) || tens.contains(word) || scales.contains(word) || word.allSatisfy(\.isNumber)
+            || (word.first?.isNumber == true && word.allSatisfy { $0.isNumber || $0 == "," || $0 == "." })
+    }
+
+    /// Amounts, days, times and a name, in the order they are found (a later one replaces an earlier).
+    static func details(in text: String) -> [(MemorySlot, String)] {
+        let words = text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" && $0 != "," && $0 != "." }
+            .map { $0.trimmingCharacters(in: .init(charactersIn: ",.")) }.filter { !$0.isEmpty }
+        var found: [(MemorySlot, String)] = []
+        var index = 0
+        while index < words.count {
+            let word = words[index]
+            // A number phrase: "a hundred and fifty", "one fifty", "150", "two hundred pounds".
+            if isNumberWord(word) || (word == "a" && index + 1 < words.count && scales.contains(words[index + 1])) {
+                var end = index + 1
+                while end < words.count, isNumberWord(words[end])
+                        || (words[end] == "and" && end + 1 < words.count && isNumberWord(words[end + 1]) && scales.contains(words[end - 1])) {
+                    end += 1
+                }
+                let phrase = words[index..<end]
+                let next = end < words.count ? words[end] : ""
+                // A payment: money ("150 pounds") or a sum per period ("a hundred and fifty a month").
+                let periodic = end + 1 < words.count && ["a", "per", "each", "every"].contains(next) && ["month", "week"].contains(words[end + 1])
+                if words.indices.contains(index - 1), words[index - 1] == "at", !currency.contains(next) {
+                    // "at ten", "at 9 o'clock": a time.
+                    found.append((.time, (phrase + (next == "o'clock" || next == "am" || next == "pm" ? [next] : [])).joined(separator: " ")))
+                } else if currency.contains(next) {
+                    found.append((.amount, (phrase + [next]).joined(separator: " ")))
+                } else if periodic {
+                    found.append((.amount, phrase.joined(separator: " ")))
+                } else if next == "o'clock" || next == "oclock" {
+                    found.append((.time, phrase.joined(separator: " ") + " o'clock"))
+                }
+                index = end
+                continue
+            }
+            if weekdays.contains(word) {
+                found.append((.day, word.prefix(1).uppercased() + word.dropFirst()))
+            } else if word == "tomorrow" || word == "today" {
+                found.append((.day, word))
+            } else if word == "the", index + 1 < words.count, ordinals.contains(words[index + 1]) {
+                found.append((.day, "the \(words[index + 1])"))
+                index += 2
+                continue
+            } else if parts.contains(word) {
+                found.append((.time, word == "noon" || word == "lunchtime" ? word : "the \(word)"))
+            } else if word == "name", index + 2 < words.count, words[index + 1] == "is" || words[index + 1] == "'s" {
+                let name = words[index + 2]
+                if !["sorry", "not", "a", "the"].contains(name) { found.append((.name, name.prefix(1).uppercased() + name.dropFirst())) }
+            }
+            index += 1
+        }
+        return found
+    }
+}

@@ -1,0 +1,141 @@
+/// Runs a scenario many times in text to see whether its caller holds together:
+/// skilled agents should reach agreement, dismissive ones never, whatever words
+/// the skilled agent uses, with recognition errors and agents who start early.
+public struct ScenarioCheck: Sendable {
+    /// The kinds of agent a check sends to the caller.
+    public enum AgentKind: String, Sendable, CaseIterable {
+        /// The scenario's skilled script, word for word.
+        case skilled
+        /// The skilled script said in other people's words: each move drawn from the labelled corpus.
+        case paraphrased
+        /// The scenario's dismissive script.
+        case dismissive
+    }
+
+    public struct Settings: Sendable {
+        public var runs = 20
+        /// Share of the agent's words the simulated recognizer gets wrong.
+        public var wordErrors = 0.2
+        /// Share of agent lines started early: in the pause after the caller's first sentence.
+        public var earlyStarts = 0.15
+        public var seed: UInt64 = 1
+        public init() {}
+    }
+
+    /// What the calls of one kind of agent came to.
+    public struct Tally: Sendable, Equatable {
+        public var runs = 0
+        public var outcomes: [String: Int] = [:]
+        /// Calls in which a line that is not a refrain was said twice, by line.
+        public var repeated: [String: Int] = [:]
+        /// The first few calls that missed the goal (a skilled agent not agreeing, a dismissive one agreeing).
+        public var misses: [[RehearsalTurn]] = []
+        public func share(_ outcome: OutcomeKind) -> Double { Double(outcomes[outcome.rawValue, default: 0]) / Double(max(1, runs)) }
+    }
+
+    public struct Report: Sendable {
+        public var scenario: String
+        public var tallies: [AgentKind: Tally] = [:]
+        /// Lines no call said, with where they are written.
+        public var neverSaid: [(place: String, text: String)] = []
+        public var linesTotal = 0
+    }
+
+    public let scenario: Scenario
+    public let skilled: [ScriptStep]
+    public let dismissive: [ScriptStep]
+    /// Single-move lines of the labelled corpus, by move.
+    let paraphrases: [String: [String]]
+
+    /// The moves each skilled line is meant to make (`# moves:` comments), one per spoken line.
+    let intended: [[String]?]
+
+    public init(scenario: Scenario, skilled: [ScriptStep], dismissive: [ScriptStep], corpus: [LabelledLine],
+                intended: [[String]?] = []) {
+        self.scenario = scenario
+        self.skilled = skilled
+        self.intended = intended
+        self.dismissive = dismissive
+        var byMove: [String: [String]] = [:]
+        for line in corpus where line.moves.count == 1 { byMove[line.moves.first!, default: []].append(line.text) }
+        paraphrases = byMove
+    }
+
+    /// The skilled script in other words: each line's moves, in the order said, each as a corpus line
+    /// carrying that move; a line with a move the corpus lacks (the scenario's own) is kept as written.
+    /// The moves are the author's (`# moves:`), else what the recognizer finds in the line.
+    public func paraphrase(_ steps: [ScriptStep], random: inout SeededRandom) -> [ScriptStep] {
+        let recognizer = MoveRecognizer.make(scenario.moves)
+        var spoken = 0
+        return steps.map { step in
+            guard case let .say(text, interrupting) = step else { return step }
+            defer { spoken += 1 }
+            let moves = (intended.indices.contains(spoken) ? intended[spoken] : nil)
+                ?? recognizer.recognize([HeardHypothesis(text: text)]).sorted { $0.at < $1.at }.map(\.move)
+            guard !moves.isEmpty else { return step }
+            var parts: [String] = []
+            var keptOriginal = false
+            for move in moves {
+                if let choices = paraphrases[move], !choices.isEmpty {
+                    parts.append(choices[Int(random.next() % UInt64(choices.count))])
+                } else if !keptOriginal {
+                    parts.append(text)
+                    keptOriginal = true
+                }
+            }
+            return .say(parts.joined(separator: " "), interrupting: interrupting)
+        }
+    }
+
+    static let missesKept = 5
+
+    public func run(_ settings: Settings) -> Report {
+        var report = Report(scenario: scenario.id)
+        let refrains = Set(scenario.allLines.flatMap { $0.lines.notes.filter(\.value.refrain).map(\.key) })
+        var said: Set<String> = []
+        for kind in AgentKind.allCases {
+            var tally = Tally()
+            for run in 0..<settings.runs {
+                let seed = settings.seed &+ UInt64(run) &* 7919 &+ UInt64(AgentKind.allCases.firstIndex(of: kind)!) &* 104_729
+                var random = SeededRandom(seed: seed ^ 0x5eed)
+                let steps: [ScriptStep] = switch kind {
+                case .skilled: skilled
+                case .paraphrased: paraphrase(skilled, random: &random)
+                case .dismissive: dismissive
+                }
+                var driver = RehearsalDriver(scenario: scenario, seed: seed)
+                let noise = Box(RecognitionNoise(errorRate: settings.wordErrors, seed: seed))
+                driver.hearing = { noise.value.corrupt($0) }
+                driver.record(driver.open())
+                for step in steps where !driver.isOver {
+                    let early = Double(random.next() % 10_000) / 10_000 < settings.earlyStarts
+                    driver.record(early ? driver.stepEarly(step) : driver.step(step))
+                }
+                driver.hangUp()
+                tally.runs += 1
+                tally.outcomes[driver.engine.outcome?.rawValue ?? "none", default: 0] += 1
+                let agreed = driver.engine.outcome == .agree
+                if agreed == (kind == .dismissive), tally.misses.count < Self.missesKept { tally.misses.append(driver.result().turns) }
+                var counts: [String: Int] = [:]
+                for line in driver.engine.record.callerLines where line.unsaid != true { counts[line.text, default: 0] += 1 }
+                for (text, count) in counts where count > 1 && !refrains.contains(text) { tally.repeated[text, default: 0] += 1 }
+                said.formUnion(driver.engine.record.callerLines.filter { $0.unsaid != true }.map(\.text))
+            }
+            report.tallies[kind] = tally
+        }
+        let lines = scenario.everyLine
+        report.linesTotal = lines.count
+        report.neverSaid = lines.filter { line in
+            // A line with a {detail} is said filled in: it counts when any said line matches its fixed words.
+            let fixed = line.text.split(separator: "{").first.map(String.init) ?? line.text
+            return !said.contains(line.text) && !(line.text.contains("{") && said.contains { $0.hasPrefix(fixed) })
+        }.map { ($0.place, $0.text) }
+        return report
+    }
+
+    /// A reference for the noise closure, which the driver keeps as a Sendable function.
+    private final class Box<Value>: @unchecked Sendable {
+        var value: Value
+        init(_ value: Value) { self.value = value }
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+import Testing
+@testable import SparringCore
+
+/// A caller who remembers: one act one reaction, no line twice, lines that fit what happened,
+/// and an agent ahead of the caller not lost.
+@Suite("A coherent caller")
+struct CoherenceTests {
+    static let yaml = """
+        id: flow
+        title: Flow test caller
+        persona: {name: Test, situation: A test., voice: debtor, barge_in: pushes}
+        meters:
+          anger: {start: 50}
+          trust: {start: 30}
+        moods: {irritated: 60, furious: 80}
+        heard_after: 0
+        max_turns: 30
+        reactions:
+          positive: ["Good.", "Fine."]
+          negative: ["Bad."]
+          neutral: ["Hm.", "And?", "So?"]
+          goodbye: ["Bye then."]
+        triggers:
+          dead_air: {after: 5, hang_up_after: 2, lines: ["Hello?"], effect: {anger: 5}}
+          interrupted: {lines: ["Let me finish!"], effect: {anger: 6}}
+          repeated: {count: 2, lines: ["You said that."], effect: {anger: 7}}
+        outcomes:
+          - {kind: hang_up, when: anger >= 95, lines: ["Bye."]}
+        phases:
+          - id: start
+            lines: ["I am angry."]
+            next:
+              - {on: [acknowledge_feelings], to: listen, lines: ["Okay."]}
+          - id: listen
+            lines: ["Here is my story."]
+            reactions:
+              listening_summary:
+                - {say: "You never even asked me.", unless: made(open_question)}
+                - {say: "Yes, as I told you.", when: "made(open_question)"}
+            next:
+              - {on: [offer_solution], when: trust >= 50, to: deal}
+              - {on: [offer_solution], when: trust < 50, to: listen, lines: ["Slow down."]}
+          - id: deal
+            lines: ["A plan, then?"]
+            reactions:
+              explain_facts:
+                - {say: "{day}? Fine, I'll be in.", when: known(day)}
+            next:
+              - {on: [agree_next_steps], when: trust >= 45, outcome: agree, lines: ["Deal."]}
+        rubric:
+          pass_mark: 50
+          criteria:
+            - {id: agreed, title: Agreed, weight: 1, evidence: {outcome: agree}}
+        """
+
+    static func scenario(_ text: String = yaml) throws -> Scenario {
+        let document = try YAMLDocument.parse(data: Data(text.utf8), file: "flow.yaml")
+        let (scenario, problems) = Shipped.loader().parse(document)
+        guard let scenario else { throw Problems(problems) }
+        return scenario
+    }
+
+    /// Drives an engine by hand: the agent's turns, the caller's lines heard to their end.
+    struct Call {
+        var engine: CallerEngine
+        var now = 0.0
+        var log: [CallerAction] = []
+
+        init(seed: UInt64 = 1) throws {
+            engine = CallerEngine(scenario: try CoherenceTests.scenario(), seed: seed)
+            log = engine.handle(.callOpened, at: .zero)
+            finishCaller()
+        }
+
+        /// The caller's queued lines, one second each.
+        mutating func finishCaller() {
+            while engine.isCallerSpeaking && !engine.isOver {
+                now += 1
+                log += engine.handle(.callerLineFinished, at: CallTime(seconds: now))
+            }
+        }
+
+        /// An agent turn after the caller has finished; returns what the caller did.
+        @discardableResult
+        mutating func agent(_ text: String) -> [CallerAction] {
+            now += 0.6
+            var actions = engine.handle(.agentSpeechStarted, at: CallTime(seconds: now))
+            now += 2
+            actions += engine.handle(.agentSpeechStopped, at: CallTime(seconds: now))
+            actions += engine.handle(.agentUtterance(AgentUtterance(text: text, start: CallTime(seconds: now - 2), end: CallTime(seconds: now))),
+                                     at: CallTime(seconds: now))
+            log += actions
+            finishCaller()
+            return actions
+        }
+
+        var moves: [[String]] { engine.record.utterances.map { $0.moves.map(\.move) } }
+    }
+
+    static let acknowledge = "I can hear how upsetting this has been for you."
+    static let offer = "What I can do is set up a payment plan for you."
+    static let summary = "So what I am hearing is that the repair was cancelled twice."
+    static let agree = "The next step is that you get it in writing. Does that work for you?"
+    static let question = "Can you tell me what happened?"
+
+    @Test("the lines of the test are heard as the moves they are meant to make")
+    func movesOfTheTest() throws {
+        var call = try Call()
+        for line in [Self.acknowledge, Self.offer, Self.summary, Self.agree] { call.agent(line) }
+        #expect(call.moves.map { $0.sorted() } == [["acknowledge_feelings"], ["offer_solution"], ["listening_summary"], ["agree_next_steps"]])
+        var other = try Call()
+        other.agent(Self.question)
+        #expect(other.moves == [["open_question"]])
+    }
+
+    @Test("one interruption is one act: a second barge-in within the cool-down costs nothing more")
+    func oneInterruption() throws {
+        var engine = try CallerEngine(scenario: Self.scenario(), seed: 1)
+        _ = engine.handle(.callOpened, at: .zero)
+        let before = engine.meters["anger"]!
+        let first = engine.handle(.agentSpeechStarted, at: CallTime(seconds: 1))
+        #expect(first.contains(.triggered(.interrupted)) && first.said == ["Let me finish!"])
+        let afterFirst = engine.meters["anger"]!
+        #expect(afterFirst == before + 9)
+        _ = engine.handle(.agentSpeechStopped, at: CallTime(seconds: 1.3))
+        let second = engine.handle(.agentSpeechStarted, at: CallTime(seconds: 1.5))
+        #expect(!second.contains(.triggered(.interrupted)) && second.said.isEmpty && second.contains(.bargeIn(yielded: false)))
+        #expect(engine.meters["anger"] == afterFirst)
+        #expect(engine.record.triggers.filter { $0.kind == .interrupted }.count == 1)
+        // Well after the cool-down, talking over the caller is a new act.
+        _ = engine.handle(.agentSpeechStopped, at: CallTime(seconds: 2))
+        let later = engine.handle(.agentSpeechStarted, at: CallTime(seconds: 2 + CallerEngine.interruptCooldown + 0.1))
+        #expect(later.contains(.triggered(.interrupted)))
+    }
+
+    @Test("an agent who starts in the pause between the caller's sentences takes the floor without offence")
+    func pauseIsNotBargeIn() throws {
+        var engine = try CallerEngine(scenario: Self.scenario(), seed: 1)
+        _ = engine.handle(.callOpened, at: .zero)
+        _ = engine.handle(.callerLineFinished, at: CallTime(seconds: 1))
+        _ = engine.handle(.agentSpeechStarted, at: CallTime(seconds: 1.6))
+        _ = engine.handle(.agentSpeechStopped, at: CallTime(seconds: 3.6))
+        let reply = engine.handle(.agentUtterance(AgentUtterance(text: Self.acknowledge, start: CallTime(seconds: 1.6), end: CallTime(seconds: 3.6))),
+                                  at: CallTime(seconds: 3.6))
+        #expect(reply.said == ["Okay.", "Here is my story."])
+        _ = engine.handle(.callerLineFinished, at: CallTime(seconds: 4.6))
+        let anger = engine.meters["anger"]!
+        // "Okay." ended at 4.6; the agent starts 0.4 s later, as "Here is my story." would begin.
+        let early = engine.handle(.agentSpeechStarted, at: CallTime(seconds: 5.0))
+        #expect(early.contains(.stopSpeaking))
+        #expect(!early.contains(.triggered(.interrupted)) && !early.contains { if case .bargeIn = $0 { true } else { false } })
+        #expect(engine.meters["anger"] == anger)
+        #expect(engine.record.callerLines.last?.text == "Here is my story." && engine.record.callerLines.last?.unsaid == true)
+    }
+
+    @Test("no line twice: replies run through the fresh ones, then the scenario's others")
+    func noRepeats() throws {
+        var call = try Call()
+        var said: [String] = []
+        for _ in 0..<3 { said += call.agent("the weather was lovely at the weekend").said }
+        #expect(Set(said) == ["Hm.", "And?", "So?"], "\(said)")
+        // All three said: the least worn comes back rather than silence.
+        #expect(call.agent("the weather was lovely at the weekend").said.count == 1)
+    }
+
+    @Test("a repeated move counts once: the next needs a whole new run")
+    func repeatedOnce() throws {
+        var call = try Call()
+        var fired: [Bool] = []
+        for _ in 0..<4 { fired.append(call.agent(Self.question).contains(.triggered(.repeated))) }
+        #expect(fired == [false, true, false, true])
+    }
+
+    @Test("lines depend on what the agent did, and echo what the agent said")
+    func memory() throws {
+        var call = try Call()
+        call.agent(Self.acknowledge)
+        call.agent(Self.question)
+        #expect(call.agent(Self.summary).said == ["Yes, as I told you."])
+        var other = try Call()
+        other.agent(Self.acknowledge)
+        #expect(other.agent(Self.summary).said == ["You never even asked me."])
+        // In the deal phase, a day the agent named is echoed.
+        other.agent(Self.offer)
+        #expect(other.engine.phaseID == "deal")
+        let echo = other.agent("Our records show the engineer can come on Friday.")
+        #expect(echo.said == ["Friday? Fine, I'll be in."], "\(echo.said) \(other.moves)")
+        #expect(other.engine.memory.slots[.day] == "Friday")
+    }
+
+    @Test("an offer and its close in one breath carry the caller through both, without the lines between")
+    func chained() throws {
+        var call = try Call()
+        call.agent(Self.acknowledge)
+        let both = call.agent("\(Self.offer) \(Self.agree)")
+        #expect(call.engine.outcome == .agree)
+        #expect(both.said == ["Deal."], "\(both.said)")
+    }
+
+    @Test("agreement asked too early gets 'what are you offering?', and counts once the offer is made")
+    func ahead() throws {
+        var call = try Call()
+        call.agent(Self.acknowledge)
+        let early = call.agent(Self.agree)
+        #expect(Reactions.defaultEarly.lines(for: call.engine.mood).contains(early.said.first ?? ""), "\(early.said)")
+        #expect(call.engine.outcome == nil)
+        call.agent(Self.offer)
+        #expect(call.engine.outcome == .agree)
+    }
+
+    @Test("an offer the caller was not ready for counts once trust has grown, without being made again")
+    func offerRemembered() throws {
+        var call = try Call()
+        call.agent(Self.acknowledge)
+        #expect(call.agent(Self.offer).said == ["Slow down."])
+        #expect(call.engine.phaseID == "listen")
+        let later = call.agent(Self.summary)
+        #expect(call.engine.phaseID == "deal")
+        #expect(later.said == ["A plan, then?"], "\(later.said)")
+    }
+
+    @Test("a call the agent closes ends with the caller's goodbye, not dead-air prompts")
+    func goodbye() throws {
+        var call = try Call()
+        call.agent(Self.acknowledge)
+        let close = call.agent("Thank you for calling, have a good day, goodbye.")
+        #expect(close.said == ["Bye then."] && call.engine.outcome == .agentEnded, "\(close.said) \(call.moves)")
+    }
+
+    @Test("line conditions and details are checked when the scenario is read")
+    func validation() throws {
+        func problems(_ text: String) -> String {
+            do { _ = try Self.scenario(text); return "" } catch { return "\(error)" }
+        }
+        let move = problems(Self.yaml.replacingOccurrences(of: "unless: made(open_question)", with: "unless: made(ask_nothing)"))
+        #expect(move == "flow.yaml:30: phases.listen.reactions.listening_summary[0].unless: unknown move 'ask_nothing' in the condition of 'You never even asked me.'",
+                "\(move)")
+        let detail = problems(Self.yaml.replacingOccurrences(of: "{day}? Fine", with: "{weekday}? Fine"))
+        #expect(detail.contains("'{weekday}' in '{weekday}? Fine, I'll be in.' is not a detail the caller remembers"), "\(detail)")
+        let condition = problems(Self.yaml.replacingOccurrences(of: "when: \"made(open_question)\"", with: "when: maybe(open_question)"))
+        #expect(condition.hasPrefix("flow.yaml:31: phases.listen.reactions.listening_summary[1].when: 'maybe(open_question)' is not made(MOVE)"),
+                "\(condition)")
+    }
+
+    @Test("details in the agent's words: amounts, days, times and a name")
+    func details() {
+        func found(_ text: String) -> [MemorySlot: String] {
+            Dictionary(CallMemory.details(in: text).map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
+        }
+        #expect(found("I can offer a hundred and fifty a month") == [.amount: "a hundred and fifty"])
+        #expect(found("a plan of 150 pounds starting on the first") == [.amount: "150 pounds", .day: "the first"])
+        #expect(found("my name is sam and I will call you on Friday at ten o'clock") == [.name: "Sam", .day: "Friday", .time: "ten o'clock"])
+        #expect(found("one moment, it takes five days, and the debt is eighteen hundred") == [:])
+        #expect(found("the engineer comes tomorrow in the morning") == [.day: "tomorrow", .time: "the morning"])
+    }
+
+    @Test("scenarios check: dismissive agents never agree, no caller line is said twice, a skilled script mostly agrees",
+          arguments: Shipped.ids)
+    func check(id: String) throws {
+        let corpus = try MoveCorpus.load(path: Shipped.root.appendingPathComponent("Tests/Corpus/moves-test.tsv").path,
+                                         known: Set(Shipped.scenario(id).moves.order))
+        let skilledText = try String(contentsOfFile: "\(Shipped.scenariosDirectory)/scripts/\(id).skilled.txt", encoding: .utf8)
+        let check = ScenarioCheck(scenario: Shipped.scenario(id), skilled: try Shipped.script(id, "skilled"),
+                                  dismissive: try Shipped.script(id, "dismissive"), corpus: corpus,
+                                  intended: ScriptStep.intendedMoves(skilledText))
+        var settings = ScenarioCheck.Settings()
+        settings.runs = 4
+        let report = check.run(settings)
+        #expect(report.tallies[.dismissive]?.share(.agree) == 0)
+        #expect(report.tallies.values.allSatisfy { $0.runs == 4 && $0.repeated.isEmpty }, "\(report.tallies.mapValues(\.repeated))")
+        #expect(report.tallies[.skilled]!.share(.agree) >= 0.5, "\(report.tallies[.skilled]!.outcomes)")
+        #expect(report.linesTotal == Shipped.scenario(id).everyLine.count && report.neverSaid.count < report.linesTotal)
+        // Every spoken line of a skilled script says which moves it means.
+        #expect(ScriptStep.intendedMoves(skilledText).allSatisfy { $0 != nil })
+    }
+
+    @Test("a paraphrase keeps the script's moves in order, in the corpus's words")
+    func paraphrase() throws {
+        let corpus = [LabelledLine(text: "I hear how hard this is.", moves: ["acknowledge_feelings"]),
+                      LabelledLine(text: "What happened?", moves: ["open_question"])]
+        let check = ScenarioCheck(scenario: try Self.scenario(), skilled: [], dismissive: [], corpus: corpus,
+                                  intended: [["acknowledge_feelings", "open_question"], ["greeting"], nil])
+        var random = SeededRandom(seed: 3)
+        let steps: [ScriptStep] = [.say("That sounds awful. What happened?", interrupting: false), .silence(2),
+                                   .say("Hello, this is Sam.", interrupting: false), .say("the weather", interrupting: false)]
+        #expect(check.paraphrase(steps, random: &random) == [
+            .say("I hear how hard this is. What happened?", interrupting: false), .silence(2),
+            .say("Hello, this is Sam.", interrupting: false), .say("the weather", interrupting: false)])
+        #expect(ScriptStep.intendedMoves("# a comment\nHello.  # moves: greeting\n[silence 3]\nWhat happened?\n")
+                == [["greeting"], nil])
+        #expect(try ScriptStep.parse("Hello.  # moves: greeting\n") == [.say("Hello.", interrupting: false)])
+    }
+}
