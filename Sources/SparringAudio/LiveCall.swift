@@ -599,6 +599,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             turn_gap_ms: .init(p50: percentile(gaps, 50).map { $0.rounded() }, p95: percentile(gaps, 95).map { $0.rounded() }, count: gaps.count),
             barge_in_ms: bargeIns, xruns: xruns, realtime: loop.realtime, interrupted: false,
             transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
+        summary.difficulty = options.scenario.difficulty.rawValue
         if !agentSpoke {
             summary.unscored = endedBy == "device" && duration < options.ringSeconds
                 ? "no call: the line failed before the caller could speak" : "no agent speech: the agent never spoke"

@@ -123,7 +123,11 @@ public struct CallerEngine: Sendable {
         self.scenario = scenario
         recognizer = MoveRecognizer.make(scenario.moves)
         random = SeededRandom(seed: seed)
-        meters = Dictionary(uniqueKeysWithValues: scenario.meters.map { ($0.name, $0.start) })
+        let shift = scenario.difficulty.startShift
+        meters = Dictionary(uniqueKeysWithValues: scenario.meters.map { spec in
+            let offset = spec.name == "anger" ? shift.anger : spec.name == "trust" ? shift.trust : 0
+            return (spec.name, min(100, max(0, spec.start + offset)))
+        })
         phaseID = scenario.phases[0].id
     }
 
@@ -344,10 +348,17 @@ public struct CallerEngine: Sendable {
     /// The library's move for ending a call politely.
     static let closingMove = "closing"
 
-    /// Moves that carry the call on from some other phase but not from this one.
+    /// Moves that carry the call on from a phase still ahead (reachable from this one), but not from this one.
     private func movesAhead(of phase: Phase) -> Set<String> {
-        let here = Set(phase.transitions.flatMap(\.onMoves))
-        return Set(scenario.phases.filter { $0.id != phase.id }.flatMap { $0.transitions.flatMap(\.onMoves) }).subtracting(here)
+        var reached: Set<String> = []
+        var frontier = [phase.id]
+        while let id = frontier.popLast() {
+            for transition in scenario.phase(id)?.transitions ?? [] {
+                if case let .phase(next) = transition.target, next != phase.id, reached.insert(next).inserted { frontier.append(next) }
+            }
+        }
+        let later = scenario.phases.filter { reached.contains($0.id) }.flatMap { $0.transitions.flatMap(\.onMoves) }
+        return Set(later).subtracting(phase.transitions.flatMap(\.onMoves))
     }
 
     /// Fires the first transition the moves and meters allow, and goes on through the next
@@ -486,7 +497,9 @@ public struct CallerEngine: Sendable {
     }
 
     private mutating func apply(_ deltas: MeterDeltas, scale: Double = 1) {
-        for (meter, delta) in deltas { meters[meter] = clamp((meters[meter] ?? 0) + delta * scale) }
+        for (meter, delta) in deltas {
+            meters[meter] = clamp((meters[meter] ?? 0) + scenario.difficulty.scaled(meter, delta * scale))
+        }
     }
 
     private func clamp(_ value: Double) -> Double { min(100, max(0, value)) }

@@ -25,6 +25,15 @@ public struct Scenario: Sendable {
     public var rubric: Rubric
     /// The move library this scenario was resolved against, its own moves included.
     public var moves: MoveLibrary
+    /// How hard the caller is to win over; `at(_:)` sets it for a call.
+    public var difficulty: Difficulty = .fair
+
+    /// The same caller at another difficulty.
+    public func at(_ difficulty: Difficulty) -> Scenario {
+        var copy = self
+        copy.difficulty = difficulty
+        return copy
+    }
 
     public func phase(_ id: String) -> Phase? { phases.first { $0.id == id } }
     public var meterNames: [String] { meters.map(\.name) }
@@ -54,6 +63,33 @@ public struct Scenario: Sendable {
         allLines.flatMap { place, lines in
             MoodBand.allCases.flatMap { band in (lines.byMood[band] ?? []).map { (place, band, $0) } }
         }
+    }
+}
+
+/// How the caller takes what the agent does, after the debt collectors' advice to balance
+/// strict, fair and empathic: a strict caller starts angrier and less trusting, feels every
+/// slight more and every kindness less; an empathic one the other way round. Fair is the
+/// scenario as written.
+public enum Difficulty: String, Sendable, Codable, CaseIterable {
+    case empathic, fair, strict
+
+    /// Added to the meters' starting values.
+    public var startShift: (anger: Double, trust: Double) {
+        switch self {
+        case .empathic: (-8, 6)
+        case .fair: (0, 0)
+        case .strict: (8, -6)
+        }
+    }
+
+    /// Scale of what calms the caller or wins trust, and of what angers or costs trust.
+    public var gainScale: Double { switch self { case .empathic: 1.2; case .fair: 1; case .strict: 0.8 } }
+    public var lossScale: Double { switch self { case .empathic: 0.8; case .fair: 1; case .strict: 1.25 } }
+
+    /// A meter change as this caller takes it: `anger` rising and `trust` falling are losses.
+    public func scaled(_ meter: String, _ delta: Double) -> Double {
+        let loss = meter == "anger" ? delta > 0 : delta < 0
+        return delta * (loss ? lossScale : gainScale)
     }
 }
 

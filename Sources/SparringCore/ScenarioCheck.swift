@@ -19,6 +19,7 @@ public struct ScenarioCheck: Sendable {
         /// Share of agent lines started early: in the pause after the caller's first sentence.
         public var earlyStarts = 0.15
         public var seed: UInt64 = 1
+        public var difficulty: Difficulty = .fair
         public init() {}
     }
 
@@ -103,7 +104,7 @@ public struct ScenarioCheck: Sendable {
                 case .paraphrased: paraphrase(skilled, random: &random)
                 case .dismissive: dismissive
                 }
-                var driver = RehearsalDriver(scenario: scenario, seed: seed)
+                var driver = RehearsalDriver(scenario: scenario.at(settings.difficulty), seed: seed)
                 let noise = Box(RecognitionNoise(errorRate: settings.wordErrors, seed: seed))
                 driver.hearing = { noise.value.corrupt($0) }
                 driver.record(driver.open())

@@ -166,8 +166,11 @@ public final class CallDesk: Sendable {
                 return .failure(ControlError(.busy, "busy: \(call.agent) is on a call (\(call.scenario), session \(call.session), \(Int(call.t)) s in)"))
             }
             if let other = state.starting { return .failure(ControlError(.busy, "busy: a call for \(other) is being set up")) }
+            guard let difficulty = Difficulty(rawValue: request.difficulty ?? "fair") else {
+                return .failure(ControlError(.missingField, "unknown difficulty '\(request.difficulty ?? "")' (strict, fair or empathic)"))
+            }
             do throws(SparringError) {
-                let scenario = try state.catalog.scenario(request.scenario ?? "")
+                let scenario = try state.catalog.scenario(request.scenario ?? "").at(difficulty)
                 state.starting = agent
                 return .success(scenario)
             } catch {

@@ -44,6 +44,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var scenario: String?
     public var agent: String?
     public var seed: UInt64?
+    /// start: strict, fair (the default) or empathic.
+    public var difficulty: String?
     public var subscribe: Bool?
 
     public init(op: String, id: RequestID? = nil) {

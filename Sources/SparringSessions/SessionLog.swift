@@ -94,6 +94,8 @@ public struct CallSummary: Codable, Sendable {
     /// Why a call has no score: it never happened (the line failed first) or the agent never spoke.
     /// Such a call is neither passed nor failed, and stays out of pass rates and `--failed`.
     public var unscored: String?
+    /// How hard the caller was to win over (strict, fair, empathic); absent in sessions recorded before there was a choice.
+    public var difficulty: String?
 
     /// What to say where a score would be.
     public var noScoreReason: String { unscored ?? "the call was interrupted before it could be scored" }

@@ -77,6 +77,7 @@ public enum SessionReport {
 
     static func facts(_ s: CallSummary) -> String {
         var parts = ["agent \(escape(s.agent))", escape(s.started_at), Clock.format(s.duration_s), "outcome <b>\(escape(s.outcome))</b>"]
+        if let difficulty = s.difficulty { parts.insert("<span id=\"difficulty\">\(escape(difficulty)) caller</span>", at: 1) }
         if let score = s.score {
             parts.append("score <b>\(format(score.total))</b> of 100 (\(score.passed ? "passed" : "not passed"), pass mark \(format(score.passMark)))")
         }

@@ -26,6 +26,8 @@ struct CallArguments: ParsableArguments {
     var noPrepare = false
     @Flag(name: .customLong("no-bias"), help: "Recognize with the generic language model only.")
     var noBias = false
+    @Option(help: "How hard the caller is to win over: strict, fair or empathic.")
+    var difficulty: Difficulty = .fair
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -54,7 +56,7 @@ struct CallArguments: ParsableArguments {
         }.start()
         let loaded = catalog.load(quiet: json)
         let scenario: Scenario
-        do { scenario = try loaded.scenario(id) } catch { throw Terminal.fail(error.message) }
+        do { scenario = try loaded.scenario(id).at(difficulty) } catch { throw Terminal.fail(error.message) }
         modelsLoaded.wait()
         let ready: SpeechModels
         do { ready = try models!.get() } catch { throw Terminal.fail(error.description) }

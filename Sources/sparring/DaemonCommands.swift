@@ -39,6 +39,7 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "Scenario id (see `sparring scenarios`).") var scenario: String
     @Option(help: "Agent name recorded with the session (default: the daemon's).") var agent: String?
     @Option(help: "Seed for the caller's choices (default: random).") var seed: UInt64?
+    @Option(help: "How hard the caller is to win over: strict, fair or empathic.") var difficulty: Difficulty = .fair
     @Flag(help: "Stream the call's events and its summary as JSON lines.") var json = false
     @OptionGroup var socket: SocketOption
 
@@ -49,6 +50,7 @@ struct CallCommand: AsyncParsableCommand {
             request.scenario = scenario
             request.agent = agent
             request.seed = seed
+            request.difficulty = difficulty.rawValue
             request.subscribe = true
             try await connection.send(request)
             let reply = try await connection.reply()

@@ -18,13 +18,15 @@ struct RehearseCommand: ParsableCommand {
     var script: String?
     @Option(help: "Seed for the caller's choices; the same seed and lines give the same call.")
     var seed: UInt64 = 1
+    @Option(help: "How hard the caller is to win over: strict, fair or empathic.")
+    var difficulty: Difficulty = .fair
     @Flag(help: "Print one JSON object with turns, outcome and score.")
     var json = false
 
     func run() throws {
         let loaded = catalog.load(quiet: json)
         let scenario: Scenario
-        do { scenario = try loaded.scenario(self.scenario) } catch { throw Terminal.fail(error.message) }
+        do { scenario = try loaded.scenario(self.scenario).at(difficulty) } catch { throw Terminal.fail(error.message) }
         var driver = RehearsalDriver(scenario: scenario, seed: seed)
 
         if let script {

@@ -103,6 +103,8 @@ struct ScenariosCommand: ParsableCommand {
         @Option(help: "Share of agent lines started in the pause after the caller's first sentence.") var earlyStarts = 0.15
         @Option(help: "The labelled corpus paraphrases are drawn from (default: the held-out test part).") var corpus: String?
         @Option(help: "First seed; call n uses a seed derived from it.") var seed: UInt64 = 1
+        @Option(help: "Difficulties to run, comma-separated (strict, fair, empathic).") var difficulty = "fair"
+
         @Flag(help: "List the lines never said and the lines said twice.") var verbose = false
         @Option(help: "Print up to N calls per agent that missed the goal, turn by turn.") var showMisses = 0
 
@@ -118,13 +120,20 @@ struct ScenariosCommand: ParsableCommand {
             guard let path = corpus ?? MovesCommand.Eval.defaultCorpus() else {
                 throw Terminal.fail("no corpus given and Tests/Corpus/moves-test.tsv not found; pass --corpus FILE")
             }
+            var levels: [Difficulty] = []
+            for name in difficulty.split(separator: ",") {
+                guard let level = Difficulty(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw Terminal.fail("unknown difficulty '\(name)' (strict, fair or empathic)")
+                }
+                levels.append(level)
+            }
             var settings = ScenarioCheck.Settings()
             settings.runs = runs
             settings.wordErrors = wordErrors
             settings.earlyStarts = earlyStarts
             settings.seed = seed
-            print("\(runs) calls per scenario and agent, \(Int(wordErrors * 100)) % word errors, \(Int(earlyStarts * 100)) % early starts")
-            print("scenario          agent        agree  hang_up  escalate  unresolved  agent_ended  repeats")
+            print("\(runs) calls per scenario, difficulty and agent, \(Int(wordErrors * 100)) % word errors, \(Int(earlyStarts * 100)) % early starts")
+            print("scenario          difficulty  agent        agree  hang_up  escalate  unresolved  agent_ended  repeats")
             var failed = false
             for scenario in chosen {
                 let scripts = URL(fileURLWithPath: scenario.file).deletingLastPathComponent().appendingPathComponent("scripts")
@@ -140,27 +149,41 @@ struct ScenariosCommand: ParsableCommand {
                 let skilled = try script("skilled")
                 let check = ScenarioCheck(scenario: scenario, skilled: skilled.steps, dismissive: try script("dismissive").steps, corpus: lines,
                                           intended: skilled.intended)
-                let report = check.run(settings)
-                for kind in ScenarioCheck.AgentKind.allCases {
-                    let tally = report.tallies[kind]!
-                    func share(_ outcome: OutcomeKind) -> String { String(format: "%5.0f %%", tally.share(outcome) * 100) }
-                    let name = scenario.id.padding(toLength: 17, withPad: " ", startingAt: 0)
-                    print("\(name) \(kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(share(.agree))  \(share(.hangUp))   \(share(.escalate))     \(share(.unresolved))      \(share(.agentEnded))  \(String(format: "%5d", tally.repeated.values.reduce(0, +)))")
-                    for turns in tally.misses.prefix(showMisses) {
-                        print("    --- a \(kind.rawValue) call that missed")
-                        for turn in turns {
-                            if let agent = turn.agent { print("    AGENT  \(agent)  [\(turn.moves.joined(separator: ", "))]") }
-                            if let silence = turn.silence_s { print("    (silence \(silence) s)") }
-                            for line in turn.caller { print("    CALLER \(line)") }
-                            let mood = turn.mood.keys.sorted().map { "\($0) \(turn.mood[$0]!)" }.joined(separator: " ")
-                            print("           \(turn.phase)  \(mood)\(turn.triggers.isEmpty ? "" : "  triggers: " + turn.triggers.joined(separator: ", "))")
+                var neverSaid: Set<String>?
+                var total = 0
+                var unsaid: [(place: String, text: String)] = []
+                for level in levels {
+                    settings.difficulty = level
+                    let report = check.run(settings)
+                    for kind in ScenarioCheck.AgentKind.allCases {
+                        let tally = report.tallies[kind]!
+                        func share(_ outcome: OutcomeKind) -> String { String(format: "%5.0f %%", tally.share(outcome) * 100) }
+                        let name = scenario.id.padding(toLength: 17, withPad: " ", startingAt: 0)
+                        let columns = [share(.agree), share(.hangUp), " " + share(.escalate), "   " + share(.unresolved), "    " + share(.agentEnded),
+                                       String(format: "%5d", tally.repeated.values.reduce(0, +))]
+                        print("\(name) \(level.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(columns.joined(separator: "  "))")
+                        for turns in tally.misses.prefix(showMisses) {
+                            print("    --- a \(kind.rawValue) call that missed")
+                            for turn in turns {
+                                if let agent = turn.agent { print("    AGENT  \(agent)  [\(turn.moves.joined(separator: ", "))]") }
+                                if let silence = turn.silence_s { print("    (silence \(silence) s)") }
+                                for line in turn.caller { print("    CALLER \(line)") }
+                                let mood = turn.mood.keys.sorted().map { "\($0) \(turn.mood[$0]!)" }.joined(separator: " ")
+                                print("           \(turn.phase)  \(mood)\(turn.triggers.isEmpty ? "" : "  triggers: " + turn.triggers.joined(separator: ", "))")
+                            }
                         }
+                        if verbose { for (text, calls) in tally.repeated.sorted(by: { $0.value > $1.value }) { print("    said twice in \(calls) calls: \(text)") } }
                     }
-                    if verbose { for (text, calls) in tally.repeated.sorted(by: { $0.value > $1.value }) { print("    said twice in \(calls) calls: \(text)") } }
+                    if report.tallies[ScenarioCheck.AgentKind.dismissive]!.share(.agree) > 0 { failed = true }
+                    // A line counts as said when any difficulty said it.
+                    let these = Set(report.neverSaid.map(\.text))
+                    neverSaid = neverSaid.map { $0.intersection(these) } ?? these
+                    unsaid = report.neverSaid
+                    total = report.linesTotal
                 }
-                print("\(scenario.id): \(report.neverSaid.count) of \(report.linesTotal) caller lines never said")
-                if verbose { for (place, text) in report.neverSaid { print("    never said (\(place)): \(text)") } }
-                if report.tallies[ScenarioCheck.AgentKind.dismissive]!.share(.agree) > 0 { failed = true }
+                let left = unsaid.filter { neverSaid?.contains($0.text) == true }
+                print("\(scenario.id): \(left.count) of \(total) caller lines never said")
+                if verbose { for (place, text) in left { print("    never said (\(place)): \(text)") } }
             }
             if failed { throw Terminal.fail("a dismissive agent reached agreement") }
         }

@@ -244,6 +244,7 @@ struct ReplayCommand: ParsableCommand {
 }
 
 extension SessionReplay.Channel: ExpressibleByArgument {}
+extension Difficulty: ExpressibleByArgument {}
 
 /// How sessions read as text.
 enum SessionText {
@@ -275,7 +276,7 @@ enum SessionText {
     static func show(_ session: StoredSession) -> String {
         let s = session.summary
         var out = "\(s.id)\n"
-        out += "  \(s.scenario), agent \(s.agent), \(date(s.started_at)), \(Clock.format(s.duration_s)), outcome \(s.outcome) (ended by \(s.ended_by))"
+        out += "  \(s.scenario)\(s.difficulty.map { " (\($0))" } ?? ""), agent \(s.agent), \(date(s.started_at)), \(Clock.format(s.duration_s)), outcome \(s.outcome) (ended by \(s.ended_by))"
         out += s.interrupted ? ", interrupted: repaired after a crash\n" : "\n"
         out += "\nTranscript\n"
         for entry in session.timeline {

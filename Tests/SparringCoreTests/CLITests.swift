@@ -139,13 +139,18 @@ struct CLITests {
 
     @Test("scenarios check prints each agent's outcomes and the lines never said")
     func check() throws {
-        let run = try sparring(["scenarios", "check", "debt-threat", "--runs", "2"])
+        let run = try sparring(["scenarios", "check", "debt-threat", "--runs", "2", "--difficulty", "fair,strict"])
         #expect(run.status == 0, "\(run.err)")
         let lines = run.out.split(separator: "\n").map(String.init)
-        #expect(lines.first == "2 calls per scenario and agent, 20 % word errors, 15 % early starts")
-        for kind in ["skilled", "paraphrased", "dismissive"] {
-            #expect(lines.contains { $0.hasPrefix("debt-threat") && $0.contains(" \(kind) ") && $0.contains("%") }, "\(run.out)")
+        #expect(lines.first == "2 calls per scenario, difficulty and agent, 20 % word errors, 15 % early starts")
+        for level in ["fair", "strict"] {
+            for kind in ["skilled", "paraphrased", "dismissive"] {
+                #expect(lines.contains { $0.hasPrefix("debt-threat") && $0.contains(" \(level) ") && $0.contains(" \(kind) ") && $0.contains("%") },
+                        "\(run.out)")
+            }
         }
+        let level = try sparring(["scenarios", "check", "debt-threat", "--difficulty", "brutal"])
+        #expect(level.status == 1 && level.err == "sparring: unknown difficulty 'brutal' (strict, fair or empathic)\n")
         #expect(lines.contains { $0.hasPrefix("debt-threat: ") && $0.hasSuffix("caller lines never said") })
         let unknown = try sparring(["scenarios", "check", "no-such"])
         #expect(unknown.status == 1 && unknown.err.hasPrefix("sparring: unknown scenario 'no-such'"))

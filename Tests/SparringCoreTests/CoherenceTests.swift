@@ -209,6 +209,15 @@ struct CoherenceTests {
         #expect(call.engine.outcome == .agree)
     }
 
+    @Test("a move that belongs to an earlier phase is not taken for one made too early")
+    func earlierIsNotEarly() throws {
+        var call = try Call()
+        call.agent(Self.acknowledge)
+        let again = call.agent("I can imagine how frustrating all of this must be for you.")
+        #expect(call.moves.last == ["acknowledge_feelings"])
+        #expect(!again.said.contains { Reactions.defaultEarly.byMood.values.joined().contains($0) }, "\(again.said)")
+    }
+
     @Test("an offer the caller was not ready for counts once trust has grown, without being made again")
     func offerRemembered() throws {
         var call = try Call()
@@ -290,5 +299,29 @@ struct CoherenceTests {
         #expect(ScriptStep.intendedMoves("# a comment\nHello.  # moves: greeting\n[silence 3]\nWhat happened?\n")
                 == [["greeting"], nil])
         #expect(try ScriptStep.parse("Hello.  # moves: greeting\n") == [.say("Hello.", interrupting: false)])
+    }
+
+    @Test("difficulty: a strict caller starts angrier and takes slights harder, an empathic one the reverse; fair is as written")
+    func difficulty() throws {
+        let scenario = try Self.scenario()
+        func meters(_ level: Difficulty, after text: String) -> (start: [String: Double], after: [String: Double]) {
+            var engine = CallerEngine(scenario: scenario.at(level), seed: 1)
+            let start = engine.meters
+            _ = engine.handle(.callOpened, at: .zero)
+            _ = engine.handle(.callerLineFinished, at: CallTime(seconds: 1))
+            _ = engine.handle(.agentUtterance(AgentUtterance(text: text, start: CallTime(seconds: 2), end: CallTime(seconds: 3))), at: CallTime(seconds: 3))
+            return (start, engine.meters)
+        }
+        let insult = "Calm down, you are overreacting."
+        let fair = meters(.fair, after: insult), strict = meters(.strict, after: insult), empathic = meters(.empathic, after: insult)
+        #expect(fair.start == ["anger": 50, "trust": 30])
+        #expect(strict.start == ["anger": 58, "trust": 24] && empathic.start == ["anger": 42, "trust": 36])
+        let rise = { (m: (start: [String: Double], after: [String: Double])) in m.after["anger"]! - m.start["anger"]! }
+        #expect(rise(fair) > 0)
+        #expect(abs(rise(strict) - rise(fair) * 1.25) < 0.01 && abs(rise(empathic) - rise(fair) * 0.8) < 0.01)
+        let kind = Self.acknowledge
+        let gain = { (m: (start: [String: Double], after: [String: Double])) in m.after["trust"]! - m.start["trust"]! }
+        #expect(abs(gain(meters(.strict, after: kind)) - gain(meters(.fair, after: kind)) * 0.8) < 0.01)
+        #expect(Difficulty.fair.scaled("anger", 7) == 7 && Difficulty.strict.scaled("trust", -4) == -5)
     }
 }

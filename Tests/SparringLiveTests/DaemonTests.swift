@@ -282,6 +282,10 @@ extension Live.DaemonTests {
         #expect(after.problems.count == 3 && after.problems.contains { $0.contains("broken.yaml:2") }, "\(after.problems)")
         #expect(after.problems.contains { $0.contains("mute.yaml:1: espeak_voice: eSpeak NG has no voice 'en-gb'") })
         #expect(harness.log.contains("mute-caller.yaml:12: persona.voice: voice 'mute' cannot speak"), "\(harness.log)")
+        var brutal = DaemonHarness.start("tenant-repair")
+        brutal.difficulty = "brutal"
+        let unknownLevel = try await harness.request(brutal)
+        #expect(unknownLevel.ok != true && unknownLevel.message == "unknown difficulty 'brutal' (strict, fair or empathic)")
         let refused = try await harness.request(DaemonHarness.start("mute-caller"))
         #expect(refused.ok != true && refused.message?.hasPrefix("scenario 'mute-caller' cannot be used:") == true, "\(refused.message ?? "")")
         let listed = try await harness.request(ControlRequest(op: "scenarios")).scenarios ?? []

@@ -107,3 +107,20 @@ extension Live {
         }
     }
 }
+
+extension Live.LiveCallTests {
+    @Test("a strict caller: the difficulty shifts the meters, is saved in the session and shown in the report")
+    func difficulty() throws {
+        let scenario = try #require(Self.catalog.scenarios.first { $0.id == "debt-threat" })
+        let models = try Self.models()
+        let agent = try models.scriptedAgent(try ScriptStep.parse("[silence 3]\n"), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
+        let result = try Self.call(scenario.at(.strict), agent: agent)
+        #expect(result.summary.difficulty == "strict")
+        let directory = try #require(result.summary.session)
+        let stored = try SessionStore(root: URL(fileURLWithPath: directory).deletingLastPathComponent().path)
+            .load(URL(fileURLWithPath: directory).lastPathComponent)
+        #expect(stored.summary.difficulty == "strict")
+        let html = SessionReport.html(stored, audio: result.audio)
+        #expect(html.contains("<span id=\"difficulty\">strict caller</span>"))
+    }
+}
