@@ -77,7 +77,9 @@ public struct SessionFilter: Sendable, Equatable {
     }
 }
 
-/// An SQLite index (GRDB) over the session directories, kept in `<store>/.index.sqlite`.
+/// An SQLite index (GRDB) over the session directories, kept in `<store>/.index.sqlite`,
+/// or, when the sessions folder cannot be written (a shared, read-only one), in
+/// `$XDG_CACHE_HOME/sparring/index/` under a name derived from the folder's path.
 ///
 /// The directories stay the source of truth: `refresh` brings the index in
 /// line with them (new, changed and removed sessions; a session left by a
@@ -88,12 +90,14 @@ public final class SessionIndex {
     public let path: String
     private let database: DatabaseQueue
 
-    public init(store: SessionStore) throws(SparringError) {
+    public init(store: SessionStore, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SparringError) {
         self.store = store
-        path = store.root + "/.index.sqlite"
         do {
-            try FileManager.default.createDirectory(atPath: store.root, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            if !FileManager.default.fileExists(atPath: store.root) {
+                try FileManager.default.createDirectory(atPath: store.root, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            }
+            path = try Self.location(for: store.root, environment: environment)
             // Created 0600 before SQLite opens it; SQLite gives its journal the same mode.
             let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw SparringError("index", "\(path): cannot open (\(String(cString: strerror(errno))))") }
@@ -103,8 +107,22 @@ public final class SessionIndex {
         } catch let error as SparringError {
             throw error
         } catch {
-            throw SparringError("index", "\(path): \(error)")
+            throw SparringError("index", "\(store.root): the session index: \(error)")
         }
+    }
+
+    /// `<root>/.index.sqlite` when the folder can be written, else a file of the user's cache
+    /// named by the folder's resolved path (so two read-only folders never share an index).
+    static func location(for root: String, environment: [String: String]) throws -> String {
+        if access(root, W_OK) == 0 { return root + "/.index.sqlite" }
+        let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in resolved.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        let directory = cache + "/sparring/index"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let name = URL(fileURLWithPath: resolved).lastPathComponent
+        return directory + "/\(name)-\(String(hash, radix: 16)).sqlite"
     }
 
     static var migrator: DatabaseMigrator {

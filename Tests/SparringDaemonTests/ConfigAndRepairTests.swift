@@ -40,6 +40,23 @@ struct ConfigTests {
         #expect(config.check().first?.field == "socket")
     }
 
+    @Test("a sessions folder that cannot be written is a start-up problem naming the systemd fix")
+    func unwritableSessions() throws {
+        let shared = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-shared-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        var config = DaemonConfig()
+        config.sessions = shared + "/sparring/sessions"
+        // The folder does not exist yet: the nearest one above it must be writable.
+        let problem = try #require(config.sessionsProblem(writable: { $0 != shared }))
+        #expect(problem.field == "sessions")
+        #expect(problem.message.hasPrefix("\(shared) cannot be written, so no call could be recorded in \(shared)/sparring/sessions"))
+        #expect(problem.message.contains("systemctl --user edit sparringd") && problem.message.contains("ReadWritePaths=\(shared)/sparring/sessions"))
+        #expect(config.sessionsProblem(writable: { _ in true }) == nil)
+        config.sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-\(UUID())/sessions").path
+        #expect(config.sessionsProblem() == nil)
+    }
+
     @Test("the shipped config file is valid and says what the defaults are")
     func shipped() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -66,6 +66,48 @@ struct StoreTests {
         }
     }
 
+    @Test("a read-only sessions folder is listed: its index lives in the user's cache, nothing is written in the folder")
+    func readOnlyFolder() throws {
+        let store = Store()
+        try store.fill()
+        let cache = "/tmp/sparring-cache-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        // A shared folder: everyone may read, nobody else may write.
+        for path in [store.root] + (FileManager.default.subpaths(atPath: store.root) ?? []).map({ "\(store.root)/\($0)" }) {
+            var directory: ObjCBool = false
+            FileManager.default.fileExists(atPath: path, isDirectory: &directory)
+            chmod(path, directory.boolValue ? 0o555 : 0o444)
+        }
+        defer { chmod(store.root, 0o700) }
+        // Root writes anywhere: as root, list as an unprivileged user, as a supervisor on a shared folder would.
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let sparring = [binary, binary.deletingLastPathComponent()].map { $0.appendingPathComponent("sparring").path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? ".build/debug/sparring"
+        let process = Process()
+        if getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", sparring, "sessions", "--sessions", store.root, "--json"]
+        } else {
+            process.executableURL = URL(fileURLWithPath: sparring)
+            process.arguments = ["sessions", "--sessions", store.root, "--json"]
+        }
+        process.environment = ["XDG_CACHE_HOME": cache, "HOME": cache, "PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let listed = out.fileHandleForReading.readDataToEndOfFile()
+        let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(problems)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: listed) as? [[String: Any]], "\(problems)")
+        #expect(rows.count == 4)
+        #expect(!FileManager.default.fileExists(atPath: "\(store.root)/.index.sqlite"))
+        let indexes = (try? FileManager.default.contentsOfDirectory(atPath: "\(cache)/sparring/index")) ?? []
+        #expect(indexes.count == 1 && indexes[0].hasPrefix(URL(fileURLWithPath: store.root).lastPathComponent + "-"), "\(indexes)")
+    }
+
     @Test("ids that could leave the store are refused with one line naming the id")
     func badIDs() throws {
         let bad: [(String, String)] = [
