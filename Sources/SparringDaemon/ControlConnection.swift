@@ -31,7 +31,7 @@ public final class ControlConnection {
                     }
                 }
         } catch {
-            throw DaemonError(notRunning(path))
+            throw DaemonError(notRunning(path), unreachable: true)
         }
         return try await channel.executeThenClose { inbound, outbound in
             try await body(ControlConnection(inbound: inbound, outbound: outbound))

@@ -159,5 +159,10 @@ private enum Side { case writer, reader }
 /// A startup or configuration failure: one line for the log and the terminal.
 public struct DaemonError: Error, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The daemon could not be reached at all (no socket, nobody listening).
+    public var unreachable: Bool
+    public init(_ description: String, unreachable: Bool = false) {
+        self.description = description
+        self.unreachable = unreachable
+    }
 }

@@ -17,7 +17,7 @@ struct SocketOption: ParsableArguments {
     /// Runs `body` on a connection; a missing daemon or a failed reply is one clear line.
     func with<T: Sendable>(_ body: (ControlConnection) async throws -> T) async throws -> T {
         do { return try await ControlConnection.with(path: path, body) } catch let error as DaemonError {
-            throw Terminal.fail(error.description)
+            throw Terminal.fail(error.description, code: error.unreachable ? Terminal.unavailable : Terminal.failure)
         }
     }
 }
@@ -174,6 +174,7 @@ final class CallView: Sendable {
     }
 
     private func colour(_ text: String, event: SessionEvent, problem: Bool) -> String {
+        guard Terminal.colours else { return text }
         let code: String
         switch event.type {
         case "caller_line_start": code = "33"
@@ -184,12 +185,16 @@ final class CallView: Sendable {
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
 
+    private func paint(_ code: String, _ text: String) -> String {
+        Terminal.colours ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
     private func status(_ screen: Screen) -> String {
         let now = screen.t + Date().timeIntervalSince(screen.receivedAt)
         let who: String
         switch screen.speaking {
-        case "agent": who = "\u{1B}[36m● you\u{1B}[0m" + (screen.partial.isEmpty ? "" : " “\(screen.partial.suffix(40))”")
-        case "caller": who = "\u{1B}[33m● caller\u{1B}[0m"
+        case "agent": who = paint("36", "● you") + (screen.partial.isEmpty ? "" : " “\(screen.partial.suffix(40))”")
+        case "caller": who = paint("33", "● caller")
         default: who = "○ silence"
         }
         let meters = ["anger", "trust"].compactMap { name -> String? in

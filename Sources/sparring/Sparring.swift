@@ -8,6 +8,12 @@ struct Sparring: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparring",
         abstract: "Practise difficult phone calls with a scripted caller.",
+        discussion: """
+            Exit status: 0 success; 1 a failure (a bad file, a refused call, a device that fails, \
+            a dismissive agent agreeing in `scenarios check`); 64 a usage error; 69 sparringd is \
+            not running. Colours on a terminal are off when NO_COLOR is set.
+            """,
+        version: SparringVersion.current,
         subcommands: [ScenariosCommand.self, MovesCommand.self, HearCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self,
                       CallCommand.self, HangupCommand.self, StatusCommand.self,
                       SessionsCommand.self, ShowCommand.self, ReplayCommand.self, AnnotateCommand.self,
@@ -42,8 +48,16 @@ enum Terminal {
         FileHandle.standardError.write(Data("sparring: \(line)\n".utf8))
     }
 
+    /// Exit statuses, as `sparring --help` documents them (64 and 69 as in sysexits.h).
+    static let failure: Int32 = 1
+    static let usage: Int32 = 64
+    static let unavailable: Int32 = 69
+
+    /// Whether to colour terminal output (https://no-color.org: any non-empty NO_COLOR turns it off).
+    static var colours: Bool { (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty }
+
     /// Prints one clear line and exits non-zero.
-    static func fail(_ line: String, code: Int32 = 1) -> ExitCode {
+    static func fail(_ line: String, code: Int32 = failure) -> ExitCode {
         warn(line)
         return ExitCode(code)
     }

@@ -14,7 +14,8 @@ struct SparringDaemonCommand: AsyncParsableCommand {
         discussion: """
             Settings come from the config file (--config, $SPARRING_CONFIG, ~/.config/sparring/sparringd.yaml, \
             then the installed etc/sparring/sparringd.yaml), then SPARRING_* variables, then these flags.
-            """)
+            """,
+        version: SparringVersion.current)
 
     @Option(help: "Config file (YAML).") var config: String?
     @Flag(name: .customLong("check-config"), help: "Validate the configuration, print it, and exit.") var checkConfig = false

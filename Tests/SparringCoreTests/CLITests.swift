@@ -200,14 +200,35 @@ struct CLITests {
         #expect(bad.err.contains("\(script):2: silence:"))
     }
 
-    @Test("call, status and hangup without a daemon: one line saying so and how to start it")
+    @Test("call, status and hangup without a daemon: one line saying so and how to start it, exit 69")
     func noDaemon() throws {
         let socket = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID())/control.sock").path
         for command in [["status"], ["hangup"], ["call", "debt-threat"]] {
             let run = try sparring(command + ["--socket", socket])
-            #expect(run.status == 1)
+            #expect(run.status == 69)
             #expect(run.err == "sparring: sparringd is not running (nothing answers on \(socket)); start it with `systemctl --user start sparringd`, or run `sparringd` in another terminal\n")
             #expect(run.out.isEmpty)
         }
+    }
+
+    @Test("--version on both executables; usage errors exit 64, failures 1, and --help says so")
+    func versionAndExitCodes() throws {
+        let version = try sparring(["--version"])
+        #expect(version.status == 0 && version.out.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(version.out)")
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: URL(fileURLWithPath: Self.binary).deletingLastPathComponent().appendingPathComponent("sparringd").path)
+        daemon.arguments = ["--version"]
+        let out = Pipe()
+        daemon.standardOutput = out
+        try daemon.run()
+        let daemonVersion = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0 && daemonVersion == version.out)
+        #expect(try sparring(["run"]).status == 64)
+        #expect(try sparring(["rehearse", "debt-threat", "--seed", "many"]).status == 64)
+        #expect(try sparring(["rehearse", "no-such-scenario"]).status == 1)
+        let help = try sparring(["--help"])
+        let words = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("64 a usage error; 69 sparringd is not running") && words.contains("NO_COLOR"), "\(help.out)")
     }
 }
