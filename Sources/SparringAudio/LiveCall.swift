@@ -600,6 +600,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             barge_in_ms: bargeIns, xruns: xruns, realtime: loop.realtime, interrupted: false,
             transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
         summary.difficulty = options.scenario.difficulty.rawValue
+        summary.title = options.scenario.title
+        summary.situation = options.scenario.persona.situation.trimmingCharacters(in: .whitespacesAndNewlines)
         if !agentSpoke {
             summary.unscored = endedBy == "device" && duration < options.ringSeconds
                 ? "no call: the line failed before the caller could speak" : "no agent speech: the agent never spoke"

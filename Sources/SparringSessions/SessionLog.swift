@@ -96,6 +96,9 @@ public struct CallSummary: Codable, Sendable {
     public var unscored: String?
     /// How hard the caller was to win over (strict, fair, empathic); absent in sessions recorded before there was a choice.
     public var difficulty: String?
+    /// The scenario's title and the caller's situation as the agent saw them, for the report's heading.
+    public var title: String?
+    public var situation: String?
 
     /// What to say where a score would be.
     public var noScoreReason: String { unscored ?? "the call was interrupted before it could be scored" }

@@ -53,12 +53,14 @@ public enum SessionReport {
         <html lang="en"><head><meta charset="utf-8">
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; media-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(summary.scenario)) — \(escape(summary.agent)) — \(escape(summary.started_at))</title>
+        <title>\(escape(summary.title ?? summary.scenario)) — \(escape(summary.agent)) — \(escape(localTime(summary.started_at)))</title>
         <style>\(style)</style></head><body>
-        <header><h1>\(escape(summary.scenario))</h1>
-        <p class="facts">\(facts(summary))</p></header>
+        <header><h1>\(escape(summary.title ?? summary.scenario))</h1>
+        \(summary.situation.map { "<p class=\"situation\">\(escape($0))</p>" } ?? "")
+        <p class="facts">\(facts(summary))</p>\(banner(activity))</header>
         <audio id="player" controls preload="auto" src="data:audio/wav;base64,\(wav.base64EncodedString())"></audio>
-        <section><h2>Anger and trust</h2><svg id="mood-plot" viewBox="0 0 1000 220" role="img" aria-label="anger and trust over the call"></svg></section>
+        <section><h2>Anger and trust</h2><svg id="mood-plot" viewBox="0 0 1000 220" role="img" aria-label="anger and trust over the call"></svg>
+        <p class="legend"><span class="swatch" style="background:#d9480f"></span>anger <span class="swatch" style="background:#2a6fdb"></span>trust <span class="swatch dashed"></span>trigger, barge-in or outcome <span class="swatch note"></span>supervisor's note · 0–100, higher is more</p></section>
         <section><h2>Who talked when</h2><svg id="talk-timeline" viewBox="0 0 1000 90" role="img" aria-label="talk, silence and overlap"></svg>
         <p class="facts">agent \(seconds(activity.agentSeconds)) · caller \(seconds(activity.callerSeconds)) · both at once \(seconds(activity.overlapSeconds)) · silence \(seconds(activity.silenceSeconds))</p></section>
 
@@ -76,7 +78,8 @@ public enum SessionReport {
     }
 
     static func facts(_ s: CallSummary) -> String {
-        var parts = ["agent \(escape(s.agent))", escape(s.started_at), Clock.format(s.duration_s), "outcome <b>\(escape(s.outcome))</b>"]
+        var parts = ["\(escape(s.scenario))", "agent \(escape(s.agent))", escape(localTime(s.started_at)), Clock.format(s.duration_s),
+                     "outcome <b>\(escape(s.outcome))</b>"]
         if let difficulty = s.difficulty { parts.insert("<span id=\"difficulty\">\(escape(difficulty)) caller</span>", at: 1) }
         if let score = s.score {
             parts.append("score <b>\(format(score.total))</b> of 100 (\(score.passed ? "passed" : "not passed"), pass mark \(format(score.passMark)))")
@@ -84,6 +87,24 @@ public enum SessionReport {
         if let p50 = s.turn_gap_ms.p50, let p95 = s.turn_gap_ms.p95 { parts.append("turn gap p50 \(Int(p50)) ms, p95 \(Int(p95)) ms") }
         if s.interrupted { parts.append("<b>interrupted</b> (ended by a crash; repaired)") }
         return parts.joined(separator: " · ")
+    }
+
+    /// An ISO 8601 time as the reader's clock shows it: the machine's time zone, with its offset.
+    static func localTime(_ iso: String, zone: TimeZone = .current) -> String {
+        guard let date = ISO8601DateFormatter().date(from: iso) else { return iso }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'xxx"
+        return formatter.string(from: date)
+    }
+
+    /// A call one side of which never spoke says so before anything else.
+    static func banner(_ activity: SpeechActivity) -> String {
+        var silent: [String] = []
+        if activity.callerSeconds < 0.2 { silent.append("The caller said nothing audible in this call.") }
+        if activity.agentSeconds < 0.2 { silent.append("The agent said nothing audible in this call.") }
+        return silent.map { "\n<p class=\"banner\" role=\"alert\">\($0)</p>" }.joined()
     }
 
     static func score(_ s: CallSummary) -> String {
@@ -150,7 +171,10 @@ public enum SessionReport {
 
     static let style = """
     body{font:15px/1.45 system-ui,sans-serif;max-width:1000px;margin:1.5em auto;padding:0 1em;color:#222}
-    h1{margin:.2em 0}h2{font-size:1.05em;margin:1.4em 0 .4em}.facts{color:#555}
+    h1{margin:.2em 0}h2{font-size:1.05em;margin:1.4em 0 .4em}.facts{color:#555}.situation{margin:.3em 0;max-width:70ch}
+    .banner{background:#fff4e6;border-left:4px solid #d9480f;padding:.4em .8em;font-weight:600}
+    .legend{color:#555;font-size:.9em}.swatch{display:inline-block;width:1.4em;height:.3em;vertical-align:middle;margin:0 .3em 0 .8em}
+    .swatch.dashed{border-top:2px dashed #999;height:0}.swatch.note{border-top:2px dashed #2b8a3e;height:0}
     audio{width:100%;position:sticky;top:0;background:#fff;z-index:1}
     svg{width:100%;height:auto;background:#fafafa;border:1px solid #ddd}
     ol#transcript{list-style:none;padding:0}ol#transcript li{padding:.25em .4em;cursor:pointer;border-left:3px solid transparent}

@@ -317,6 +317,13 @@ struct StoreTests {
         #expect(!html.contains("<img src=x"))
         #expect(html.contains("data:audio/wav;base64,UklGR"))
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http"))
+        // A call without a title (recorded before titles were kept) is headed by its scenario id, times in local time.
+        #expect(html.contains("<h1>debt-threat</h1>"))
+        #expect(html.contains(SessionReport.localTime("2026-11-01T09:00:00Z")) && !html.contains(">2026-11-01T09:00:00Z<"))
+        #expect(html.contains("<p class=\"legend\">") && html.contains("</span>anger") && html.contains("</span>trust"))
+        // The fixture's agent channel is silent: the report says so first.
+        #expect(html.contains("<p class=\"banner\" role=\"alert\">The agent said nothing audible in this call.</p>"))
+        #expect(SessionReport.localTime("2026-11-01T09:00:00Z", zone: TimeZone(identifier: "Europe/Copenhagen")!) == "2026-11-01 10:00:00 UTC+01:00")
         // The JSON island cannot close its script element early.
         let island = try #require(html.range(of: "<script type=\"application/json\" id=\"data\">"))
         let end = try #require(html.range(of: "</script>", range: island.upperBound..<html.endIndex))

@@ -122,5 +122,10 @@ extension Live.LiveCallTests {
         #expect(stored.summary.difficulty == "strict")
         let html = SessionReport.html(stored, audio: result.audio)
         #expect(html.contains("<span id=\"difficulty\">strict caller</span>"))
+        // Headed by the scenario's title and the caller's situation, not its id.
+        #expect(html.contains("<h1>\(SessionReport.escape(scenario.title))</h1>"))
+        #expect(html.contains("<p class=\"situation\">Rune received a collection notice"))
+        // The agent kept silent: the banner says so; the caller spoke.
+        #expect(html.contains("The agent said nothing audible") && !html.contains("The caller said nothing audible"))
     }
 }
