@@ -58,6 +58,17 @@ public struct Scenario: Sendable {
         return all
     }
 
+    /// Phases with fewer than `minimum` lines the caller can say in a mood (a list for any mood
+    /// counts for each): ten calls of such a phase sound alike.
+    public func thinPhases(minimum: Int = 3) -> [(phase: String, mood: MoodBand, lines: Int)] {
+        phases.flatMap { phase in
+            MoodBand.allCases.compactMap { band in
+                let count = phase.lines.lines(for: band).count
+                return count < minimum ? (phase.id, band, count) : nil
+            }
+        }
+    }
+
     /// Every line the caller can say, where it is written and the mood it is written for.
     public var everyLine: [(place: String, mood: MoodBand, text: String)] {
         allLines.flatMap { place, lines in

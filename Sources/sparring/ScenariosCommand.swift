@@ -181,6 +181,9 @@ struct ScenariosCommand: ParsableCommand {
                     unsaid = report.neverSaid
                     total = report.linesTotal
                 }
+                for thin in scenario.thinPhases() {
+                    print("\(scenario.id): phase \(thin.phase) has \(thin.lines) line\(thin.lines == 1 ? "" : "s") for \(thin.mood.rawValue) (3 or more keep calls apart)")
+                }
                 let left = unsaid.filter { neverSaid?.contains($0.text) == true }
                 print("\(scenario.id): \(left.count) of \(total) caller lines never said")
                 if verbose { for (place, text) in left { print("    never said (\(place)): \(text)") } }

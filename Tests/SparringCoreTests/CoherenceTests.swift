@@ -324,4 +324,12 @@ struct CoherenceTests {
         #expect(abs(gain(meters(.strict, after: kind)) - gain(meters(.fair, after: kind)) * 0.8) < 0.01)
         #expect(Difficulty.fair.scaled("anger", 7) == 7 && Difficulty.strict.scaled("trust", -4) == -5)
     }
+
+    @Test("every shipped phase has three lines or more for every mood; a thin phase is named")
+    func thinPhases() throws {
+        for id in Shipped.ids { #expect(Shipped.scenario(id).thinPhases().isEmpty, "\(id): \(Shipped.scenario(id).thinPhases())") }
+        let thin = try Self.scenario().thinPhases()
+        #expect(thin.count == 9 && thin.allSatisfy { $0.lines <= 1 })
+        #expect(thin.contains { $0.phase == "start" && $0.mood == .calm && $0.lines == 1 })
+    }
 }
