@@ -82,8 +82,12 @@ struct StoreTests {
         defer { chmod(store.root, 0o700) }
         // Root writes anywhere: as root, list as an unprivileged user, as a supervisor on a shared folder would.
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let sparring = [binary, binary.deletingLastPathComponent()].map { $0.appendingPathComponent("sparring").path }
+        let built = [binary, binary.deletingLastPathComponent()].map { $0.appendingPathComponent("sparring").path }
             .first { FileManager.default.isExecutableFile(atPath: $0) } ?? ".build/debug/sparring"
+        // A copy the unprivileged user can reach, wherever the checkout is (a home folder may be 0700).
+        let sparring = cache + "/sparring-cli"
+        try FileManager.default.copyItem(atPath: built, toPath: sparring)
+        chmod(sparring, 0o755)
         let process = Process()
         if getuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
