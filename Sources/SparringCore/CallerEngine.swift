@@ -89,7 +89,6 @@ public struct CallerEngine: Sendable {
     private var random: SeededRandom
     private var heardCount = 0
     private var lastDriftAt = CallTime.zero
-    private var queuedCallerLines = 0
     private var agentSpeaking = false
     private var agentSpeechStart = CallTime.zero
     private var monologueFired = false
@@ -105,6 +104,7 @@ public struct CallerEngine: Sendable {
     private var timesSaid: [String: Int] = [:]
     /// The texts of the queued lines, oldest (the one playing) first, and where each is in `record.callerLines`.
     private var queuedTexts: [(text: String, record: Int)] = []
+    private var queuedCallerLines: Int { queuedTexts.count }
     private var lastCallerLineEnd: CallTime?
     private var lastInterruptedAt: CallTime?
     /// Moves made before the caller was ready for them: they count once the call gets there.
@@ -155,7 +155,7 @@ public struct CallerEngine: Sendable {
 
     public mutating func handle(_ event: CallEvent, at now: CallTime) -> [CallerAction] {
         guard outcome == nil else {
-            if event == .callerLineFinished { queuedCallerLines = max(0, queuedCallerLines - 1) }
+            if event == .callerLineFinished, !queuedTexts.isEmpty { queuedTexts.removeFirst() }
             return []
         }
         drift(to: now)
@@ -179,7 +179,6 @@ public struct CallerEngine: Sendable {
         case let .agentUtterance(utterance):
             respond(to: utterance, at: now, into: &actions)
         case .callerLineFinished:
-            queuedCallerLines = max(0, queuedCallerLines - 1)
             if !queuedTexts.isEmpty { queuedTexts.removeFirst() }
             lastCallerLineEnd = now
             if queuedCallerLines == 0 && !agentSpeaking { quietSince = now }
@@ -239,7 +238,6 @@ public struct CallerEngine: Sendable {
             record.callerLines[queued.record].unsaid = true
         }
         queuedTexts.removeAll()
-        queuedCallerLines = 0
         actions.append(.stopSpeaking)
     }
 
@@ -538,7 +536,6 @@ public struct CallerEngine: Sendable {
         let text = memory.fill(chosen)
         let voice = scenario.persona.voice
         let line = CallerLine(text: text, voice: voice.espeakName, prosody: voice.prosody(for: band), mood: band, cause: cause)
-        queuedCallerLines += 1
         queuedTexts.append((chosen, record.callerLines.count))
         quietSince = nil
         record.callerLines.append(CallerLineRecord(t: now, text: text, cause: cause, mood: band))

@@ -165,14 +165,6 @@ public struct LineNote: Sendable, Equatable {
     /// Where it is written, for problems found once the whole scenario is read.
     public var line = 0
     public var field = ""
-
-    public init(when: [LineCondition] = [], unless: [LineCondition] = [], refrain: Bool = false, line: Int = 0, field: String = "") {
-        self.when = when
-        self.unless = unless
-        self.refrain = refrain
-        self.line = line
-        self.field = field
-    }
 }
 
 /// What a caller line may depend on: what the agent has done and said so far in the call.

@@ -39,7 +39,6 @@ public struct ScenarioCheck: Sendable {
         public var tallies: [AgentKind: Tally] = [:]
         /// Lines no call said, with where they are written.
         public var neverSaid: [(place: String, text: String)] = []
-        public var linesTotal = 0
     }
 
     public let scenario: Scenario
@@ -125,7 +124,6 @@ public struct ScenarioCheck: Sendable {
             report.tallies[kind] = tally
         }
         let lines = scenario.everyLine
-        report.linesTotal = lines.count
         report.neverSaid = lines.filter { line in
             // A line with a {detail} is said filled in: it counts when any said line matches its fixed words.
             let fixed = line.text.split(separator: "{").first.map(String.init) ?? line.text

@@ -149,9 +149,9 @@ struct ScenariosCommand: ParsableCommand {
                 let skilled = try script("skilled")
                 let check = ScenarioCheck(scenario: scenario, skilled: skilled.steps, dismissive: try script("dismissive").steps, corpus: lines,
                                           intended: skilled.intended)
-                var neverSaid: Set<String>?
-                var total = 0
-                var unsaid: [(place: String, text: String)] = []
+                // A line counts as said when any difficulty said it.
+                var left: [(place: String, text: String)]?
+                let printer = TranscriptPrinter(scenario: scenario)
                 for level in levels {
                     settings.difficulty = level
                     let report = check.run(settings)
@@ -163,30 +163,20 @@ struct ScenariosCommand: ParsableCommand {
                                        String(format: "%5d", tally.repeated.values.reduce(0, +))]
                         print("\(name) \(level.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(columns.joined(separator: "  "))")
                         for turns in tally.misses.prefix(showMisses) {
-                            print("    --- a \(kind.rawValue) call that missed")
-                            for turn in turns {
-                                if let agent = turn.agent { print("    AGENT  \(agent)  [\(turn.moves.joined(separator: ", "))]") }
-                                if let silence = turn.silence_s { print("    (silence \(silence) s)") }
-                                for line in turn.caller { print("    CALLER \(line)") }
-                                let mood = turn.mood.keys.sorted().map { "\($0) \(turn.mood[$0]!)" }.joined(separator: " ")
-                                print("           \(turn.phase)  \(mood)\(turn.triggers.isEmpty ? "" : "  triggers: " + turn.triggers.joined(separator: ", "))")
-                            }
+                            print("--- a \(kind.rawValue) call that missed")
+                            for turn in turns { printer.turn(turn) }
                         }
                         if verbose { for (text, calls) in tally.repeated.sorted(by: { $0.value > $1.value }) { print("    said twice in \(calls) calls: \(text)") } }
                     }
                     if report.tallies[ScenarioCheck.AgentKind.dismissive]!.share(.agree) > 0 { failed = true }
-                    // A line counts as said when any difficulty said it.
                     let these = Set(report.neverSaid.map(\.text))
-                    neverSaid = neverSaid.map { $0.intersection(these) } ?? these
-                    unsaid = report.neverSaid
-                    total = report.linesTotal
+                    left = left?.filter { these.contains($0.text) } ?? report.neverSaid
                 }
                 for thin in scenario.thinPhases() {
                     print("\(scenario.id): phase \(thin.phase) has \(thin.lines) line\(thin.lines == 1 ? "" : "s") for \(thin.mood.rawValue) (3 or more keep calls apart)")
                 }
-                let left = unsaid.filter { neverSaid?.contains($0.text) == true }
-                print("\(scenario.id): \(left.count) of \(total) caller lines never said")
-                if verbose { for (place, text) in left { print("    never said (\(place)): \(text)") } }
+                print("\(scenario.id): \(left?.count ?? 0) of \(scenario.everyLine.count) caller lines never said")
+                if verbose { for (place, text) in left ?? [] { print("    never said (\(place)): \(text)") } }
             }
             if failed { throw Terminal.fail("a dismissive agent reached agreement") }
         }

@@ -279,7 +279,7 @@ struct CoherenceTests {
         #expect(report.tallies[.dismissive]?.share(.agree) == 0)
         #expect(report.tallies.values.allSatisfy { $0.runs == 4 && $0.repeated.isEmpty }, "\(report.tallies.mapValues(\.repeated))")
         #expect(report.tallies[.skilled]!.share(.agree) >= 0.5, "\(report.tallies[.skilled]!.outcomes)")
-        #expect(report.linesTotal == Shipped.scenario(id).everyLine.count && report.neverSaid.count < report.linesTotal)
+        #expect(report.neverSaid.count < Shipped.scenario(id).everyLine.count)
         // Every spoken line of a skilled script says which moves it means.
         #expect(ScriptStep.intendedMoves(skilledText).allSatisfy { $0 != nil })
     }
