@@ -71,8 +71,8 @@ public final class MoveRecognizer: @unchecked Sendable {
         /// Examples of a move weigh this much more than the rest (each move has few of them).
         public var positiveWeight: Float = 1
         public var learningRate: Float = 0.4
-        public var l2: Float = 1e-5
-        public var charWeight: Float = 0.35
+        public var l2: Float = 3e-5
+        public var charWeight: Float = 0.2
     }
 
     init(library: MoveLibrary, settings: Settings) {
