@@ -8,10 +8,12 @@ import Glibc
 /// A FIFO or device in the place of a file would block a plain read forever, and
 /// a huge file would exhaust memory; both become one problem naming the file.
 public enum SafeFile {
-    public static func read(_ path: String, limit: Int = 1 << 20) throws(Problem) -> Data {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    /// With `followLinks` false a link in the file's place is refused (inside a session folder).
+    public static func read(_ path: String, limit: Int = 1 << 20, followLinks: Bool = true) throws(Problem) -> Data {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
-            throw Problem(file: path, line: 0, field: "", message: "cannot read the file (\(String(cString: strerror(errno))))")
+            let reason = errno == ELOOP && !followLinks ? "is a link (not followed)" : String(cString: strerror(errno))
+            throw Problem(file: path, line: 0, field: "", message: "cannot read the file (\(reason))")
         }
         defer { close(fd) }
         var info = stat()
@@ -38,5 +40,19 @@ public enum SafeFile {
         if data.contains(0) { throw Problem(file: path, line: 0, field: "", message: "binary file (contains NUL bytes), expected text") }
         guard let text = String(data: data, encoding: .utf8) else { throw Problem(file: path, line: 0, field: "", message: "not UTF-8 text") }
         return text
+    }
+
+    /// Writes `data` at `offset`, retrying short writes; returns the bytes written (fewer on an error, errno set).
+    public static func writeAll(_ fd: Int32, _ data: Data, at offset: Int) -> Int {
+        data.withUnsafeBytes { raw -> Int in
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return done }
+                done += n
+            }
+            return done
+        }
     }
 }

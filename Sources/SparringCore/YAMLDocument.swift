@@ -15,11 +15,8 @@ public struct YAMLDocument {
 
     /// Reads and parses `path`, refusing binary, oversized or malformed input with one problem.
     public static func load(path: String) throws(Problem) -> YAMLDocument {
-        let name = path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Problem(file: name, line: 0, field: "", message: "cannot read the file")
-        }
-        return try parse(data: data, file: name)
+        let data = try SafeFile.read(path, limit: maximumBytes)
+        return try parse(data: data, file: path)
     }
 
     public static func parse(data: Data, file: String) throws(Problem) -> YAMLDocument {
@@ -27,11 +24,14 @@ public struct YAMLDocument {
             throw Problem(file: file, line: 0, field: "",
                           message: "file is \(data.count) bytes; scenario files are limited to \(maximumBytes) bytes")
         }
-        if data.contains(0) {
-            throw Problem(file: file, line: 0, field: "", message: "binary file (contains NUL bytes), expected YAML text")
+        if let nul = data.firstIndex(of: 0) {
+            throw Problem(file: file, line: Self.line(at: nul, in: data), field: "", message: "binary file (contains NUL bytes), expected YAML text")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw Problem(file: file, line: 0, field: "", message: "not UTF-8 text")
+            throw Problem(file: file, line: Self.firstInvalidUTF8Line(data), field: "", message: "not UTF-8 text")
+        }
+        if let finding = YAMLScreen.check(text) {
+            throw Problem(file: file, line: finding.line, field: "", message: "\(finding.message) (column \(finding.column))")
         }
         let node: Node?
         do {
@@ -39,12 +39,31 @@ public struct YAMLDocument {
         } catch let error as YamlError {
             throw Problem(file: file, line: Self.line(of: error), field: "", message: "malformed YAML: \(Self.problem(of: error))")
         } catch {
-            throw Problem(file: file, line: 0, field: "", message: "malformed YAML: \(error)")
+            throw Problem(file: file, line: 1, field: "", message: "malformed YAML: \(error)")
         }
         guard let node else {
             throw Problem(file: file, line: 1, field: "", message: "empty document")
         }
         return YAMLDocument(file: file, root: node)
+    }
+
+    /// The line (1-based) that byte `offset` is on.
+    static func line(at offset: Data.Index, in data: Data) -> Int {
+        data[data.startIndex..<offset].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+    }
+
+    /// The line of the first byte sequence that is not UTF-8.
+    static func firstInvalidUTF8Line(_ data: Data) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var line = 1
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let scalar): if scalar.count == 1 && scalar.first == 0x0A { line += 1 }
+            case .error: return line
+            case .emptyInput: return line
+            }
+        }
     }
 
     /// Where the author should look: for an unclosed quote or bracket, where it opened.
@@ -55,8 +74,11 @@ public struct YAMLDocument {
             return mark.line
         case let .duplicatedKeysInMapping(_, context):
             return context.mark.line
+        case let .reader(_, offset?, _, yaml):
+            // The reader counts bytes of the UTF-8 text.
+            return Self.line(at: min(offset, yaml.utf8.count), in: Data(yaml.utf8))
         default:
-            return 0
+            return 1
         }
     }
 
