@@ -25,22 +25,39 @@ public enum SessionRepair {
         if SessionStore.exists(directory + "/summary.json") { return .complete }
         let eventsPath = directory + "/events.jsonl"
         // Every file is opened without following a link: a repair writes, and must never write outside the store.
-        let fd = open(eventsPath, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        let fd = open(eventsPath, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 && errno != ENOENT { throw SparringError("sessions", "\(eventsPath): \(openFailure())") }
         defer { if fd >= 0 { close(fd) } }
+        if fd >= 0 { try requireRegular(fd, eventsPath) }
         // Held by a live call; the kernel dropped it if that process died. Kept for the repair.
         if fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 { return .inProgress }
         var notes: [String] = []
         let (events, cut) = fd >= 0 ? try keepCompleteEvents(fd: fd, path: eventsPath) : ([], 0)
         if cut > 0 { notes.append("dropped \(cut) bytes of a half-written event") }
         let start = events.first { $0.type == "call_start" }
-        let rate = start?.rate ?? 16_000
+        var rate = start?.rate ?? Self.recordingRate
+        if !Self.plausibleRates.contains(rate) {
+            notes.append("call_start rate \(rate) is out of range; \(Self.recordingRate) Hz assumed")
+            rate = Self.recordingRate
+        }
         let frames = try repairWave(path: directory + "/call.wav", rate: rate, notes: &notes)
         let id = URL(fileURLWithPath: directory).lastPathComponent
         let summary = summarize(id: id, events: events, frames: frames, rate: rate, directory: directory)
         try SessionLog.writeSummary(summary, in: directory)
         notes.append("\(events.count) events, \(String(format: "%.2f", Double(frames) / Double(rate))) s of audio kept; marked interrupted")
         return .repaired(notes.joined(separator: "; "))
+    }
+
+    /// The rate every call records at, assumed where a crashed call's log does not say one that could be.
+    static let recordingRate = 16_000
+    static let plausibleRates = 8_000...192_000
+
+    /// A FIFO or device in a session file's place is refused, never read or waited on.
+    static func requireRegular(_ fd: Int32, _ path: String) throws(SparringError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SparringError("sessions", "\(path): not a regular file")
+        }
     }
 
     static func openFailure() -> String { errno == ELOOP ? "is a link (not followed)" : String(cString: strerror(errno)) }
@@ -83,7 +100,7 @@ public enum SessionRepair {
     static func repairWave(path: String, rate: Int, notes: inout [String]) throws(SparringError) -> Int {
         let channels = 2
         let headerBytes = WaveFile.header(rate: rate, channels: channels, dataBytes: 0).count
-        var fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        var fd = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
         let created = fd < 0 && errno == ENOENT
         if created {
             // The call died before its recording began: an empty, valid file.
@@ -92,6 +109,7 @@ public enum SessionRepair {
         }
         guard fd >= 0 else { throw SparringError("sessions", "\(path): \(openFailure())") }
         defer { close(fd) }
+        try requireRegular(fd, path)
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SparringError("sessions", "\(path): \(String(cString: strerror(errno)))") }
         let size = Int(info.st_size)
@@ -111,6 +129,7 @@ public enum SessionRepair {
     static func summarize(id: String, events: [SessionEvent], frames: Int, rate: Int, directory: String) -> CallSummary {
         let start = events.first { $0.type == "call_start" }
         let outcome = events.last { $0.type == "outcome" }?.outcome
+        let events = events.filter(\.isPlausible)
         let duration = max(Double(frames) / Double(rate), events.last?.t ?? 0)
         var transcript: [CallSummary.Line] = []
         for event in events {

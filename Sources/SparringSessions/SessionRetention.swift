@@ -19,8 +19,8 @@ public enum SessionRetention {
             var info = stat()
             guard lstat(directory, &info) == 0, !isRecording(directory) else { continue }
             var started = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec))
-            if let data = FileManager.default.contents(atPath: directory + "/summary.json"),
-               let summary = try? JSONDecoder().decode(CallSummary.self, from: data),
+            if let data = try? SessionStore.read(directory, "summary.json"),
+               let summary = try? SessionChecks.summary(data, file: directory + "/summary.json"),
                let date = formatter.date(from: summary.started_at) {
                 started = date
             }
@@ -32,9 +32,12 @@ public enum SessionRetention {
 
     /// Whether a live call holds the session's events file.
     public static func isRecording(_ directory: String) -> Bool {
-        let fd = open(directory + "/events.jsonl", O_RDONLY)
+        // Never waits on a FIFO in the file's place, and never follows a link out of the folder.
+        let fd = open(directory + "/events.jsonl", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 { return true }
         flock(fd, LOCK_UN)
         return false

@@ -101,13 +101,8 @@ public struct SessionStore: Sendable {
         case .repaired(let note): repaired = note
         case .complete: break
         }
-        let decoder = JSONDecoder()
-        let summaryData = try Self.read(directory, "summary.json")
-        let summary: CallSummary
-        do { summary = try decoder.decode(CallSummary.self, from: summaryData) } catch {
-            throw SparringError("bad_session", "\(directory)/summary.json: not a summary (\(error))")
-        }
-        let events: [SessionEvent] = Self.lines(try? Self.read(directory, "events.jsonl"))
+        let summary = try SessionChecks.summary(try Self.read(directory, "summary.json"), file: directory + "/summary.json")
+        let events: [SessionEvent] = Self.lines(try? Self.read(directory, "events.jsonl")).filter(\.isPlausible)
         let annotations: [Annotation] = Self.lines(try? Self.read(directory, "annotations.jsonl"))
         return StoredSession(id: id, directory: directory, summary: summary, events: events,
                              annotations: annotations.sorted { $0.t < $1.t }, repaired: repaired)
@@ -118,6 +113,8 @@ public struct SessionStore: Sendable {
         let session = try load(id)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw SparringError("bad_annotation", "the annotation text is empty") }
+        if let problem = DisplayText.annotationProblem(trimmed) { throw SparringError("bad_annotation", "the annotation text \(problem)") }
+        if let problem = DisplayText.nameProblem(by) { throw SparringError("bad_annotation", "--by: the name \(problem)") }
         guard t >= 0, t <= session.summary.duration_s + 0.5 else {
             throw SparringError("bad_annotation", "--at \(Clock.format(t)) is outside the call (0:00–\(Clock.format(session.summary.duration_s)))")
         }
@@ -173,14 +170,12 @@ public struct SessionStore: Sendable {
 
     /// Reads a file of a session without following a link.
     public static func read(_ directory: String, _ name: String) throws(SparringError) -> Data {
-        let path = directory + "/" + name
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
-            let reason = errno == ELOOP ? "is a link (not followed)" : String(cString: strerror(errno))
-            throw SparringError("io", "\(path): \(reason)")
+        // Only a regular file, never waited on (a FIFO), within a limit no call reaches: a recording
+        // of two hours at 48 kHz, or 64 MiB of text.
+        let limit = name == "call.wav" ? 1 << 30 : 64 << 20
+        do { return try SafeFile.read(directory + "/" + name, limit: limit, followLinks: false) } catch {
+            throw SparringError("io", error.description)
         }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        do { return try handle.readToEnd() ?? Data() } catch { throw SparringError("io", "\(path): cannot read (\(error.localizedDescription))") }
     }
 
     static func exists(_ path: String) -> Bool {
@@ -205,7 +200,8 @@ public func plainNumber(_ value: Double) -> String {
 public enum Clock {
     /// `83.4` → `1:23.4` (tenths only when asked).
     public static func format(_ seconds: Double, tenths: Bool = false) -> String {
-        let clamped = max(0, seconds)
+        // Never traps: a time read from a file may be anything (checked files keep within a day).
+        let clamped = seconds.isFinite ? min(max(0, seconds), 1e9) : 0
         if tenths {
             let whole = Int((clamped * 10).rounded())
             return String(format: "%d:%02d.%d", whole / 600, (whole / 10) % 60, whole % 10)

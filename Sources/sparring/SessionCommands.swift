@@ -64,11 +64,11 @@ struct SessionsList: ParsableCommand {
         let rows: [IndexedSession]
         do { rows = try index.list(filter) } catch { throw Terminal.fail(error.message) }
         if json {
-            print(try Terminal.json(rows))
+            Terminal.out(try Terminal.json(rows))
             return
         }
         if rows.isEmpty {
-            print("no sessions match in \(index.store.root)")
+            Terminal.out("no sessions match in \(index.store.root)")
             return
         }
         let header = ["ID", "DATE", "AGENT", "SCENARIO", "LENGTH", "OUTCOME", "SCORE"]
@@ -77,7 +77,7 @@ struct SessionsList: ParsableCommand {
             let outcome = row.interrupted && row.outcome != "interrupted" ? "\(row.outcome) (interrupted)" : row.outcome
             return [row.id, SessionText.date(row.started_at), row.agent, row.scenario, Clock.format(row.duration_s), outcome, score]
         }
-        print(SessionText.table([header] + table))
+        Terminal.out(SessionText.table([header] + table))
     }
 }
 
@@ -95,8 +95,8 @@ struct SessionsPrune: ParsableCommand {
     func run() throws {
         let store = location.store
         let removed = SessionRetention.prune(sessions: store.root, olderThan: olderThan)
-        for id in removed { print("deleted \(id)") }
-        print("\(removed.count) session\(removed.count == 1 ? "" : "s") older than \(olderThan) days deleted from \(store.root)")
+        for id in removed { Terminal.out("deleted \(id)") }
+        Terminal.out("\(removed.count) session\(removed.count == 1 ? "" : "s") older than \(olderThan) days deleted from \(store.root)")
         if FileManager.default.fileExists(atPath: store.root) { _ = try location.index() }
     }
 }
@@ -119,9 +119,9 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let session = try location.load(id)
         if json {
-            print(try Terminal.json(Whole(summary: session.summary, events: session.events, annotations: session.annotations)))
+            Terminal.out(try Terminal.json(Whole(summary: session.summary, events: session.events, annotations: session.annotations)))
         } else {
-            print(SessionText.show(session), terminator: "")
+            Terminal.out(SessionText.show(session), terminator: "")
         }
     }
 }
@@ -144,7 +144,7 @@ struct AnnotateCommand: ParsableCommand {
             throw Terminal.fail(error.message)
         }
         _ = try location.index()
-        print("\(id) \(Clock.format(annotation.t, tenths: true)) note by \(annotation.by): \(annotation.text)")
+        Terminal.out("\(id) \(Clock.format(annotation.t, tenths: true)) note by \(annotation.by): \(annotation.text)")
     }
 }
 
@@ -164,7 +164,7 @@ struct ReportCommand: ParsableCommand {
         guard FileManager.default.createFile(atPath: path, contents: Data(html.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw Terminal.fail("cannot write \(path)")
         }
-        print(path)
+        Terminal.out(path)
     }
 }
 
@@ -181,7 +181,7 @@ struct ExportCommand: ParsableCommand {
         let report = try SessionText.report(session)
         do {
             let files = try location.store.export(id, to: output, extra: ["report.html": Data(report.utf8)])
-            print("\(output): \(files.joined(separator: ", "))")
+            Terminal.out("\(output): \(files.joined(separator: ", "))")
         } catch { throw Terminal.fail(error.message) }
     }
 }
@@ -197,12 +197,12 @@ struct DeleteCommand: ParsableCommand {
         let session = try location.load(id)
         if !yes {
             guard Terminal.isInteractive else { throw Terminal.fail("deleting \(id) needs --yes when not run from a terminal") }
-            print("Delete \(id) (\(session.summary.agent), \(session.summary.scenario), \(SessionText.date(session.summary.started_at)))? [y/N] ", terminator: "")
-            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { print("kept"); return }
+            Terminal.out("Delete \(id) (\(session.summary.agent), \(session.summary.scenario), \(SessionText.date(session.summary.started_at)))? [y/N] ", terminator: "")
+            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { Terminal.out("kept"); return }
         }
         do { try location.store.delete(id) } catch { throw Terminal.fail(error.message) }
         _ = try location.index()
-        print("deleted \(id)")
+        Terminal.out("deleted \(id)")
     }
 }
 
@@ -233,7 +233,7 @@ struct ReplayCommand: ParsableCommand {
         signal(SIGINT) { _ in SessionReplay.stopRequested.store(true, ordering: .releasing) }
         signal(SIGTERM) { _ in SessionReplay.stopRequested.store(true, ordering: .releasing) }
         let out = FileHandle.standardOutput
-        func say(_ line: String) { out.write(Data((line + "\n").utf8)) }
+        func say(_ line: String) { out.write(Data((DisplayText.terminal(line) + "\n").utf8)) }
         say("replaying \(id) (\(session.summary.scenario), \(session.summary.agent)) from \(Clock.format(start)) of \(Clock.format(audio.seconds)), \(channel.rawValue), speed \(speed)× on \(device); Ctrl-C stops")
         let result: SessionReplay.Result
         do { result = try replay.play(device: device) { cue in say("[\(Clock.format(cue.t, tenths: true))] \(cue.text)") } } catch {

@@ -45,7 +45,13 @@ struct CatalogOptions: ParsableArguments {
 
 enum Terminal {
     static func warn(_ line: String) {
-        FileHandle.standardError.write(Data("sparring: \(line)\n".utf8))
+        FileHandle.standardError.write(Data("sparring: \(DisplayText.terminal(line))\n".utf8))
+    }
+
+    /// Prints text that may hold what a file or a person wrote (names, notes, recognised words),
+    /// with control characters shown, never sent to the terminal.
+    static func out(_ text: String, terminator: String = "\n") {
+        print(DisplayText.terminal(text), terminator: terminator)
     }
 
     /// Exit statuses, as `sparring --help` documents them (64 and 69 as in sysexits.h).

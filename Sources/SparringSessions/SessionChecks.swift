@@ -1,0 +1,75 @@
+import Foundation
+import SparringCore
+
+/// Numbers read back from a session folder, checked before anything uses them.
+///
+/// A session folder may have been copied from another machine, edited, or
+/// crafted. A number out of its range would trap a conversion or stall a loop
+/// far from where it was read; here it becomes one problem naming the file and
+/// the field, and the session is listed as damaged instead.
+enum SessionChecks {
+    /// No call lasts a day; every time in a session is within one.
+    static let longestCall = 86_400.0
+    /// Milliseconds a gap or reaction may take and still be a measurement.
+    static let longestMilliseconds = 3_600_000.0
+
+    static func check(_ value: Double, _ field: String, in range: ClosedRange<Double>, file: String) throws(SparringError) {
+        guard value.isFinite, range.contains(value) else {
+            throw SparringError("bad_session", "\(file): \(field): \(value) is out of range (\(plainNumber(range.lowerBound))–\(plainNumber(range.upperBound)))")
+        }
+    }
+
+    static func check(_ value: Int, _ field: String, in range: ClosedRange<Int>, file: String) throws(SparringError) {
+        guard range.contains(value) else {
+            throw SparringError("bad_session", "\(file): \(field): \(value) is out of range (\(range.lowerBound)–\(range.upperBound))")
+        }
+    }
+
+    /// Every number of a summary in its range.
+    static func validate(_ summary: CallSummary, file: String) throws(SparringError) {
+        let day = 0...longestCall
+        try check(summary.duration_s, "duration_s", in: day, file: file)
+        try check(summary.xruns, "xruns", in: 0...1_000_000_000, file: file)
+        try check(summary.turn_gap_ms.count, "turn_gap_ms.count", in: 0...1_000_000_000, file: file)
+        if let p50 = summary.turn_gap_ms.p50 { try check(p50, "turn_gap_ms.p50", in: 0...longestMilliseconds, file: file) }
+        if let p95 = summary.turn_gap_ms.p95 { try check(p95, "turn_gap_ms.p95", in: 0...longestMilliseconds, file: file) }
+        for (index, value) in summary.barge_in_ms.enumerated() {
+            try check(value, "barge_in_ms[\(index)]", in: 0...longestMilliseconds, file: file)
+        }
+        for (index, line) in summary.transcript.enumerated() { try check(line.t, "transcript[\(index)].t", in: day, file: file) }
+        if let score = summary.score {
+            try check(score.total, "score.total", in: 0...100, file: file)
+            try check(score.passMark, "score.passMark", in: 0...100, file: file)
+            for (id, criterion) in score.criteria {
+                try check(criterion.weight, "score.criteria.\(id).weight", in: 0...1_000_000, file: file)
+                for (index, item) in criterion.evidence.enumerated() {
+                    try check(item.t.seconds, "score.criteria.\(id).evidence[\(index)].t", in: day, file: file)
+                }
+            }
+        }
+    }
+
+    /// Reads and checks `summary.json`.
+    static func summary(_ data: Data, file: String) throws(SparringError) -> CallSummary {
+        let summary: CallSummary
+        do { summary = try JSONDecoder().decode(CallSummary.self, from: data) } catch {
+            throw SparringError("bad_session", "\(file): not a summary (\(error))")
+        }
+        try validate(summary, file: file)
+        return summary
+    }
+}
+
+extension SessionEvent {
+    /// Whether every time and number in the event is one a call could have made; an event that is not is skipped.
+    var isPlausible: Bool {
+        func ok(_ value: Double?, _ range: ClosedRange<Double>) -> Bool { value.map { $0.isFinite && range.contains($0) } ?? true }
+        let day = 0...SessionChecks.longestCall
+        guard ok(t, day), ok(latency_ms, 0...SessionChecks.longestMilliseconds), ok(hold_ms, 0...SessionChecks.longestMilliseconds),
+              ok(confidence, -1e6...1e6), (count ?? 0) >= 0, rate.map({ (1...384_000).contains($0) }) ?? true else { return false }
+        if let meters, !meters.values.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) { return false }
+        if let moves, !moves.allSatisfy({ ok($0.confidence, 0...1) }) { return false }
+        if let words, !words.allSatisfy({ ok($0.start, day) && ok($0.end, day) && ok($0.confidence, -1e6...1e6) }) { return false }
+        return true
+    }
+}
