@@ -98,6 +98,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var opened = false
     private var endingSince: Int?
     private var endedBy = "caller"
+    /// Why the recording stopped being written, if it did (set once the recorder has stopped).
+    private var writerFailure: String?
+    /// The recorder's failure while it still runs, told by the recorder thread.
+    private let recorderFailure = Mutex<String?>(nil)
+    private func writerFailureNow() -> String? { recorderFailure.withLock { $0 } }
     private var gaps: [Double] = []
     private var bargeIns: [Double] = []
     private var pendingBargeAt: Int?
@@ -181,6 +186,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         recognizerDone.wait()
         recorderDone.wait()
         writer.close()
+        writerFailure = writer.failure
         var summary: CallSummary!
         control.sync { summary = finish(endedBy: endedBy, outcome: engine.outcome ?? .agentEnded) }
         if let error = loop.error { throw SparringError("device", "\(error.description); session saved in \(session.directory)") }
@@ -356,8 +362,15 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         }
         if let deadline = engine.nextDeadline, t >= deadline { perform(engine.handle(.tick, at: t), at: clock) }
         if engine.outcome == nil {
+            if session.writeFailure != nil, !hangUpRequested.load(ordering: .acquiring) { hangUp(reason: Self.diskFull) }
             if hangUpRequested.load(ordering: .acquiring) {
                 endedBy = hangUpReason.withLock { $0 }
+                if endedBy == Self.diskFull {
+                    let reason = session.writeFailure ?? writerFailureNow() ?? "No space left on device"
+                    log(event(t.seconds, "disk_full") {
+                        $0.reason = "cannot write the session in \(options.sessions) (\(reason)); the call is ended and what was recorded is kept"
+                    })
+                }
                 perform(engine.handle(.agentHungUp, at: t), at: clock)
             } else if t.seconds >= options.maxMinutes * 60 {
                 endedBy = "time_limit"
@@ -368,11 +381,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 perform(engine.handle(.agentHungUp, at: t), at: clock)
             }
         }
-        // Once over, let the caller's last words play, then stop the line.
+        // Once over, let the caller's last words play, then stop the line (at once when nothing can be recorded).
         if engine.outcome != nil {
             let speaking = lines.contains { $0.end == nil || loop.playbackRing.consumed < $0.end! }
             if endingSince == nil { endingSince = clock }
-            if (!speaking && clock - endingSince! > rate / 2) || clock - endingSince! > rate * 30 {
+            if (!speaking && clock - endingSince! > rate / 2) || clock - endingSince! > rate * 30 || endedBy == Self.diskFull {
                 loop.requestStop()
             }
         }
@@ -550,6 +563,9 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 
     // MARK: - Recorder thread
 
+    /// How a call ends when its recording or its log cannot be written (`ended_by`).
+    public static var diskFull: String { "disk_full" }
+
     private func record(into writer: WaveWriter) {
         // Woken ten times a second, it takes what came (ten periods) in one read.
         let chunk = rate / 100 * 2
@@ -563,7 +579,14 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 sinceFlush += n / 2
                 // A crash loses what is not yet on disk: at most the last quarter second written
                 // here plus the tenth of a second still in the ring.
-                if sinceFlush >= rate / 4 { writer.flush(); sinceFlush = 0 }
+                if sinceFlush >= rate / 4 {
+                    // A full disk ends the call; the ring is still drained so the audio loop never waits.
+                    if !writer.flush(), !hangUpRequested.load(ordering: .acquiring) {
+                        recorderFailure.withLock { $0 = writer.failure }
+                        hangUp(reason: Self.diskFull)
+                    }
+                    sinceFlush = 0
+                }
                 continue
             }
             if stopping.load(ordering: .acquiring) && loop.recordRing.readable == 0 { break }
@@ -605,6 +628,10 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         if !agentSpoke {
             summary.unscored = endedBy == "device" && duration < options.ringSeconds
                 ? "no call: the line failed before the caller could speak" : "no agent speech: the agent never spoke"
+        }
+        if endedBy == Self.diskFull {
+            let reason = session.writeFailure ?? writerFailure ?? "the disk is full"
+            summary.unscored = summary.unscored ?? "the recording stopped: \(reason)"
         }
         try? session.writeSummary(summary)
         session.close()

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// 16-bit PCM WAV files: read whole, or written incrementally so a crash loses little.
 public enum WaveFile {
@@ -48,9 +51,9 @@ public enum WaveFile {
 
     /// Reads a PCM16 WAV; a data size larger than the file (a crashed writer) is cut to what is there.
     public static func read(path: String) throws(SparringError) -> Audio {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SparringError("wav", "\(path): cannot read the file")
-        }
+        let data: Data
+        // Only a regular file, never waited on; two hours of stereo 48 kHz is the most a call records.
+        do { data = try SafeFile.read(path, limit: 1 << 30) } catch { throw SparringError("wav", error.description) }
         return try parse(data, name: path)
     }
 
@@ -70,6 +73,8 @@ public enum WaveFile {
             if id == "fmt " && body + 16 <= bytes.count {
                 guard u16(body) == 1 else { throw SparringError("wav", "\(name): only PCM WAV files are supported") }
                 channels = u16(body + 2); rate = u32(body + 4); bits = u16(body + 14)
+                guard (1_000...384_000).contains(rate) else { throw SparringError("wav", "\(name): sample rate \(rate) is out of range (1000–384000)") }
+                guard (1...8).contains(channels) else { throw SparringError("wav", "\(name): \(channels) channels (1–8 supported)") }
             } else if id == "data" {
                 guard bits == 16, channels > 0 else { throw SparringError("wav", "\(name): only 16-bit PCM is supported") }
                 let end = min(bytes.count, body + size)
@@ -95,47 +100,70 @@ public enum WaveFile {
 /// Appends PCM16 frames to a WAV file, keeping the header true after every flush.
 ///
 /// After each `flush` the file on disk is a complete, valid WAV of everything
-/// written so far, so a crash loses only what was not flushed yet.
+/// written so far, so a crash loses only what was not flushed yet. A write that
+/// fails (a full disk) keeps the file valid too: a partly written frame is cut
+/// off, the header counts the whole frames, and `failure` says why; nothing more
+/// is written after it.
 public final class WaveWriter: @unchecked Sendable {
     public let path: String
     public let rate: Int
     public let channels: Int
-    private let handle: FileHandle
+    private let fd: Int32
     private var dataBytes = 0
     private var pending = Data()
+    /// Why writing stopped (e.g. "No space left on device"), once it has.
+    public private(set) var failure: String?
 
     public init(path: String, rate: Int, channels: Int, mode: mode_t = 0o600) throws(SparringError) {
         self.path = path
         self.rate = rate
         self.channels = channels
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SparringError("wav", "\(path): cannot create (\(String(cString: strerror(errno))))") }
-        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        handle.write(WaveFile.header(rate: rate, channels: channels, dataBytes: 0))
+        let header = WaveFile.header(rate: rate, channels: channels, dataBytes: 0)
+        if SafeFile.writeAll(fd, header, at: 0) != header.count {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw SparringError(errno == ENOSPC ? "disk_full" : "wav", "\(path): cannot write (\(reason))")
+        }
     }
+
+    deinit { Glibc.close(fd) }
 
     public var framesWritten: Int { (dataBytes + pending.count) / 2 / channels }
 
     public func append(_ interleaved: UnsafeBufferPointer<Int16>) {
+        guard failure == nil else { return }
         pending.append(UnsafeBufferPointer(start: UnsafeRawPointer(interleaved.baseAddress)?.assumingMemoryBound(to: UInt8.self),
                                            count: interleaved.count * 2))
     }
 
     /// Writes what is pending and rewrites the header's sizes, then syncs the data to disk.
-    public func flush() {
-        guard !pending.isEmpty else { return }
-        handle.seekToEndOfFile()
-        handle.write(pending)
-        dataBytes += pending.count
-        pending.removeAll(keepingCapacity: true)
-        handle.seek(toFileOffset: 0)
-        handle.write(WaveFile.header(rate: rate, channels: channels, dataBytes: dataBytes))
-        fsync(handle.fileDescriptor)
+    /// Returns false once writing has failed (see `failure`).
+    @discardableResult
+    public func flush() -> Bool {
+        guard failure == nil else { return false }
+        guard !pending.isEmpty else { return true }
+        let headerBytes = 44
+        let written = SafeFile.writeAll(fd, pending, at: headerBytes + dataBytes)
+        if written < pending.count {
+            failure = String(cString: strerror(errno))
+            // Keep whole frames only; the header below counts them.
+            let frame = 2 * channels
+            dataBytes += max(0, written) / frame * frame
+            _ = ftruncate(fd, off_t(headerBytes + dataBytes))
+        } else {
+            dataBytes += pending.count
+        }
+        pending.removeAll(keepingCapacity: failure == nil)
+        // Rewriting the header in place needs no new space, so it holds on a full disk.
+        _ = SafeFile.writeAll(fd, WaveFile.header(rate: rate, channels: channels, dataBytes: dataBytes), at: 0)
+        fsync(fd)
+        return failure == nil
     }
 
     public func close() {
         flush()
-        try? handle.close()
     }
 }
 

@@ -166,6 +166,9 @@ public final class CallDesk: Sendable {
                 return .failure(ControlError(.busy, "busy: \(call.agent) is on a call (\(call.scenario), session \(call.session), \(Int(call.t)) s in)"))
             }
             if let other = state.starting { return .failure(ControlError(.busy, "busy: a call for \(other) is being set up")) }
+            if let problem = DisplayText.nameProblem(agent) {
+                return .failure(ControlError(.missingField, "agent: the name \(problem)"))
+            }
             guard let difficulty = Difficulty(rawValue: request.difficulty ?? "fair") else {
                 return .failure(ControlError(.missingField, "unknown difficulty '\(request.difficulty ?? "")' (strict, fair or empathic)"))
             }
@@ -256,7 +259,7 @@ public final class CallDesk: Sendable {
     }
 
     private func publish(_ event: SessionEvent) {
-        if event.type == "synthesis_error" || event.type == "line_error" {
+        if event.type == "synthesis_error" || event.type == "line_error" || event.type == "disk_full" {
             logger.error("\(event.type.replacingOccurrences(of: "_", with: " ")): \(event.reason ?? "")", metadata: ["text": "\(event.text ?? "")"])
         }
         var message = ControlMessage()

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SparringCore
 
 /// One line of `events.jsonl`: something that happened, at `t` seconds on the call clock.
@@ -136,8 +139,12 @@ public struct CallSummary: Codable, Sendable {
 public final class SessionLog: @unchecked Sendable {
     public let id: String
     public let directory: String
-    private let events: FileHandle
+    private let events: Int32
     private let encoder: JSONEncoder
+    private let lock = NSLock()
+    private var written = 0
+    private var failed: String?
+    private var closed = false
 
     /// A new session id: safe as a file name, sortable by time.
     public static func newID(scenario: String, date: Date = Date()) -> String {
@@ -157,9 +164,28 @@ public final class SessionLog: @unchecked Sendable {
         return data + "/sparring/sessions"
     }
 
+    /// A call needs this much free space to begin: a minute of its two-channel recording is about 4 MB.
+    public static let minimumFreeBytes: UInt64 = 32 << 20
+
+    /// Why a call cannot be recorded in `sessions` now (too little free space), or nil.
+    public static func spaceProblem(_ sessions: String) -> String? {
+        var path = sessions
+        var info = statvfs()
+        // The folder may not exist yet: ask about the nearest one that does.
+        while statvfs(path, &info) != 0 {
+            let parent = (path as NSString).deletingLastPathComponent
+            if parent == path || parent.isEmpty { return nil }
+            path = parent
+        }
+        let free = UInt64(info.f_bavail) * UInt64(info.f_frsize)
+        guard free < minimumFreeBytes else { return nil }
+        return "the disk holding \(sessions) is full (\(free >> 20) MB free, a call needs \(minimumFreeBytes >> 20) MB)"
+    }
+
     public init(sessions: String, id: String) throws(SparringError) {
         self.id = id
         directory = sessions + "/" + id
+        if let problem = Self.spaceProblem(sessions) { throw SparringError("disk_full", problem) }
         let manager = FileManager.default
         do {
             try manager.createDirectory(atPath: sessions, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -167,25 +193,71 @@ public final class SessionLog: @unchecked Sendable {
         } catch {
             throw SparringError("sessions", "cannot create session directory \(directory): \(error.localizedDescription)")
         }
-        let fd = open(directory + "/events.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        let fd = open(directory + "/events.jsonl", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SparringError("sessions", "cannot create \(directory)/events.jsonl") }
         _ = flock(fd, LOCK_EX | LOCK_NB)
-        events = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        events = fd
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        reserveSummary()
     }
 
     public var wavPath: String { directory + "/call.wav" }
 
-    /// Appends one event as one line, written through at once.
+    /// Why events stopped being written (a full disk), once they have.
+    public var writeFailure: String? { lock.withLock { failed } }
+
+    /// Appends one event as one line, written through at once. A line that cannot be
+    /// written whole (a full disk) is cut off again, so the file keeps whole lines
+    /// only; nothing more is written after it (see `writeFailure`).
     public func append(_ event: SessionEvent) {
         guard var data = try? encoder.encode(event) else { return }
         data.append(0x0A)
-        events.write(data)
+        lock.withLock {
+            guard failed == nil, !closed else { return }
+            let done = SafeFile.writeAll(events, data, at: written)
+            if done < data.count {
+                failed = String(cString: strerror(errno))
+                _ = ftruncate(events, off_t(written))
+            } else {
+                written += done
+            }
+        }
     }
 
+    /// Space set aside when the call begins for its summary, so a call ended by a full disk still gets one.
+    static let summaryReserve = 1 << 20
+    private static let reserveName = ".summary.json.tmp"
+
     public func writeSummary(_ summary: CallSummary) throws(SparringError) {
+        var summary = summary
+        summary.session = nil
+        guard let data = try? Self.encodeSummary(summary) else { throw SparringError("sessions", "\(summary.id): cannot encode the summary") }
+        let reserved = directory + "/" + Self.reserveName
+        let fd = open(reserved, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 {
+            defer { Glibc.close(fd) }
+            // Overwriting blocks already allocated needs no free space.
+            if SafeFile.writeAll(fd, data, at: 0) == data.count, ftruncate(fd, off_t(data.count)) == 0, fsync(fd) == 0,
+               rename(reserved, directory + "/summary.json") == 0 {
+                return
+            }
+        }
         try Self.writeSummary(summary, in: directory)
+    }
+
+    /// Sets aside room for the summary (see `summaryReserve`); where the file system cannot, the summary is written as usual.
+    private func reserveSummary() {
+        let fd = open(directory + "/" + Self.reserveName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        if posix_fallocate(fd, 0, off_t(Self.summaryReserve)) != 0 { _ = ftruncate(fd, 0) }
+        Glibc.close(fd)
+    }
+
+    static func encodeSummary(_ summary: CallSummary) throws -> Data {
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return try pretty.encode(summary)
     }
 
     /// Writes `summary.json` whole or not at all (a temporary file renamed over it).
@@ -195,9 +267,7 @@ public final class SessionLog: @unchecked Sendable {
     public static func writeSummary(_ summary: CallSummary, in directory: String) throws(SparringError) {
         var summary = summary
         summary.session = nil
-        let pretty = JSONEncoder()
-        pretty.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        guard let data = try? pretty.encode(summary) else { throw SparringError("sessions", "\(summary.id): cannot encode the summary") }
+        guard let data = try? encodeSummary(summary) else { throw SparringError("sessions", "\(summary.id): cannot encode the summary") }
         let temporary = directory + "/.summary.json.tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
               rename(temporary, directory + "/summary.json") == 0 else {
@@ -206,9 +276,15 @@ public final class SessionLog: @unchecked Sendable {
     }
 
     public func close() {
-        try? events.synchronize()
-        try? events.close()
+        lock.withLock {
+            guard !closed else { return }
+            closed = true
+            fsync(events)
+            Glibc.close(events)
+        }
     }
+
+    deinit { close() }
 }
 
 /// The p-th percentile (0–100) of values, nearest rank; nil when empty.

@@ -31,6 +31,10 @@ struct CallArguments: ParsableArguments {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    func validate() throws {
+        if let problem = DisplayText.nameProblem(agent) { throw ValidationError("--agent: the name \(problem)") }
+    }
+
     /// `defaultSeed`: the seed when none is given (a fresh one for a practice call, a fixed one for a scripted one).
     func options(for scenario: Scenario, defaultSeed: UInt64) -> CallOptions {
         var options = CallOptions(scenario: scenario, agent: agent, seed: seed ?? defaultSeed, sessions: sessions ?? DaemonConfig.configuredSessions())
@@ -91,7 +95,7 @@ struct LiveView {
         case "trigger": return ("\(time)          (\(event.trigger?.replacingOccurrences(of: "_", with: " ") ?? ""))", false)
         case "barge_in": return ("\(time)          (agent talked over the caller; caller \(event.yielded == true ? "stopped" : "kept talking"))", false)
         case "outcome": return ("\(time)          outcome: \(event.outcome ?? "")", false)
-        case "line_error", "audio_thread": return (event.reason ?? "", true)
+        case "line_error", "audio_thread", "disk_full": return (event.reason ?? "", true)
         case "synthesis_error": return ("caller could not speak \"\(event.text ?? "")\": \(event.reason ?? "")", true)
         default: return nil
         }
@@ -124,6 +128,9 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var call: CallArguments
 
     func run() throws {
+        // A playback device that is a pipe whose reader went away then fails a write (EPIPE),
+        // which ends the call with a line naming the device, instead of killing the process.
+        signal(SIGPIPE, SIG_IGN)
         let (_, scenario, models) = try call.prepare(catalog, scenario: self.scenario)
         let view = LiveView(quiet: call.json)
         let live: LiveCall<ALSALine>
@@ -139,6 +146,9 @@ struct RunCommand: ParsableCommand {
         do {
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)
+            if summary.ended_by == "disk_full" {
+                throw Terminal.fail("the disk is full: the call was ended; what was recorded is kept in session \(summary.id)")
+            }
         } catch let error as SparringError {
             throw Terminal.fail(error.message)
         }
@@ -181,6 +191,9 @@ struct SimulateCommand: ParsableCommand {
             line.settled = { live.isSettled() }
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)
+            if summary.ended_by == "disk_full" {
+                throw Terminal.fail("the disk is full: the call was ended; what was recorded is kept in session \(summary.id)")
+            }
         } catch let error as SparringError {
             throw Terminal.fail(error.message)
         }

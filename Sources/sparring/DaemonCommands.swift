@@ -89,6 +89,9 @@ struct CallCommand: AsyncParsableCommand {
         } else {
             try LiveView.summary(summary, json: false)
         }
+        if summary.ended_by == "disk_full" {
+            throw Terminal.fail("the disk is full: the call was ended; what was recorded is kept in session \(summary.id)")
+        }
         if summary.ended_by == "device" {
             throw Terminal.fail(view.lineError ?? "the line failed during the call; session \(summary.id) kept")
         }
