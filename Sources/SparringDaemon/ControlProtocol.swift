@@ -163,6 +163,9 @@ extension ControlRequest {
         guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
             return .failure(ControlError(.malformed, "expected one JSON object per line"))
         }
+        if let key = duplicateKey(in: data) {
+            return .failure(ControlError(.malformed, "field '\(key.prefix(40))' appears twice"))
+        }
         let request: ControlRequest
         do { request = try JSONDecoder().decode(ControlRequest.self, from: data) } catch let DecodingError.typeMismatch(_, context) {
             return .failure(ControlError(.malformed, "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"))
@@ -179,5 +182,44 @@ extension ControlRequest {
         }
         if op == "start", request.scenario == nil { return .failure(ControlError(.missingField, "start needs \"scenario\"")) }
         return .success(request)
+    }
+
+    /// The first key that appears twice in one object of a valid JSON text, if any.
+    ///
+    /// JSON decoders keep the last of two equal keys silently; a request meaning two
+    /// things at once is refused instead. The text was parsed already, so only strings,
+    /// escapes and nesting need following.
+    static func duplicateKey(in data: Data) -> String? {
+        var objects: [Set<String>?] = []   // one entry per open container; nil for an array
+        var index = data.startIndex
+        func readString() -> String {
+            var bytes: [UInt8] = []
+            index += 1
+            while index < data.endIndex, data[index] != 0x22 {
+                if data[index] == 0x5C { bytes.append(data[index]); index += 1 }
+                if index < data.endIndex { bytes.append(data[index]); index += 1 }
+            }
+            index += 1
+            // Compare keys as the decoder will see them: escapes resolved.
+            let literal = "\"" + String(decoding: bytes, as: UTF8.self) + "\""
+            return (try? JSONDecoder().decode(String.self, from: Data(literal.utf8))) ?? literal
+        }
+        while index < data.endIndex {
+            switch data[index] {
+            case UInt8(ascii: "{"): objects.append([]); index += 1
+            case UInt8(ascii: "["): objects.append(nil); index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = objects.popLast(); index += 1
+            case 0x22:
+                let string = readString()
+                var next = index
+                while next < data.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(data[next]) { next += 1 }
+                if next < data.endIndex, data[next] == UInt8(ascii: ":"), let last = objects.indices.last, objects[last] != nil {
+                    if objects[last]!.contains(string) { return string }
+                    objects[last]!.insert(string)
+                }
+            default: index += 1
+            }
+        }
+        return nil
     }
 }

@@ -72,19 +72,38 @@ public struct ControlServer: Service {
         self.onListening = onListening
     }
 
-    /// Makes the socket's directory (0700) and refuses to take over a socket another daemon answers on.
+    /// Makes the socket's directory (0700) if it is absent, refuses one that others own or
+    /// may enter, and refuses to take over a socket another daemon answers on.
+    ///
+    /// An existing directory is never changed: `--socket /tmp/x.sock` must not make /tmp
+    /// private, and a directory someone else made in advance must not be trusted.
     static func prepare(path: String) throws(ControlError) {
         let directory = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ControlError(.failed, "\(directory): cannot create the socket directory (\(error.localizedDescription))")
+        var info = stat()
+        if lstat(directory, &info) != 0 {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ControlError(.failed, "\(directory): cannot create the socket directory (\(error.localizedDescription))")
+            }
+            guard lstat(directory, &info) == 0 else { throw ControlError(.failed, "\(directory): cannot create the socket directory") }
         }
-        chmod(directory, 0o700)
+        if let problem = directoryProblem(info) { throw ControlError(.failed, "\(directory): \(problem); give --socket a path in a private directory") }
         if ControlConnection.answers(path: path) {
             throw ControlError(.busy, "\(path): another sparringd is already listening there")
         }
     }
+
+    /// Why a socket directory with this `lstat` cannot be trusted, or nil.
+    static func directoryProblem(_ info: stat) -> String? {
+        if (info.st_mode & S_IFMT) != S_IFDIR { return "the socket directory is not a directory (links are not followed)" }
+        if info.st_uid != geteuid() { return "the socket directory belongs to uid \(info.st_uid), not to this user (\(geteuid()))" }
+        if info.st_mode & 0o077 != 0 { return "the socket directory is open to others (mode \(String(info.st_mode & 0o7777, radix: 8)))" }
+        return nil
+    }
+
+    /// A connection with no traffic either way for this long is closed (a watched call always has some).
+    static let idleTimeout = TimeAmount.minutes(10)
 
     public func run() async throws {
         do { try Self.prepare(path: path) } catch { throw DaemonError(error.message) }
@@ -92,8 +111,12 @@ public struct ControlServer: Service {
         do {
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 64)
+                // A client that half-closes after its request (`socat`, `nc -N`) still gets the answer.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: Self.idleTimeout))
+                        try channel.pipeline.syncOperations.addHandler(IdleCloser())
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ControlFrameDecoder()))
                         return try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
@@ -155,6 +178,14 @@ public struct ControlServer: Service {
 }
 
 private enum Side { case writer, reader }
+
+/// Closes a connection once `IdleStateHandler` finds it idle.
+final class IdleCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
+    }
+}
 
 /// A startup or configuration failure: one line for the log and the terminal.
 public struct DaemonError: Error, CustomStringConvertible {

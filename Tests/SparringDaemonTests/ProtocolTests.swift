@@ -32,6 +32,46 @@ struct ProtocolTests {
         }
     }
 
+    @Test("a key given twice in one object is refused, naming it; the same key in different objects is fine")
+    func duplicateKeys() throws {
+        #expect(code(#"{"v":1,"op":"status","op":"hangup"}"#) == .malformed)
+        if case let .failure(error) = parse(#"{"v":1,"op":"start","scenario":"a","scenario":"b"}"#) {
+            #expect(error.message == "field 'scenario' appears twice")
+        } else { Issue.record("accepted a duplicate key") }
+        // Escapes are resolved before comparing: "\u006fp" is "op".
+        #expect(code(#"{"v":1,"op":"status","op":"hangup"}"#) == .malformed)
+        #expect(ControlRequest.duplicateKey(in: Data(#"{"a":{"k":1},"b":{"k":2},"c":["k","k"],"k":"a\"k\":"}"#.utf8)) == nil)
+        #expect(ControlRequest.duplicateKey(in: Data(#"{"a":{"k":1,"k":2}}"#.utf8)) == "k")
+        #expect(try parse(#"{"v":1,"op":"status","id":"op"}"#).get().op == "status")
+    }
+
+    @Test("the socket directory: made private when absent; one that is a link, someone else's or open to others is refused")
+    func socketDirectory() throws {
+        let base = "/tmp/sparring-sockdir-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try ControlServer.prepare(path: base + "/run/control.sock")
+        var info = stat()
+        #expect(lstat(base + "/run", &info) == 0 && info.st_mode & 0o777 == 0o700)
+        // Open to others: refused, and left as it was.
+        try FileManager.default.createDirectory(atPath: base + "/open", withIntermediateDirectories: true)
+        chmod(base + "/open", 0o755)
+        do { try ControlServer.prepare(path: base + "/open/control.sock"); Issue.record("trusted a 0755 directory") } catch {
+            #expect(error.message.contains("open to others (mode 755)"), "\(error.message)")
+        }
+        #expect(lstat(base + "/open", &info) == 0 && info.st_mode & 0o777 == 0o755)
+        do { try ControlServer.prepare(path: "/tmp/control.sock"); Issue.record("trusted /tmp") } catch {
+            #expect(error.message.hasPrefix("/tmp: "))
+        }
+        #expect(lstat("/tmp", &info) == 0 && info.st_mode & 0o7777 == 0o1777)
+        #expect(symlink(base + "/run", base + "/link") == 0)
+        #expect(throws: ControlError.self) { try ControlServer.prepare(path: base + "/link/control.sock") }
+        // Someone else's (checked on its lstat, so this runs as any user).
+        var foreign = stat()
+        foreign.st_mode = S_IFDIR | 0o700
+        foreign.st_uid = geteuid() + 1
+        #expect(ControlServer.directoryProblem(foreign)?.contains("belongs to uid") == true)
+    }
+
     @Test("replies carry the request's id and op; a line ends in one newline")
     func replies() throws {
         var request = ControlRequest(op: "hangup", id: .number(3))

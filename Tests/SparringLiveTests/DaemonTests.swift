@@ -84,6 +84,34 @@ extension Live {
             #expect(try await harness.stop() == 0)
         }
 
+        /// Sends `line` on a fresh connection, shuts down the sending side, and reads to the end.
+        static func halfClosedRequest(_ path: String, _ line: String) throws -> String {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+            }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            try #require(connected == 0)
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+            shutdown(fd, Int32(SHUT_WR))
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                guard n > 0 else { break }
+                received += buffer[0..<n]
+            }
+            return String(decoding: received, as: UTF8.self)
+        }
+
         @Test("a flood of malformed and oversized requests during a call: every one answered, no xruns, status after")
         func flood() async throws {
             let harness = try DaemonHarness()
@@ -133,6 +161,11 @@ extension Live {
             #expect(codes[.busy] ?? 0 > 0 && codes[.malformed] ?? 0 > 0 && codes[.version] ?? 0 > 0 && codes[.unknownOp] ?? 0 > 0)
             let status = try await harness.status()
             #expect(status.state == "in_call" && status.call?.session == session)
+            // One-shot clients (socat, nc -N) send a request and half-close: they still get the answer.
+            for _ in 0..<20 {
+                let reply = try Self.halfClosedRequest(harness.socket, "{\"v\":1,\"op\":\"status\"}\n")
+                #expect(reply.contains("\"ok\":true") && reply.contains("in_call"), "\(reply)")
+            }
             _ = try await harness.request(ControlRequest(op: "hangup"))
             try await harness.waitIdle()
             try await far.wait()
