@@ -22,7 +22,7 @@ APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev p
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo rehearse practice bench moves-bench soak install uninstall clean
+.PHONY: all deps build test demo rehearse practice bench moves-bench soak fuzz install uninstall clean
 
 BINDIR      = $(PREFIX)/bin
 SHAREDIR    = $(PREFIX)/share/sparring
@@ -96,6 +96,13 @@ soak: deps
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pulseaudio libasound2-plugins; }
 	$(SWIFT) build -c release
 	.build/release/sparring-bench --soak $(SOAK_MINUTES) $(BENCH_ARGS)
+
+# Hostile input against the command line: FUZZ_N scenario files and FUZZ_N
+# crafted session folders, each command in its own process with a 2 s limit;
+# crashes, hangs and problems without file:line are counted.
+FUZZ_N ?= 1000
+fuzz: build
+	.build/release/sparring-bench --fuzz $(FUZZ_N)
 
 # Binaries, scenarios, voices, the user unit and a default config (kept if
 # one is already there). PREFIX and DESTDIR as usual; then, as the agent:

@@ -10,7 +10,8 @@
 //   ready, RSS    spawn → both PCMs open; peak resident memory of sparring
 // Numbers are printed, not asserted: machines are noisy.
 // `--soak MINUTES` instead runs calls back to back through PulseAudio null
-// sinks with the other core busy, and counts xruns (Soak.swift).
+// sinks with the other core busy, and counts xruns (Soak.swift); `--fuzz N`
+// feeds hostile files to the command line (Fuzz.swift).
 import Foundation
 import SparringAudio
 import SparringCore
@@ -35,6 +36,13 @@ let prepare = !arguments.contains("--no-prepare")
 guard FileManager.default.isExecutableFile(atPath: binary) else {
     FileHandle.standardError.write(Data("sparring-bench: \(binary) not found; run `swift build -c release` first\n".utf8))
     exit(1)
+}
+if let count = Int(option("--fuzz", "")) {
+    do { try fuzz(count: count, binary: binary, root: root, limit: Double(option("--limit", "2")) ?? 2) } catch {
+        FileHandle.standardError.write(Data("sparring-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
 }
 /// The CPU reference, run on the same audio as the call.
 let referenceDecoder = "/usr/bin/pocketsphinx_continuous"

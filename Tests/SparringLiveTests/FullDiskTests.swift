@@ -6,6 +6,7 @@ import Glibc
 import Synchronization
 @testable import SparringAudio
 @testable import SparringCore
+@testable import SparringDaemon
 @testable import SparringSessions
 @testable import SparringSpeech
 
@@ -167,5 +168,51 @@ enum Tmpfs {
         defer { close(fd) }
         let block = [UInt8](repeating: 0, count: 1 << 16)
         while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+}
+
+extension Live.DaemonTests {
+    @Test("the disk fills mid-call: the call ends (disk_full) with its session readable, the client gets one line, the daemon answers, refuses calls until there is room, then works",
+          .enabled(if: Tmpfs.available))
+    func diskFillsUnderTheDaemon() async throws {
+        let harness = try DaemonHarness()
+        defer { harness.remove() }
+        try FileManager.default.createDirectory(atPath: harness.sessions, withIntermediateDirectories: true)
+        guard Glibc.mount("tmpfs", harness.sessions, "tmpfs", 0, "size=40m,mode=0700") == 0 else {
+            Issue.record("cannot mount a tmpfs on \(harness.sessions)")
+            return
+        }
+        defer { _ = umount2(harness.sessions, Int32(MNT_DETACH)) }
+        try await harness.start()
+        let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 60]", speed: 1))
+        let (client, out, err) = try Self.sparring(["call", "debt-threat"], harness: harness)
+        try await Task.sleep(for: .seconds(3))
+        Tmpfs.fill(harness.sessions)
+        let shown = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let complaint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try await waitForExit(client)
+        far.farEnd.vanish()
+        try await far.wait()
+        try await harness.waitIdle(seconds: 20)
+        #expect(client.terminationStatus != 0)
+        // One line on the client's stderr; the live view showed why as it happened.
+        #expect(complaint.hasPrefix("sparring: the disk is full") && complaint.split(separator: "\n").count == 1, "\(complaint)")
+        #expect(shown.contains("No space left on device"), "\(shown)")
+        let session = try #require(shown.split(separator: "\n").first { $0.hasPrefix("Session ") && !$0.contains("ringing") }?.dropFirst(8))
+        let summary = try harness.summary(String(session))
+        #expect(summary.ended_by == "disk_full")
+        #expect(try WaveFile.read(path: "\(harness.sessions)/\(session)/call.wav").seconds > 1)
+        // Still answering; a new call is refused with the reason while the disk is full.
+        #expect(try await harness.status().calls == 1)
+        let refused = try await harness.request(DaemonHarness.start("debt-threat"))
+        #expect(refused.ok == false && refused.message?.contains("full") == true, "\(refused.message ?? "")")
+        // Room again: the next call works.
+        unlink(harness.sessions + "/filler")
+        let next = DaemonHarness.Running(try harness.farEnd(script: "[silence 30]", speed: 4))
+        let started = try await harness.request(DaemonHarness.start("debt-threat"))
+        #expect(started.ok == true, "\(started.message ?? "")")
+        try await harness.waitIdle()
+        try await next.wait()
+        #expect(try await harness.stop() == 0)
     }
 }
