@@ -611,6 +611,14 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private func finish(endedBy: String, outcome: OutcomeKind) -> CallSummary {
         let duration = seconds(loop.clock)
         let xruns = loop.xruns.load(ordering: .relaxed)
+        let overruns = CallSummary.Overruns(capture: loop.captureRing.dropped.load(ordering: .relaxed),
+                                            recording: loop.recordRing.dropped.load(ordering: .relaxed))
+        if overruns.capture > 0 || overruns.recording > 0 {
+            log(event(duration, "overrun") {
+                $0.count = overruns.capture + overruns.recording
+                $0.reason = "samples dropped because a reader fell behind: \(overruns.capture) from the capture, \(overruns.recording) from the recording"
+            })
+        }
         log(event(duration, "call_end") { $0.outcome = outcome.rawValue; $0.reason = endedBy; $0.count = xruns })
         let formatter = ISO8601DateFormatter()
         // A call the agent never spoke in (or that never opened) measures nothing about the agent.
@@ -623,6 +631,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             barge_in_ms: bargeIns, xruns: xruns, realtime: loop.realtime, interrupted: false,
             transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
         summary.difficulty = options.scenario.difficulty.rawValue
+        if overruns.capture > 0 || overruns.recording > 0 { summary.overruns = overruns }
         summary.title = options.scenario.title
         summary.situation = options.scenario.persona.situation.trimmingCharacters(in: .whitespacesAndNewlines)
         if !agentSpoke {

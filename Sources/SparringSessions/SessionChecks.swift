@@ -30,6 +30,10 @@ enum SessionChecks {
         let day = 0...longestCall
         try check(summary.duration_s, "duration_s", in: day, file: file)
         try check(summary.xruns, "xruns", in: 0...1_000_000_000, file: file)
+        if let overruns = summary.overruns {
+            try check(overruns.capture, "overruns.capture", in: 0...Int(Int32.max), file: file)
+            try check(overruns.recording, "overruns.recording", in: 0...Int(Int32.max), file: file)
+        }
         try check(summary.turn_gap_ms.count, "turn_gap_ms.count", in: 0...1_000_000_000, file: file)
         if let p50 = summary.turn_gap_ms.p50 { try check(p50, "turn_gap_ms.p50", in: 0...longestMilliseconds, file: file) }
         if let p95 = summary.turn_gap_ms.p95 { try check(p95, "turn_gap_ms.p95", in: 0...longestMilliseconds, file: file) }

@@ -102,6 +102,18 @@ public struct CallSummary: Codable, Sendable {
     /// The scenario's title and the caller's situation as the agent saw them, for the report's heading.
     public var title: String?
     public var situation: String?
+    /// Samples the call's rings had to drop because a reader fell behind (capture to the
+    /// recognizer, both channels to the recorder); absent when none were.
+    public var overruns: Overruns?
+
+    public struct Overruns: Codable, Sendable, Equatable {
+        public var capture: Int
+        public var recording: Int
+        public init(capture: Int, recording: Int) {
+            self.capture = capture
+            self.recording = recording
+        }
+    }
 
     /// What to say where a score would be.
     public var noScoreReason: String { unscored ?? "the call was interrupted before it could be scored" }

@@ -113,6 +113,9 @@ struct LiveView {
         }
         let gap = summary.turn_gap_ms
         print("Turn gap: p50 \(gap.p50.map { "\(Int($0)) ms" } ?? "–"), p95 \(gap.p95.map { "\(Int($0)) ms" } ?? "–") over \(gap.count) replies; xruns \(summary.xruns)")
+        if let overruns = summary.overruns {
+            print("Overruns: \(overruns.capture) capture and \(overruns.recording) recording samples dropped (a reader fell behind)")
+        }
         if let session = summary.session { print("Saved in \(session)") }
     }
 }

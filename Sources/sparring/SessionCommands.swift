@@ -313,6 +313,9 @@ enum SessionText {
         }
         if !s.barge_in_ms.isEmpty { out += "Barge-in stops: " + s.barge_in_ms.map { "\(Int($0)) ms" }.joined(separator: ", ") + "\n" }
         out += "Xruns: \(s.xruns)\n"
+        if let overruns = s.overruns {
+            out += "Overruns: \(overruns.capture) capture and \(overruns.recording) recording samples dropped (a reader fell behind)\n"
+        }
         if !session.annotations.isEmpty {
             out += "\nAnnotations\n"
             for a in session.annotations { out += "  \(Clock.format(a.t, tenths: true).leftPadded(7))  \(a.by): \(a.text)  (\(a.created_at))\n" }

@@ -289,3 +289,41 @@ extension Live {
     }
 
 }
+
+extension Live {
+    /// A line that claims to be live but answers at once with silence, as ALSA's `null` does.
+    final class NullLine: DuplexLine {
+        let rate = 16_000
+        let periodFrames = 160
+        let name = "null"
+        var xruns: Int { 0 }
+        func start() throws(LineError) {}
+        func capture(into buffer: UnsafeMutablePointer<Int16>, frames: Int) throws(LineError) -> Int {
+            buffer.update(repeating: 0, count: frames)
+            return frames
+        }
+        func play(_ buffer: UnsafePointer<Int16>, frames: Int) throws(LineError) {}
+        func stop() {}
+    }
+
+    @Suite("Overruns", .serialized)
+    struct OverrunTests {
+        @Test("audio that comes faster than the recorder drains it is counted: an overrun event and the summary say how much was dropped")
+        func overrunsReported() throws {
+            let scenario = try #require(LiveCallTests.catalog.scenarios.first { $0.id == "debt-threat" })
+            let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-overrun-\(UUID())").path
+            var options = CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions)
+            options.maxMinutes = 0.5
+            let live = try LiveCall(line: NullLine(), options: options, models: try LiveCallTests.models())
+            let summary = try live.run()
+            let overruns = try #require(summary.overruns, "no overruns reported for 30 s of audio delivered at once")
+            #expect(overruns.recording > 0)
+            let events = try LiveCallTests.events(in: live.session.directory)
+            let event = try #require(events.first { $0.type == "overrun" })
+            #expect(event.count == overruns.capture + overruns.recording)
+            // The recording holds what was not dropped: less than the call's 30 s.
+            let audio = try WaveFile.read(path: live.session.wavPath)
+            #expect(audio.seconds < summary.duration_s)
+        }
+    }
+}
