@@ -94,6 +94,10 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
         promote()
         let period = line.periodFrames
         var callerWasSilent = true
+        let paced = line.runsInRealTime
+        let allowance = LinePace.speedAllowance
+        let startedAt = DispatchTime.now().uptimeNanoseconds
+        var periods = 0
         defer {
             line.stop()
             finished.store(true, ordering: .releasing)
@@ -132,7 +136,32 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
             }
             recordRing.write(stereo, count: got * 2)
             xruns.store(line.xruns, ordering: .relaxed)
-            frames.wrappingAdd(got, ordering: .releasing)
+            let total = frames.wrappingAdd(got, ordering: .releasing).newValue
+            periods &+= 1
+            // About once a second of audio: a live line keeps pace with the wall clock.
+            if paced && periods % 100 == 0 {
+                let audio = Double(total) / Double(line.rate)
+                let wall = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
+                if audio > wall * allowance + LinePace.secondsAhead {
+                    self.error = LineError(device: line.name, String(format: "capture runs faster than real time (%.1f s of audio in %.1f s): not a live device, or its input ended", audio, wall))
+                    return
+                }
+            }
         }
     }
+}
+
+/// How a line that claims to be live is held to real time.
+enum LinePace {
+    /// How far a live line's audio may run ahead of the wall clock before it is taken for
+    /// one that is not live (ALSA's `null`, a file plugin at the end of its input): then
+    /// nothing paces the call, the recording cannot keep up, and the call clock means nothing.
+    static let secondsAhead = 2.0
+
+    /// How many times real time a line may run: 1, unless a test rig that plays FIFOs faster
+    /// on purpose says otherwise in `SPARRING_LINE_SPEED`.
+    static let speedAllowance: Double = {
+        guard let text = ProcessInfo.processInfo.environment["SPARRING_LINE_SPEED"], let value = Double(text), value >= 1 else { return 1 }
+        return value
+    }()
 }

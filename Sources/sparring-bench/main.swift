@@ -251,6 +251,7 @@ func call(_ scenario: String, steps: [ScriptedAgent.Step]) throws -> Run {
                          "--sessions", directory.appendingPathComponent("sessions").path, "--max-minutes", "5"] + (fixed ? ["--fixed-hangover"] : []) + (prepare ? [] : ["--no-prepare"])
     var environment = ProcessInfo.processInfo.environment
     environment["HOME"] = directory.path
+    environment["SPARRING_LINE_SPEED"] = String(speed + 1)
     process.environment = environment
     let out = Pipe()
     process.standardOutput = out

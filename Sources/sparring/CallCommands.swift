@@ -95,7 +95,9 @@ struct LiveView {
         case "trigger": return ("\(time)          (\(event.trigger?.replacingOccurrences(of: "_", with: " ") ?? ""))", false)
         case "barge_in": return ("\(time)          (agent talked over the caller; caller \(event.yielded == true ? "stopped" : "kept talking"))", false)
         case "outcome": return ("\(time)          outcome: \(event.outcome ?? "")", false)
-        case "line_error", "audio_thread", "disk_full": return (event.reason ?? "", true)
+        // A failed line ends the call with its error, which says it once with the session's folder.
+        case "line_error": return nil
+        case "audio_thread", "disk_full": return (event.reason ?? "", true)
         case "synthesis_error": return ("caller could not speak \"\(event.text ?? "")\": \(event.reason ?? "")", true)
         default: return nil
         }

@@ -67,6 +67,8 @@ final class DaemonHarness: @unchecked Sendable {
         environment["XDG_CONFIG_HOME"] = directory.appendingPathComponent("config").path
         environment["XDG_RUNTIME_DIR"] = directory.appendingPathComponent("run").path
         environment.removeValue(forKey: "NOTIFY_SOCKET")
+        // The far ends play up to 6× real time; the daemon would take such a line for a dead one.
+        environment["SPARRING_LINE_SPEED"] = "8"
         return environment
     }
 

@@ -44,6 +44,7 @@ extension Live {
                                  "--voices", LiveCallTests.root.appendingPathComponent("voices").path]
             var environment = ProcessInfo.processInfo.environment
             environment["HOME"] = directory.path
+            environment["SPARRING_LINE_SPEED"] = String(speed + 1)
             process.environment = environment
             let out = Pipe(), err = Pipe()
             process.standardOutput = out

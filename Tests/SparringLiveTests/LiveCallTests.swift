@@ -291,8 +291,10 @@ extension Live {
 }
 
 extension Live {
-    /// A line that claims to be live but answers at once with silence, as ALSA's `null` does.
+    /// A line that answers at once with silence, as ALSA's `null` does; `live` says whether it claims to keep real time.
     final class NullLine: DuplexLine {
+        let runsInRealTime: Bool
+        init(live: Bool) { runsInRealTime = live }
         let rate = 16_000
         let periodFrames = 160
         let name = "null"
@@ -314,7 +316,8 @@ extension Live {
             let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-overrun-\(UUID())").path
             var options = CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions)
             options.maxMinutes = 0.5
-            let live = try LiveCall(line: NullLine(), options: options, models: try LiveCallTests.models())
+            // Not claiming real time: nothing stops it, and the recorder cannot keep up.
+            let live = try LiveCall(line: NullLine(live: false), options: options, models: try LiveCallTests.models())
             let summary = try live.run()
             let overruns = try #require(summary.overruns, "no overruns reported for 30 s of audio delivered at once")
             #expect(overruns.recording > 0)
@@ -324,6 +327,24 @@ extension Live {
             // The recording holds what was not dropped: less than the call's 30 s.
             let audio = try WaveFile.read(path: live.session.wavPath)
             #expect(audio.seconds < summary.duration_s)
+        }
+
+        @Test("a device that claims to be live but delivers audio faster than real time ends the call with one line naming it")
+        func fasterThanRealTime() throws {
+            let scenario = try #require(LiveCallTests.catalog.scenarios.first { $0.id == "debt-threat" })
+            let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-null-\(UUID())").path
+            var options = CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions)
+            options.maxMinutes = 20
+            let live = try LiveCall(line: NullLine(live: true), options: options, models: try LiveCallTests.models())
+            do {
+                _ = try live.run()
+                Issue.record("a line running faster than real time was taken for a live one")
+            } catch {
+                #expect(error.message.hasPrefix("null: capture runs faster than real time"), "\(error.message)")
+            }
+            let summary = try SessionStore(root: sessions).load(live.session.id).summary
+            #expect(summary.ended_by == "device")
+            #expect(summary.duration_s < 60, "the call clock ran to \(summary.duration_s) s")
         }
     }
 }
