@@ -99,10 +99,13 @@ soak: deps
 
 # Hostile input against the command line: FUZZ_N scenario files and FUZZ_N
 # crafted session folders, each command in its own process with a 2 s limit;
-# crashes, hangs and problems without file:line are counted.
+# crashes, hangs and problems without file:line are counted. Then
+# FUZZ_MESSAGES malformed, oversized and deep requests to a running sparringd,
+# half-closed clients and a flood of connections; answers are counted.
 FUZZ_N ?= 1000
+FUZZ_MESSAGES ?= 10000
 fuzz: build
-	.build/release/sparring-bench --fuzz $(FUZZ_N)
+	.build/release/sparring-bench --fuzz $(FUZZ_N) --messages $(FUZZ_MESSAGES)
 
 # Binaries, scenarios, voices, the user unit and a default config (kept if
 # one is already there). PREFIX and DESTDIR as usual; then, as the agent:

@@ -211,3 +211,141 @@ func fuzz(count: Int, binary: String, root: String, limit: Double = 2) throws {
     report("session folders (\(count), `sessions`, `show`, `report`, `delete`)", sessions)
     if files.failures.isEmpty && sessions.failures.isEmpty { try? FileManager.default.removeItem(atPath: work) } else { print("inputs kept in \(work)") }
 }
+
+/// A client socket to `path`, or -1.
+func connectUnix(_ path: String) -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return -1 }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+    }
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    if connected != 0 { close(fd); return -1 }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    return fd
+}
+
+/// Writes all of `bytes`; false if the daemon closed.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return false }
+        done += n
+    }
+    return true
+}
+
+/// Reads until `lines` newlines have come, the peer closes, or 5 s pass without a byte.
+func readLines(_ fd: Int32, _ lines: Int) -> Int {
+    var seen = 0
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while seen < lines {
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 0 else { break }
+        seen += buffer[0..<n].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+    }
+    return seen
+}
+
+enum SocketFuzz {
+    /// One request line, mutated: never containing a newline, never empty, never a `start`.
+    static func message(_ index: Int, random: inout SeededRandom) -> [UInt8] {
+        func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+        let valid = [#"{"v":1,"op":"status"}"#, #"{"v":1,"id":7,"op":"subscribe"}"#, #"{"v":1,"id":"x","op":"hangup"}"#]
+        var bytes: [UInt8]
+        switch index % 8 {
+        case 0: bytes = Array(pick(valid).utf8)
+        case 1, 2:
+            bytes = Array(pick(valid).utf8)
+            for _ in 0..<(1 + Int(random.next() % 6)) { bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next()) }
+        case 3: bytes = (0..<(1 + Int(random.next() % 300))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        case 4: bytes = Array(#"{"v":1,"op":"status","op":"hangup"}"#.utf8)
+        case 5: bytes = Array((String(repeating: "[", count: 1 + Int(random.next() % 20_000)) + "1").utf8)
+        case 6: bytes = Array(#"{"v":1e999,"op":"status","seed":-1,"id":1e300}"#.utf8)
+        default: bytes = [UInt8](repeating: UInt8(ascii: "x"), count: 70_000 + Int(random.next() % 10_000))
+        }
+        bytes = bytes.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
+        if bytes.allSatisfy({ $0 == 0x20 }) { bytes = Array("?".utf8) }
+        // Never a call: the line is not one this harness exercises.
+        if String(decoding: bytes, as: UTF8.self).contains("start") { bytes = Array(valid[0].utf8) }
+        return bytes + [0x0A]
+    }
+
+    static func run(messages: Int, root: String) throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-sockfuzz-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work + "/config", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let socketPath = work + "/run/control.sock"
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: root + "/.build/release/sparringd")
+        daemon.arguments = ["--socket", socketPath, "--sessions", work + "/sessions", "--capture", "null", "--playback", "null"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = work
+        environment["XDG_CONFIG_HOME"] = work + "/config"
+        environment["SPARRING_SCENARIOS"] = root + "/scenarios"
+        environment["SPARRING_VOICES"] = root + "/voices"
+        environment.removeValue(forKey: "NOTIFY_SOCKET")
+        daemon.environment = environment
+        daemon.standardError = FileHandle.nullDevice
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() } }
+        var up = false
+        for _ in 0..<600 where !up {
+            let fd = connectUnix(socketPath)
+            if fd >= 0 { close(fd); up = true } else { usleep(50_000) }
+        }
+        guard up else { print("socket messages: sparringd did not come up"); return }
+
+        var random = SeededRandom(seed: 77)
+        let started = Date()
+        var sent = 0, answered = 0
+        // Four connections in turn, each carrying its share in order.
+        let perConnection = messages / 4
+        for _ in 0..<4 {
+            let fd = connectUnix(socketPath)
+            guard fd >= 0 else { continue }
+            var batch: [UInt8] = []
+            var count = 0
+            for index in 0..<perConnection {
+                batch += message(sent + count, random: &random)
+                count += 1
+                if batch.count > 1 << 18 || index == perConnection - 1 {
+                    let ok = writeAll(fd, batch)
+                    sent += count
+                    answered += ok ? readLines(fd, count) : 0
+                    batch = []
+                    count = 0
+                }
+            }
+            close(fd)
+        }
+        // Half-closed one-shot clients.
+        var halfSent = 0, halfAnswered = 0
+        for _ in 0..<200 {
+            let fd = connectUnix(socketPath)
+            guard fd >= 0 else { continue }
+            halfSent += 1
+            _ = writeAll(fd, Array(#"{"v":1,"op":"status"}"#.utf8) + [0x0A])
+            shutdown(fd, Int32(SHUT_WR))
+            halfAnswered += readLines(fd, 1)
+            close(fd)
+        }
+        // A flood of connections opened at once and dropped.
+        var held: [Int32] = []
+        for _ in 0..<500 { let fd = connectUnix(socketPath); if fd >= 0 { held.append(fd) } }
+        for fd in held { close(fd) }
+        let check = connectUnix(socketPath)
+        let alive = daemon.isRunning && check >= 0 && writeAll(check, Array(#"{"v":1,"op":"status"}"#.utf8) + [0x0A]) && readLines(check, 1) == 1
+        if check >= 0 { close(check) }
+        let elapsed = Date().timeIntervalSince(started)
+        print("socket messages: \(sent) sent on 4 connections, \(answered) answered; \(halfSent) half-closed clients, \(halfAnswered) answered; \(held.count) connections opened at once and dropped; sparringd \(alive ? "up and answering" : "NOT answering") after \(String(format: "%.1f", elapsed)) s")
+    }
+}

@@ -38,7 +38,10 @@ guard FileManager.default.isExecutableFile(atPath: binary) else {
     exit(1)
 }
 if let count = Int(option("--fuzz", "")) {
-    do { try fuzz(count: count, binary: binary, root: root, limit: Double(option("--limit", "2")) ?? 2) } catch {
+    do {
+        try fuzz(count: count, binary: binary, root: root, limit: Double(option("--limit", "2")) ?? 2)
+        if let messages = Int(option("--messages", "")) { try SocketFuzz.run(messages: messages, root: root) }
+    } catch {
         FileHandle.standardError.write(Data("sparring-bench: \(error)\n".utf8))
         exit(1)
     }
