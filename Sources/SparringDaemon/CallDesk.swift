@@ -67,6 +67,9 @@ public final class CallDesk: Sendable {
         return (id, stream)
     }
 
+    /// Clients connected now.
+    public var clientCount: Int { state.withLock { $0.clients.count } }
+
     /// The client went away; a call it started goes on.
     public func disconnect(_ id: Int) {
         let client = state.withLock { $0.clients.removeValue(forKey: id) }

@@ -142,9 +142,18 @@ public struct ControlServer: Service {
         }
     }
 
+    /// Clients served at once; more are told so and closed. Far below any descriptor limit
+    /// the daemon runs with, so a flood of connections cannot exhaust them.
+    static let maximumClients = 256
+
     /// One client: its requests in order, its outbox written as it fills.
     private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>) async {
         let channel = connection.channel
+        if desk.clientCount >= Self.maximumClients {
+            let refusal = ControlMessage.failure(to: nil, ControlError(.busy, "too many clients (\(Self.maximumClients)); try again"))
+            try? await connection.executeThenClose { _, outbound in try await outbound.write(ByteBuffer(bytes: refusal.line())) }
+            return
+        }
         let (id, lines) = desk.connect(close: { channel.close(promise: nil) })
         defer { desk.disconnect(id) }
         do {

@@ -40,9 +40,23 @@ public struct Daemon: Sendable {
         return catalog
     }
 
+    /// Raises the soft limit on open descriptors to the hard one (at most 65,536): the control
+    /// socket caps its clients well below it, so accepting never meets EMFILE, where the
+    /// event loop would retry the listening socket at full speed.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = min(limit.rlim_max, 65_536)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+
     public func run() async throws {
         umask(0o077)
         signal(SIGPIPE, SIG_IGN)
+        Self.raiseDescriptorLimit()
         let began = DispatchTime.now().uptimeNanoseconds
         let notifier = SystemdNotifier()
         repairSessions()

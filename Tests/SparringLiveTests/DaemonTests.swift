@@ -86,22 +86,14 @@ extension Live {
 
         /// Sends `line` on a fresh connection, shuts down the sending side, and reads to the end.
         static func halfClosedRequest(_ path: String, _ line: String) throws -> String {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(fd >= 0)
+            let fd = try rawConnect(path)
             defer { close(fd) }
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
-            }
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            try #require(connected == 0)
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
             shutdown(fd, Int32(SHUT_WR))
+            return readToEnd(fd)
+        }
+
+        static func readToEnd(_ fd: Int32) -> String {
             var received: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -110,6 +102,25 @@ extension Live {
                 received += buffer[0..<n]
             }
             return String(decoding: received, as: UTF8.self)
+        }
+
+        /// A connected client socket with a 5 s read timeout.
+        static func rawConnect(_ path: String) throws -> Int32 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+            }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            if connected != 0 { close(fd) }
+            try #require(connected == 0)
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            return fd
         }
 
         @Test("a flood of malformed and oversized requests during a call: every one answered, no xruns, status after")
@@ -166,6 +177,13 @@ extension Live {
                 let reply = try Self.halfClosedRequest(harness.socket, "{\"v\":1,\"op\":\"status\"}\n")
                 #expect(reply.contains("\"ok\":true") && reply.contains("in_call"), "\(reply)")
             }
+            // A flood of connections held open: those past the cap are told so and closed; the rest still work.
+            var held: [Int32] = []
+            for _ in 0..<(ControlServer.maximumClients + 40) { held.append(try Self.rawConnect(harness.socket)) }
+            let refused = Self.readToEnd(held.last!)
+            #expect(refused.contains("too many clients"), "\(refused)")
+            for fd in held { close(fd) }
+            try await Task.sleep(for: .milliseconds(300))
             _ = try await harness.request(ControlRequest(op: "hangup"))
             try await harness.waitIdle()
             try await far.wait()
