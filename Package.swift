@@ -79,7 +79,7 @@ let package = Package(
         // Real-time benchmark: calls on paced FIFO lines against sparring run.
         .executableTarget(
             name: "sparring-bench",
-            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon"]
         ),
         .testTarget(
             name: "SparringCoreTests",

@@ -42,6 +42,8 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     private let stereo: UnsafeMutablePointer<Int16>
     private let done = DispatchSemaphore(value: 0)
     private var joined = false
+    /// Read here, not on the audio thread: the first read of the environment allocates and locks.
+    private let speedAllowance = LinePace.speedAllowance
 
     public init(line: Line, seconds: Int = 4) {
         self.line = line
@@ -95,7 +97,7 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
         let period = line.periodFrames
         var callerWasSilent = true
         let paced = line.runsInRealTime
-        let allowance = LinePace.speedAllowance
+        let allowance = speedAllowance
         let startedAt = DispatchTime.now().uptimeNanoseconds
         var periods = 0
         defer {

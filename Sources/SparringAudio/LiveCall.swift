@@ -98,11 +98,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var opened = false
     private var endingSince: Int?
     private var endedBy = "caller"
-    /// Why the recording stopped being written, if it did (set once the recorder has stopped).
-    private var writerFailure: String?
-    /// The recorder's failure while it still runs, told by the recorder thread.
+    /// Why the recording stopped being written, if it did; told by the recorder thread.
     private let recorderFailure = Mutex<String?>(nil)
-    private func writerFailureNow() -> String? { recorderFailure.withLock { $0 } }
     private var gaps: [Double] = []
     private var bargeIns: [Double] = []
     private var pendingBargeAt: Int?
@@ -186,7 +183,6 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         recognizerDone.wait()
         recorderDone.wait()
         writer.close()
-        writerFailure = writer.failure
         var summary: CallSummary!
         control.sync { summary = finish(endedBy: endedBy, outcome: engine.outcome ?? .agentEnded) }
         if let error = loop.error { throw SparringError("device", "\(error.description); session saved in \(session.directory)") }
@@ -362,11 +358,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         }
         if let deadline = engine.nextDeadline, t >= deadline { perform(engine.handle(.tick, at: t), at: clock) }
         if engine.outcome == nil {
-            if session.writeFailure != nil, !hangUpRequested.load(ordering: .acquiring) { hangUp(reason: Self.diskFull) }
+            if session.writeFailure != nil, !hangUpRequested.load(ordering: .acquiring) { hangUp(reason: CallSummary.diskFull) }
             if hangUpRequested.load(ordering: .acquiring) {
                 endedBy = hangUpReason.withLock { $0 }
-                if endedBy == Self.diskFull {
-                    let reason = session.writeFailure ?? writerFailureNow() ?? "No space left on device"
+                if endedBy == CallSummary.diskFull {
+                    let reason = session.writeFailure ?? recorderFailure.withLock { $0 } ?? "No space left on device"
                     log(event(t.seconds, "disk_full") {
                         $0.reason = "cannot write the session in \(options.sessions) (\(reason)); the call is ended and what was recorded is kept"
                     })
@@ -385,7 +381,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         if engine.outcome != nil {
             let speaking = lines.contains { $0.end == nil || loop.playbackRing.consumed < $0.end! }
             if endingSince == nil { endingSince = clock }
-            if (!speaking && clock - endingSince! > rate / 2) || clock - endingSince! > rate * 30 || endedBy == Self.diskFull {
+            if (!speaking && clock - endingSince! > rate / 2) || clock - endingSince! > rate * 30 || endedBy == CallSummary.diskFull {
                 loop.requestStop()
             }
         }
@@ -563,9 +559,6 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 
     // MARK: - Recorder thread
 
-    /// How a call ends when its recording or its log cannot be written (`ended_by`).
-    public static var diskFull: String { "disk_full" }
-
     private func record(into writer: WaveWriter) {
         // Woken ten times a second, it takes what came (ten periods) in one read.
         let chunk = rate / 100 * 2
@@ -583,7 +576,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                     // A full disk ends the call; the ring is still drained so the audio loop never waits.
                     if !writer.flush(), !hangUpRequested.load(ordering: .acquiring) {
                         recorderFailure.withLock { $0 = writer.failure }
-                        hangUp(reason: Self.diskFull)
+                        hangUp(reason: CallSummary.diskFull)
                     }
                     sinceFlush = 0
                 }
@@ -611,9 +604,9 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private func finish(endedBy: String, outcome: OutcomeKind) -> CallSummary {
         let duration = seconds(loop.clock)
         let xruns = loop.xruns.load(ordering: .relaxed)
-        let overruns = CallSummary.Overruns(capture: loop.captureRing.dropped.load(ordering: .relaxed),
-                                            recording: loop.recordRing.dropped.load(ordering: .relaxed))
-        if overruns.capture > 0 || overruns.recording > 0 {
+        let dropped = (capture: loop.captureRing.dropped.load(ordering: .relaxed), recording: loop.recordRing.dropped.load(ordering: .relaxed))
+        let overruns = dropped.capture + dropped.recording > 0 ? CallSummary.Overruns(capture: dropped.capture, recording: dropped.recording) : nil
+        if let overruns {
             log(event(duration, "overrun") {
                 $0.count = overruns.capture + overruns.recording
                 $0.reason = "samples dropped because a reader fell behind: \(overruns.capture) from the capture, \(overruns.recording) from the recording"
@@ -631,16 +624,12 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             barge_in_ms: bargeIns, xruns: xruns, realtime: loop.realtime, interrupted: false,
             transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
         summary.difficulty = options.scenario.difficulty.rawValue
-        if overruns.capture > 0 || overruns.recording > 0 { summary.overruns = overruns }
+        summary.overruns = overruns
         summary.title = options.scenario.title
         summary.situation = options.scenario.persona.situation.trimmingCharacters(in: .whitespacesAndNewlines)
         if !agentSpoke {
             summary.unscored = endedBy == "device" && duration < options.ringSeconds
                 ? "no call: the line failed before the caller could speak" : "no agent speech: the agent never spoke"
-        }
-        if endedBy == Self.diskFull {
-            let reason = session.writeFailure ?? writerFailure ?? "the disk is full"
-            summary.unscored = summary.unscored ?? "the recording stopped: \(reason)"
         }
         try? session.writeSummary(summary)
         session.close()

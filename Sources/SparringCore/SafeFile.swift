@@ -18,7 +18,7 @@ public enum SafeFile {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Problem(file: path, line: 0, field: "", message: "cannot read the file") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
+        guard isRegular(info) else {
             throw Problem(file: path, line: 0, field: "", message: "not a regular file")
         }
         guard info.st_size <= limit else {
@@ -40,6 +40,27 @@ public enum SafeFile {
         if data.contains(0) { throw Problem(file: path, line: 0, field: "", message: "binary file (contains NUL bytes), expected text") }
         guard let text = String(data: data, encoding: .utf8) else { throw Problem(file: path, line: 0, field: "", message: "not UTF-8 text") }
         return text
+    }
+
+    /// Whether `info` is a regular file's: a FIFO or a device in a file's place would block or never end.
+    public static func isRegular(_ info: stat) -> Bool { (info.st_mode & S_IFMT) == S_IFREG }
+
+    /// Whether the open descriptor `fd` is a regular file's.
+    public static func isRegular(_ fd: Int32) -> Bool {
+        var info = stat()
+        return fstat(fd, &info) == 0 && isRegular(info)
+    }
+
+    /// `path` if it exists, else the nearest folder above it that does (a folder not made yet is
+    /// judged by where it would be made).
+    public static func nearestExisting(_ path: String) -> String {
+        var current = URL(fileURLWithPath: path).standardized.path
+        var info = stat()
+        while stat(current, &info) != 0 && current != "/" {
+            current = (current as NSString).deletingLastPathComponent
+            if current.isEmpty { return "/" }
+        }
+        return current
     }
 
     /// Writes `data` at `offset`, retrying short writes; returns the bytes written (fewer on an error, errno set).

@@ -37,6 +37,9 @@ public enum WaveFile {
         }
     }
 
+    /// The size of the header `header(rate:channels:dataBytes:)` writes.
+    public static let headerBytes = 44
+
     public static func header(rate: Int, channels: Int, dataBytes: Int) -> Data {
         var data = Data()
         func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { data.append(contentsOf: $0) } }
@@ -144,7 +147,7 @@ public final class WaveWriter: @unchecked Sendable {
     public func flush() -> Bool {
         guard failure == nil else { return false }
         guard !pending.isEmpty else { return true }
-        let headerBytes = 44
+        let headerBytes = WaveFile.headerBytes
         let written = SafeFile.writeAll(fd, pending, at: headerBytes + dataBytes)
         if written < pending.count {
             failure = String(cString: strerror(errno))

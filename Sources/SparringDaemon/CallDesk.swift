@@ -57,18 +57,18 @@ public final class CallDesk: Sendable {
 
     // MARK: - Clients
 
-    public func connect(close: @escaping @Sendable () -> Void) -> (id: Int, lines: AsyncStream<Data>) {
+    /// Nil when `limit` clients are connected already.
+    public func connect(limit: Int = .max, close: @escaping @Sendable () -> Void) -> (id: Int, lines: AsyncStream<Data>)? {
         let (stream, continuation) = AsyncStream.makeStream(of: Data.self, bufferingPolicy: .bufferingNewest(Self.outboxLimit))
-        let id = state.withLock { state in
+        let id = state.withLock { state -> Int? in
+            guard state.clients.count < limit else { return nil }
             state.nextClient += 1
             state.clients[state.nextClient] = Client(outbox: continuation, close: close)
             return state.nextClient
         }
+        guard let id else { return nil }
         return (id, stream)
     }
-
-    /// Clients connected now.
-    public var clientCount: Int { state.withLock { $0.clients.count } }
 
     /// The client went away; a call it started goes on.
     public func disconnect(_ id: Int) {

@@ -84,10 +84,25 @@ public final class ControlConnection {
 
     /// Whether something accepts connections on `path` (a plain connect, for the daemon's start-up check).
     public static func answers(path: String) -> Bool {
+        guard let fd = connectPlain(path: path) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A blocking client socket connected to `path` (the caller closes it), or nil; reads time
+    /// out after `readTimeout` seconds when given. For one-shot and hostile clients in tests and
+    /// benchmarks, which must control every byte and every close.
+    public static func connectPlain(path: String, readTimeout: Int? = nil) -> Int32? {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let result = withUnixAddress(path) { connect(fd, $0, $1) }
-        return result == 0
+        guard fd >= 0 else { return nil }
+        guard withUnixAddress(path, { connect(fd, $0, $1) }) == 0 else {
+            close(fd)
+            return nil
+        }
+        if let readTimeout {
+            var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+        return fd
     }
 }

@@ -149,12 +149,12 @@ public struct ControlServer: Service {
     /// One client: its requests in order, its outbox written as it fills.
     private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>) async {
         let channel = connection.channel
-        if desk.clientCount >= Self.maximumClients {
+        guard let client = desk.connect(limit: Self.maximumClients, close: { channel.close(promise: nil) }) else {
             let refusal = ControlMessage.failure(to: nil, ControlError(.busy, "too many clients (\(Self.maximumClients)); try again"))
             try? await connection.executeThenClose { _, outbound in try await outbound.write(ByteBuffer(bytes: refusal.line())) }
             return
         }
-        let (id, lines) = desk.connect(close: { channel.close(promise: nil) })
+        let (id, lines) = client
         defer { desk.disconnect(id) }
         do {
             try await connection.executeThenClose { inbound, outbound in

@@ -135,10 +135,9 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The sessions folder (or the nearest folder above it that exists) must be writable. Under the
     /// systemd unit everything outside `ReadWritePaths` is read-only, so the fix is named.
     func sessionsProblem(writable: (String) -> Bool = { access($0, W_OK) == 0 }) -> Problem? {
-        var folder = URL(fileURLWithPath: sessions).standardized
-        while !FileManager.default.fileExists(atPath: folder.path) && folder.path != "/" { folder.deleteLastPathComponent() }
-        guard !writable(folder.path) else { return nil }
-        let message = "\(folder.path) cannot be written, so no call could be recorded in \(sessions). Under the systemd unit only "
+        let folder = SafeFile.nearestExisting(sessions)
+        guard !writable(folder) else { return nil }
+        let message = "\(folder) cannot be written, so no call could be recorded in \(sessions). Under the systemd unit only "
             + "ReadWritePaths can be written: run `systemctl --user edit sparringd`, add `[Service]` and `ReadWritePaths=\(sessions)`, "
             + "then `systemctl --user restart sparringd`"
         return Problem(file: "config", line: 0, field: "sessions", message: message)

@@ -115,6 +115,9 @@ public struct CallSummary: Codable, Sendable {
         }
     }
 
+    /// `ended_by` of a call cut short because its recording or its log could not be written.
+    public static let diskFull = "disk_full"
+
     /// What to say where a score would be.
     public var noScoreReason: String { unscored ?? "the call was interrupted before it could be scored" }
 
@@ -181,14 +184,9 @@ public final class SessionLog: @unchecked Sendable {
 
     /// Why a call cannot be recorded in `sessions` now (too little free space), or nil.
     public static func spaceProblem(_ sessions: String) -> String? {
-        var path = sessions
         var info = statvfs()
         // The folder may not exist yet: ask about the nearest one that does.
-        while statvfs(path, &info) != 0 {
-            let parent = (path as NSString).deletingLastPathComponent
-            if parent == path || parent.isEmpty { return nil }
-            path = parent
-        }
+        guard statvfs(SafeFile.nearestExisting(sessions), &info) == 0 else { return nil }
         let free = UInt64(info.f_bavail) * UInt64(info.f_frsize)
         guard free < minimumFreeBytes else { return nil }
         return "the disk holding \(sessions) is full (\(free >> 20) MB free, a call needs \(minimumFreeBytes >> 20) MB)"

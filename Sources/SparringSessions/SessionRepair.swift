@@ -54,8 +54,7 @@ public enum SessionRepair {
 
     /// A FIFO or device in a session file's place is refused, never read or waited on.
     static func requireRegular(_ fd: Int32, _ path: String) throws(SparringError) {
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        guard SafeFile.isRegular(fd) else {
             throw SparringError("sessions", "\(path): not a regular file")
         }
     }
@@ -99,7 +98,7 @@ public enum SessionRepair {
     /// Keeps every whole frame in `call.wav` and makes the header count them; returns the frames.
     static func repairWave(path: String, rate: Int, notes: inout [String]) throws(SparringError) -> Int {
         let channels = 2
-        let headerBytes = WaveFile.header(rate: rate, channels: channels, dataBytes: 0).count
+        let headerBytes = WaveFile.headerBytes
         var fd = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
         let created = fd < 0 && errno == ENOENT
         if created {

@@ -36,8 +36,7 @@ public enum SessionRetention {
         let fd = open(directory + "/events.jsonl", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        guard SafeFile.isRegular(fd) else { return false }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 { return true }
         flock(fd, LOCK_UN)
         return false

@@ -9,6 +9,7 @@
 // slowest run, and each crash or hang with its input kept for reproduction.
 import Foundation
 import SparringCore
+import SparringDaemon
 import SparringSessions
 
 struct FuzzOutcome {
@@ -213,22 +214,7 @@ func fuzz(count: Int, binary: String, root: String, limit: Double = 2) throws {
 }
 
 /// A client socket to `path`, or -1.
-func connectUnix(_ path: String) -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return -1 }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
-    }
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    if connected != 0 { close(fd); return -1 }
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    return fd
-}
+func connectUnix(_ path: String) -> Int32 { ControlConnection.connectPlain(path: path, readTimeout: 5) ?? -1 }
 
 /// Writes all of `bytes`; false if the daemon closed.
 func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

@@ -103,6 +103,13 @@ struct LiveView {
         }
     }
 
+    /// Fails with one line when the call was cut short because it could not be recorded.
+    static func requireRecorded(_ summary: CallSummary) throws {
+        if summary.ended_by == CallSummary.diskFull {
+            throw Terminal.fail("the disk is full: the call was ended; what was recorded is kept in session \(summary.id)")
+        }
+    }
+
     static func summary(_ summary: CallSummary, json: Bool) throws {
         if json { print(try Terminal.json(summary)); return }
         print("")
@@ -151,9 +158,7 @@ struct RunCommand: ParsableCommand {
         do {
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)
-            if summary.ended_by == "disk_full" {
-                throw Terminal.fail("the disk is full: the call was ended; what was recorded is kept in session \(summary.id)")
-            }
+            try LiveView.requireRecorded(summary)
         } catch let error as SparringError {
             throw Terminal.fail(error.message)
         }
@@ -196,9 +201,7 @@ struct SimulateCommand: ParsableCommand {
             line.settled = { live.isSettled() }
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)
-            if summary.ended_by == "disk_full" {
-                throw Terminal.fail("the disk is full: the call was ended; what was recorded is kept in session \(summary.id)")
-            }
+            try LiveView.requireRecorded(summary)
         } catch let error as SparringError {
             throw Terminal.fail(error.message)
         }

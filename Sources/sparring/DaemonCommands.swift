@@ -89,9 +89,7 @@ struct CallCommand: AsyncParsableCommand {
         } else {
             try LiveView.summary(summary, json: false)
         }
-        if summary.ended_by == "disk_full" {
-            throw Terminal.fail("the disk is full: the call was ended; what was recorded is kept in session \(summary.id)")
-        }
+        try LiveView.requireRecorded(summary)
         if summary.ended_by == "device" {
             throw Terminal.fail(view.lineError ?? "the line failed during the call; session \(summary.id) kept")
         }
@@ -177,7 +175,6 @@ final class CallView: Sendable {
     }
 
     private func colour(_ text: String, event: SessionEvent, problem: Bool) -> String {
-        guard Terminal.colours else { return text }
         let code: String
         switch event.type {
         case "caller_line_start": code = "33"
@@ -185,7 +182,7 @@ final class CallView: Sendable {
         case "outcome": code = "1"
         default: code = problem ? "31" : "2"
         }
-        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+        return paint(code, text)
     }
 
     private func paint(_ code: String, _ text: String) -> String {

@@ -124,8 +124,14 @@ struct HostileSessionTests {
         #expect(throws: SparringError.self) { try SessionStore.read(s.root + "/" + complete, "events.jsonl") }
         try s.store.delete(complete)
         #expect(!FileManager.default.fileExists(atPath: s.root + "/" + complete))
-        _ = SessionRepair.repairAll(sessions: s.root)
-        _ = SessionRetention.prune(sessions: s.root, olderThan: 1, now: Date())
+        // The repair names the FIFO and goes on; retention still removes the old session beside them.
+        let repaired = SessionRepair.repairAll(sessions: s.root)
+        let refusal = repaired.first { $0.id == crashed }.map { result -> String in
+            if case let .failure(error) = result.result { return error.message }
+            return "repaired"
+        }
+        #expect(refusal?.contains("not a regular file") == true, "\(String(describing: refusal))")
+        #expect(SessionRetention.prune(sessions: s.root, olderThan: 1, now: Date()).contains("20261112T120000Z-tenant-repair-0004"))
     }
 
     @Test("agent names and notes reach the terminal with their control characters shown, not obeyed")

@@ -74,28 +74,6 @@ struct FullDiskTests {
 }
 
 extension Live {
-    /// A line that fills the disk under the call after some periods, then carries on.
-    final class FillingLine: DuplexLine {
-        let inner: MemoryLine<ScriptedAgent>
-        let fillAfter: Int
-        let disk: String
-        private var periods = 0
-        var rate: Int { inner.rate }
-        var periodFrames: Int { inner.periodFrames }
-        let name = "memory"
-        var xruns: Int { 0 }
-        var runsInRealTime: Bool { inner.runsInRealTime }
-        init(inner: MemoryLine<ScriptedAgent>, fillAfter: Int, disk: String) { self.inner = inner; self.fillAfter = fillAfter; self.disk = disk }
-        func start() throws(LineError) {}
-        func capture(into buffer: UnsafeMutablePointer<Int16>, frames: Int) throws(LineError) -> Int {
-            periods += 1
-            if periods == fillAfter { Tmpfs.fill(disk) }
-            return try inner.capture(into: buffer, frames: frames)
-        }
-        func play(_ buffer: UnsafePointer<Int16>, frames: Int) throws(LineError) { try inner.play(buffer, frames: frames) }
-        func stop() {}
-    }
-
     @Suite("A disk that fills during a call", .serialized)
     struct FullDiskCallTests {
         @Test("the call ends by itself (ended_by disk_full) with a readable session, whenever the disk fills",
@@ -108,7 +86,7 @@ extension Live {
             let agent = try models.scriptedAgent(try ScriptStep.parse(try LiveCallTests.skilled("debt-threat")),
                                                  voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
             let memory = MemoryLine(farEnd: agent)
-            let line = FillingLine(inner: memory, fillAfter: period, disk: tmp)
+            let line = HookedLine(inner: memory, name: "memory") { if $0 == period { Tmpfs.fill(tmp) } }
             let seen = Mutex<[SessionEvent]>([])
             let live = try LiveCall(line: line, options: CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: tmp + "/s"),
                                     models: models, onEvent: { event in seen.withLock { $0.append(event) } })

@@ -220,20 +220,26 @@ extension Live {
         }
     }
 
-    /// A line whose device fails after some periods, like a headset pulled out mid-call.
-    final class VanishingLine: DuplexLine {
+    /// An in-memory line with something done before each capture (the period's number is given):
+    /// a device that fails after some periods, a disk that fills. It keeps the inner line's pace.
+    final class HookedLine: DuplexLine {
         let inner: MemoryLine<ScriptedAgent>
-        let failAfter: Int
+        let name: String
+        private let beforeCapture: (Int) throws(LineError) -> Void
         private var periods = 0
         var rate: Int { inner.rate }
         var periodFrames: Int { inner.periodFrames }
-        let name = "usb-headset"
         var xruns: Int { 0 }
-        init(inner: MemoryLine<ScriptedAgent>, failAfter: Int) { self.inner = inner; self.failAfter = failAfter }
+        var runsInRealTime: Bool { inner.runsInRealTime }
+        init(inner: MemoryLine<ScriptedAgent>, name: String, beforeCapture: @escaping (Int) throws(LineError) -> Void) {
+            self.inner = inner
+            self.name = name
+            self.beforeCapture = beforeCapture
+        }
         func start() throws(LineError) {}
         func capture(into buffer: UnsafeMutablePointer<Int16>, frames: Int) throws(LineError) -> Int {
             periods += 1
-            if periods > failAfter { throw LineError(device: name, "capture stopped: No such device") }
+            try beforeCapture(periods)
             return try inner.capture(into: buffer, frames: frames)
         }
         func play(_ buffer: UnsafePointer<Int16>, frames: Int) throws(LineError) { try inner.play(buffer, frames: frames) }
@@ -248,7 +254,10 @@ extension Live {
             let models = try LiveCallTests.models()
             let agent = ScriptedAgent(steps: [.silence(60)], rate: 16_000)
             let memory = MemoryLine(farEnd: agent)
-            let line = VanishingLine(inner: memory, failAfter: 400)     // 4 s into the call
+            // Pulled out 4 s into the call, like a headset.
+            let line = HookedLine(inner: memory, name: "usb-headset") { (period: Int) throws(LineError) in
+                if period > 400 { throw LineError(device: "usb-headset", "capture stopped: No such device") }
+            }
             let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-vanish-\(UUID())").path
             let live = try LiveCall(line: line, options: CallOptions(scenario: scenario, agent: "t", seed: 1, sessions: sessions), models: models)
             memory.settled = { live.isSettled() }
