@@ -243,7 +243,7 @@ public struct CallerEngine: Sendable {
 
     private mutating func respond(to utterance: AgentUtterance, at now: CallTime, into actions: inout [CallerAction]) {
         agentSpeaking = false
-        let hits = recognizer.recognize(utterance.readings)
+        let hits = recognizer.recognize(utterance.readings, expecting: expectedMoves)
         actions.append(.heard(text: utterance.text, moves: hits))
         if hits.isEmpty && !utterance.isClear && !askedToRepeat {
             // Nothing made out on a bad line: a person asks, and does not hold it against the agent.
@@ -341,6 +341,12 @@ public struct CallerEngine: Sendable {
             }
         }
         endIfOutOfTurns(at: now, into: &actions)
+    }
+
+    /// What the caller is waiting for now: the moves the phase expects and those that carry
+    /// the call on from it. They are heard more readily, as a person hears what they expect.
+    var expectedMoves: Set<String> {
+        Set(phase.expects).union(phase.transitions.flatMap(\.onMoves))
     }
 
     /// The library's move for ending a call politely.

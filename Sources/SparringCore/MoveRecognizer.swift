@@ -47,6 +47,9 @@ public final class MoveRecognizer: @unchecked Sendable {
     public struct Settings: Sendable, Hashable {
         /// A move is heard when the model's probability reaches this.
         public var threshold = 0.5
+        /// A move the caller is waiting for (one that carries the call on from where it is) is heard
+        /// from this probability: a person hears what they expect on a bad line. Never a hurting move.
+        public var expectedThreshold = 0.3
         /// A move that angers the caller needs this much: hearing an insult that was not
         /// said costs a skilled agent the call, so the caller gives the benefit of the doubt.
         public var hurtingThreshold = 0.6
@@ -181,16 +184,19 @@ public final class MoveRecognizer: @unchecked Sendable {
 
     /// Moves in what the recognizer heard, best hypothesis first: a move found only in
     /// an alternative counts with its confidence discounted by rank.
-    public func recognize(_ hypotheses: [HeardHypothesis]) -> [MoveHit] {
+    ///
+    /// `expected` are the moves the caller is waiting for: those are heard from a lower
+    /// probability (`Settings.expectedThreshold`), unless they anger the caller.
+    public func recognize(_ hypotheses: [HeardHypothesis], expecting expected: Set<String> = []) -> [MoveHit] {
         let groups = self.groups
         var best: [String: MoveHit] = [:]
         for (rank, hypothesis) in hypotheses.enumerated() {
             let discount = pow(settings.alternativeDiscount, Double(rank))
             for var hit in detect(MoveText(words: hypothesis.words, confidence: hypothesis.confidence), groups: groups,
-                                  atLeast: settings.threshold / discount) {
+                                  atLeast: { self.threshold($0, in: groups, expected: expected) / discount }) {
                 hit.confidence *= discount
                 hit.hypothesis = rank
-                guard hit.confidence >= threshold(hit.move, in: groups) else { continue }
+                guard hit.confidence >= threshold(hit.move, in: groups, expected: expected) else { continue }
                 if hit.confidence > best[hit.move]?.confidence ?? 0 { best[hit.move] = hit }
             }
         }
@@ -200,12 +206,13 @@ public final class MoveRecognizer: @unchecked Sendable {
     }
 
     /// The probability `move` needs to be heard.
-    func threshold(_ move: String, in groups: [Group]) -> Double {
-        groups.contains { $0.hurting.contains(move) } ? max(settings.threshold, settings.hurtingThreshold) : settings.threshold
+    func threshold(_ move: String, in groups: [Group], expected: Set<String> = []) -> Double {
+        if groups.contains(where: { $0.hurting.contains(move) }) { return max(settings.threshold, settings.hurtingThreshold) }
+        return expected.contains(move) ? min(settings.threshold, settings.expectedThreshold) : settings.threshold
     }
 
     /// Every move whose best window reaches `minimum`, with that window.
-    func detect(_ text: MoveText, groups: [Group], atLeast minimum: Double) -> [MoveHit] {
+    func detect(_ text: MoveText, groups: [Group], atLeast minimum: (String) -> Double) -> [MoveHit] {
         guard !text.isEmpty else { return [] }
         let stems = text.words.map(Words.stem)
         var hits: [(hit: MoveHit, span: Range<Int>, group: Int)] = []
@@ -217,7 +224,7 @@ public final class MoveRecognizer: @unchecked Sendable {
                     confidence = Self.phraseConfidence
                     span = found
                 }
-                guard confidence >= minimum else { continue }
+                guard confidence >= minimum(move) else { continue }
                 let words = Array(text.words[span])
                 let hit = MoveHit(move: move, example: nearestExample(words, group.examples[move] ?? []),
                                   words: words.joined(separator: " "), confidence: confidence, at: span.lowerBound)

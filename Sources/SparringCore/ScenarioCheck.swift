@@ -31,6 +31,11 @@ public struct ScenarioCheck: Sendable {
         public var repeated: [String: Int] = [:]
         /// The first few calls that missed the goal (a skilled agent not agreeing, a dismissive one agreeing).
         public var misses: [[RehearsalTurn]] = []
+        /// Agent lines whose moves are known (the paraphrased agent's) and, of those, lines in
+        /// which the caller heard a move the line did not make.
+        public var labelledLines = 0
+        public var linesWithWrongMove = 0
+        public var wrongMoveShare: Double { Double(linesWithWrongMove) / Double(max(1, labelledLines)) }
         public func share(_ outcome: OutcomeKind) -> Double { Double(outcomes[outcome.rawValue, default: 0]) / Double(max(1, runs)) }
     }
 
@@ -65,14 +70,19 @@ public struct ScenarioCheck: Sendable {
     /// carrying that move; a line with a move the corpus lacks (the scenario's own) is kept as written.
     /// The moves are the author's (`# moves:`), else what the recognizer finds in the line.
     public func paraphrase(_ steps: [ScriptStep], random: inout SeededRandom) -> [ScriptStep] {
+        paraphraseLabelled(steps, random: &random).map(\.step)
+    }
+
+    /// The paraphrased script, each spoken line with the moves it makes (nil for a silence).
+    func paraphraseLabelled(_ steps: [ScriptStep], random: inout SeededRandom) -> [(step: ScriptStep, moves: Set<String>?)] {
         let recognizer = MoveRecognizer.make(scenario.moves)
         var spoken = 0
         return steps.map { step in
-            guard case let .say(text, interrupting) = step else { return step }
+            guard case let .say(text, interrupting) = step else { return (step, nil) }
             defer { spoken += 1 }
             let moves = (intended.indices.contains(spoken) ? intended[spoken] : nil)
                 ?? recognizer.recognize([HeardHypothesis(text: text)]).sorted { $0.at < $1.at }.map(\.move)
-            guard !moves.isEmpty else { return step }
+            guard !moves.isEmpty else { return (step, []) }
             var parts: [String] = []
             var keptOriginal = false
             for move in moves {
@@ -83,7 +93,7 @@ public struct ScenarioCheck: Sendable {
                     keptOriginal = true
                 }
             }
-            return .say(parts.joined(separator: " "), interrupting: interrupting)
+            return (.say(parts.joined(separator: " "), interrupting: interrupting), Set(moves))
         }
     }
 
@@ -98,18 +108,23 @@ public struct ScenarioCheck: Sendable {
             for run in 0..<settings.runs {
                 let seed = settings.seed &+ UInt64(run) &* 7919 &+ UInt64(AgentKind.allCases.firstIndex(of: kind)!) &* 104_729
                 var random = SeededRandom(seed: seed ^ 0x5eed)
-                let steps: [ScriptStep] = switch kind {
-                case .skilled: skilled
-                case .paraphrased: paraphrase(skilled, random: &random)
-                case .dismissive: dismissive
+                let labelled: [(step: ScriptStep, moves: Set<String>?)] = switch kind {
+                case .skilled: skilled.map { ($0, nil) }
+                case .paraphrased: paraphraseLabelled(skilled, random: &random)
+                case .dismissive: dismissive.map { ($0, nil) }
                 }
                 var driver = RehearsalDriver(scenario: scenario.at(settings.difficulty), seed: seed)
                 let noise = Box(RecognitionNoise(errorRate: settings.wordErrors, seed: seed))
                 driver.hearing = { noise.value.corrupt($0) }
                 driver.record(driver.open())
-                for step in steps where !driver.isOver {
+                for (step, moves) in labelled where !driver.isOver {
                     let early = Double(random.next() % 10_000) / 10_000 < settings.earlyStarts
-                    driver.record(early ? driver.stepEarly(step) : driver.step(step))
+                    let turn = early ? driver.stepEarly(step) : driver.step(step)
+                    driver.record(turn)
+                    if let moves {
+                        tally.labelledLines += 1
+                        if !Set(turn.moves).isSubset(of: moves) { tally.linesWithWrongMove += 1 }
+                    }
                 }
                 driver.hangUp()
                 tally.runs += 1

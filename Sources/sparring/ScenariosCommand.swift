@@ -51,6 +51,7 @@ struct ScenariosCommand: ParsableCommand {
 
         func run() throws {
             var problems: [Problem] = []
+            var warnings: [ScenarioLint.Warning] = []
             let audition = VoiceAudition.standalone()
             for file in files {
                 let url = URL(fileURLWithPath: file)
@@ -61,17 +62,21 @@ struct ScenariosCommand: ParsableCommand {
                     let (voice, read) = VoiceProfile.load(path: file)
                     found = read + [voice.flatMap(audition)].compactMap { $0 }
                 } else {
-                    found = validateScenario(file, audition: audition)
+                    let (scenario, read) = validateScenario(file, audition: audition)
+                    found = read
+                    if let scenario { warnings += ScenarioLint.contradictions(in: scenario) }
                 }
                 problems += found
                 if found.isEmpty { print("\(file): ok") }
             }
             for problem in problems { print(problem.description) }
+            // Warnings are worth a look but do not fail the file: the check reads meaning, and can be wrong.
+            for warning in warnings { print(warning.description) }
             if !problems.isEmpty { throw ExitCode(1) }
         }
 
         /// A scenario is checked against the moves and voices beside it, or those of the search path.
-        private func validateScenario(_ file: String, audition: @escaping (VoiceProfile) -> Problem?) -> [Problem] {
+        private func validateScenario(_ file: String, audition: @escaping (VoiceProfile) -> Problem?) -> (Scenario?, [Problem]) {
             let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
             let scenarioPath = catalog.scenarios == nil && FileManager.default.fileExists(atPath: directory.appendingPathComponent("moves.yaml").path)
                 ? [directory.path] : catalog.scenarioPath
@@ -80,8 +85,8 @@ struct ScenariosCommand: ParsableCommand {
             // The library and voices as a call would see them, without this file's own problems.
             let context = Catalog.load(scenarios: scenarioPath, voices: voicePath, audition: audition)
             let libraryProblems = context.problems.filter { $0.file.hasSuffix("moves.yaml") }
-            if !libraryProblems.isEmpty { return libraryProblems }
-            return ScenarioLoader(library: context.library, voices: context.voices, mute: context.mute).load(path: file).1
+            if !libraryProblems.isEmpty { return (nil, libraryProblems) }
+            return ScenarioLoader(library: context.library, voices: context.voices, mute: context.mute).load(path: file)
         }
     }
 
@@ -92,8 +97,9 @@ struct ScenariosCommand: ParsableCommand {
             Three kinds of agent call each scenario: its skilled script word for word, the same script \
             in other people's words (each move drawn from the labelled corpus), and its dismissive script. \
             The recognizer gets a share of words wrong and the agent sometimes starts in the caller's pause. \
-            Prints, per scenario and agent, the share of calls reaching each outcome and how many calls had \
-            a caller line said twice; then the caller lines no call said.
+            Prints, per scenario and agent, the share of calls reaching each outcome, how many calls had \
+            a caller line said twice and, for the paraphrased agent, whose moves are known, the share of its \
+            lines in which the caller heard a move the line did not make; then the caller lines no call said.
             """)
 
         @OptionGroup var catalog: CatalogOptions
@@ -133,7 +139,7 @@ struct ScenariosCommand: ParsableCommand {
             settings.earlyStarts = earlyStarts
             settings.seed = seed
             print("\(runs) calls per scenario, difficulty and agent, \(Int(wordErrors * 100)) % word errors, \(Int(earlyStarts * 100)) % early starts")
-            print("scenario          difficulty  agent        agree  hang_up  escalate  unresolved  agent_ended  repeats")
+            print("scenario          difficulty  agent        agree  hang_up  escalate  unresolved  agent_ended  repeats  wrong_move")
             var failed = false
             for scenario in chosen {
                 let scripts = URL(fileURLWithPath: scenario.file).deletingLastPathComponent().appendingPathComponent("scripts")
@@ -160,7 +166,8 @@ struct ScenariosCommand: ParsableCommand {
                         func share(_ outcome: OutcomeKind) -> String { String(format: "%5.0f %%", tally.share(outcome) * 100) }
                         let name = scenario.id.padding(toLength: 17, withPad: " ", startingAt: 0)
                         let columns = [share(.agree), share(.hangUp), " " + share(.escalate), "   " + share(.unresolved), "    " + share(.agentEnded),
-                                       String(format: "%5d", tally.repeated.values.reduce(0, +))]
+                                       String(format: "%5d", tally.repeated.values.reduce(0, +)),
+                                       tally.labelledLines == 0 ? "      -" : String(format: "%5.1f %%", tally.wrongMoveShare * 100)]
                         print("\(name) \(level.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(columns.joined(separator: "  "))")
                         for turns in tally.misses.prefix(showMisses) {
                             print("--- a \(kind.rawValue) call that missed")

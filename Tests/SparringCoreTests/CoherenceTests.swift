@@ -114,6 +114,42 @@ struct CoherenceTests {
         #expect(other.moves == [["open_question"]])
     }
 
+    @Test("the caller waits for what carries the call on from where it is, not for what comes later")
+    func expectations() throws {
+        var call = try Call()
+        #expect(call.engine.expectedMoves == ["acknowledge_feelings"])
+        call.agent("I can hear how frustrated you are, that sounds awful.")
+        #expect(call.engine.phaseID == "listen")
+        #expect(call.engine.expectedMoves == ["offer_solution"])
+        #expect(!call.engine.expectedMoves.contains("agree_next_steps"))
+    }
+
+    @Test("a line that says the agent has not done something is reported at its line, unless kept for calls without it")
+    func contradictions() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lint-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func warnings(_ yaml: String) throws -> [ScenarioLint.Warning] {
+            let path = directory.appendingPathComponent("flow.yaml").path
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            let (scenario, problems) = Shipped.loader().load(path: path)
+            guard let scenario else { throw Problems(problems) }
+            return ScenarioLint.contradictions(in: scenario)
+        }
+        // The fixture's "You never even asked me." is kept for calls without a question: no warning.
+        #expect(try warnings(Self.yaml).isEmpty)
+        let story = "lines: [\"Here is my story.\"]"
+        let unguarded = Self.yaml.replacingOccurrences(of: story, with: "lines: [\"Here is my story.\", \"You have not even said sorry.\"]")
+        let found = try warnings(unguarded)
+        #expect(found.map(\.move) == ["apology"])
+        let line = unguarded.components(separatedBy: "\n").firstIndex { $0.contains("You have not even said sorry") }.map { $0 + 1 }
+        #expect(found.first?.line == line && found.first?.place == "phase:listen")
+        #expect(found.first?.description.contains("add `unless: made(apology)`") == true)
+        let guarded = Self.yaml.replacingOccurrences(
+            of: story, with: "lines: [\"Here is my story.\", {say: \"You have not even said sorry.\", unless: made(apology)}]")
+        #expect(try warnings(guarded).isEmpty)
+    }
+
     @Test("one interruption is one act: a second barge-in within the cool-down costs nothing more")
     func oneInterruption() throws {
         var engine = try CallerEngine(scenario: Self.scenario(), seed: 1)

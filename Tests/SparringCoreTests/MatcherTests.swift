@@ -23,6 +23,32 @@ struct MatcherTests {
         #expect(moves("uh okay").isEmpty)
     }
 
+    @Test("a move the caller waits for is heard from weaker evidence; one that angers the caller never is")
+    func expectation() {
+        let library = Shipped.catalog.library
+        let helping = Set(library.all.filter { ($0.effect["anger"] ?? 0) <= 0 }.map(\.id))
+        let hurting = Set(library.all.map(\.id)).subtracting(helping)
+        var noise = RecognitionNoise(errorRate: 0.3, seed: 11)
+        var gained = 0, lines = 0
+        for move in ["offer_solution", "listening_summary", "agree_next_steps"] {
+            for example in library[move]!.examples {
+                let heard = HeardHypothesis(text: noise.corrupt(example))
+                let plain = Set(recognizer.recognize([heard]).map(\.move))
+                let waiting = Set(recognizer.recognize([heard], expecting: [move]).map(\.move))
+                let everything = Set(recognizer.recognize([heard], expecting: Set(library.all.map(\.id))).map(\.move))
+                lines += 1
+                // Expecting a move only ever adds that move.
+                #expect(waiting.subtracting(plain).isSubset(of: [move]), "\(heard.words)")
+                #expect(plain.isSubset(of: waiting))
+                // Whatever is expected, a hurting move needs its own, higher, evidence.
+                #expect(everything.intersection(hurting) == plain.intersection(hurting), "\(heard.words)")
+                if waiting.contains(move) && !plain.contains(move) { gained += 1 }
+            }
+        }
+        // The garbled lines the caller now makes out: some, not all.
+        #expect(gained > 0 && gained < lines)
+    }
+
     @Test("a negated move is not the move")
     func negation() {
         #expect(!moves("it is not your fault").contains("blame_caller"))

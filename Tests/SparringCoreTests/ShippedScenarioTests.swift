@@ -8,6 +8,8 @@ struct ShippedScenarioTests {
     func catalogIsClean() {
         #expect(Shipped.catalog.problems.isEmpty, "\(Shipped.catalog.problems)")
         #expect(Set(Shipped.catalog.scenarios.map(\.id)) == Set(Shipped.ids))
+        // No caller line says the agent has not done what they may already have done.
+        for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.contradictions(in: scenario).isEmpty, "\(ScenarioLint.contradictions(in: scenario))") }
     }
 
     @Test("a skilled agent reaches agreement with a passing score", arguments: Shipped.ids)

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Caller lines that could contradict what happened in a call.
+///
+/// A line that says the agent has not done something ("You haven't even asked
+/// what I can pay", "Nobody has said sorry") is wrong once the agent has done
+/// it. Such a line is found by reading what it says the agent did not do
+/// ("you … not", "nobody …"), without the negation, with the scenario's own
+/// move recognizer: if those words make a move that helps the caller and the
+/// line is not kept for calls without that move (`unless: made(MOVE)`), it is
+/// reported, as a warning, at its line.
+public enum ScenarioLint {
+    public struct Warning: Sendable, Equatable, CustomStringConvertible {
+        public var file: String
+        public var line: Int
+        public var place: String
+        public var text: String
+        public var move: String
+
+        public var description: String {
+            "\(file):\(line): \(place): warning: \"\(text)\" says the agent has not made \(move); "
+                + "add `unless: made(\(move))` so it is never said after they have"
+        }
+    }
+
+    public static func contradictions(in scenario: Scenario) -> [Warning] {
+        let recognizer = MoveRecognizer.make(scenario.moves)
+        let helping = Set(scenario.moves.all.filter { ($0.effect["anger"] ?? 0) <= 0 }.map(\.id))
+        let source = (try? SafeFile.readText(scenario.file, limit: 1 << 20)).map { $0.components(separatedBy: "\n") } ?? []
+        var warnings: [Warning] = []
+        var seen: Set<String> = []
+        for (place, lines) in scenario.allLines {
+            for text in MoodBand.allCases.flatMap({ lines.byMood[$0] ?? [] }) where seen.insert(place + "\u{1f}" + text).inserted {
+                var claimed: Set<String> = []
+                for claim in claims(in: text) {
+                    claimed.formUnion(recognizer.recognize([HeardHypothesis(words: claim)]).map(\.move))
+                }
+                claimed.formIntersection(helping)
+                let note = lines.notes[text]
+                let guarded = Set((note?.unless ?? []).compactMap { condition -> String? in
+                    if case let .made(move) = condition { return move }
+                    return nil
+                })
+                for move in claimed.subtracting(guarded).sorted() {
+                    warnings.append(Warning(file: scenario.file, line: note?.line ?? lineNumber(of: text, in: source),
+                                            place: place, text: text, move: move))
+                }
+            }
+        }
+        return warnings
+    }
+
+    /// What a line says the agent has not done, as the agent would have done it: in each sentence
+    /// where "you" (within three words) or "nobody"/"no one" is the subject of a negation, the
+    /// sentence without its negation ("Nobody asked me what I can do." → "asked me what i can do").
+    static func claims(in text: String) -> [[String]] {
+        var result: [[String]] = []
+        for sentence in text.split(whereSeparator: { ".!?;".contains($0) }) {
+            let words = Words.normalize(String(sentence))
+            guard let index = words.firstIndex(where: MoveText.negators.contains) else { continue }
+            let nobody = words[index] == "nobody" || words[index] == "noone"
+                || (words[index] == "no" && words.indices.contains(index + 1) && words[index + 1] == "one")
+            let you = words[max(0, index - 3)..<index].contains("you")
+            guard nobody || you else { continue }
+            let rest = words[(index + 1)...].drop { $0 == "one" && nobody }
+            let claim = (you ? Array(words[..<index]) : []) + rest.filter { !MoveText.negators.contains($0) && $0 != "even" && $0 != "once" }
+            if !claim.isEmpty { result.append(claim) }
+        }
+        return result
+    }
+
+    /// The first line of the file that holds the start of `text` (0 when none does).
+    static func lineNumber(of text: String, in source: [String]) -> Int {
+        let probe = String(text.prefix(24))
+        return (source.firstIndex { $0.contains(probe) } ?? -1) + 1
+    }
+}
