@@ -17,7 +17,7 @@ DEMO_OUT    ?= demo-out
 # (Festival's HTS voice speaks the scripted agent in `sparring simulate`;
 # Chromium and its WebDriver open the HTML report in a test).
 APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us \
-               pocketsphinx-testdata libespeak-ng-dev espeak-ng-data libspeexdsp-dev sox alsa-utils \
+               pocketsphinx-testdata libespeak-ng-dev espeak-ng-data libspeexdsp-dev libopusenc-dev sox alsa-utils \
                festival festvox-us-slt-hts libsqlite3-dev libsonic-dev chromium chromium-driver
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

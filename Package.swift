@@ -31,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libpocketsphinx-dev", "libsphinxbase-dev", "pocketsphinx-en-us"])]),
         .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        // Ogg Opus encoding of the report's embedded recording.
+        .systemLibrary(name: "COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
         // Sonic (no pkg-config file): speech speed-up and slow-down that keeps the pitch, for replay.
         .systemLibrary(name: "CSonic", providers: [.apt(["libsonic-dev"])]),
         // Speech: the recognizer, the synthesizer and the resampler over the C libraries.
@@ -42,7 +44,7 @@ let package = Package(
         // supervisors' store and SQLite index, and the HTML report.
         .target(
             name: "SparringSessions",
-            dependencies: ["SparringCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SparringCore", "COpusEnc", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The full-duplex audio loop, the lines it runs on, and the live call pipeline.
         .target(

@@ -22,12 +22,19 @@ public enum SessionReport {
         var activity: SpeechActivity
     }
 
+    /// Both channels mixed, as Ogg Opus; as WAV should the encoder refuse the audio.
+    static func embeddedAudio(_ audio: WaveFile.Audio) -> (type: String, data: Data) {
+        let mixed = audio.mixdown()
+        if let opus = try? OggOpus.encode(mixed, rate: audio.rate) { return ("audio/ogg;codecs=opus", opus) }
+        var wav = WaveFile.header(rate: audio.rate, channels: 1, dataBytes: mixed.count * 2)
+        mixed.withUnsafeBytes { wav.append(contentsOf: $0) }
+        return ("audio/wav", wav)
+    }
+
     public static func html(_ session: StoredSession, audio: WaveFile.Audio) -> String {
         let summary = session.summary
         let activity = SpeechActivity.analyse(audio)
-        let mixed = WaveFile.Audio(rate: audio.rate, channels: 1, samples: audio.mixdown())
-        var wav = WaveFile.header(rate: mixed.rate, channels: 1, dataBytes: mixed.samples.count * 2)
-        mixed.samples.withUnsafeBytes { wav.append(contentsOf: $0) }
+        let recording = embeddedAudio(audio)
 
         // The plot's points: the starting meters (call_start) and every change.
         let mood = session.events.compactMap { event -> Payload.MoodPoint? in
@@ -58,7 +65,7 @@ public enum SessionReport {
         <header><h1>\(escape(summary.title ?? summary.scenario))</h1>
         \(summary.situation.map { "<p class=\"situation\">\(escape($0))</p>" } ?? "")
         <p class="facts">\(facts(summary))</p>\(banner(activity))</header>
-        <audio id="player" controls preload="auto" src="data:audio/wav;base64,\(wav.base64EncodedString())"></audio>
+        <audio id="player" controls preload="auto" src="data:\(recording.type);base64,\(recording.data.base64EncodedString())"></audio>
         <section><h2>Anger and trust</h2><svg id="mood-plot" viewBox="0 0 1000 220" role="img" aria-label="anger and trust over the call"></svg>
         <p class="legend"><span class="swatch" style="background:#d9480f"></span>anger <span class="swatch" style="background:#2a6fdb"></span>trust <span class="swatch dashed"></span>trigger, barge-in or outcome <span class="swatch note"></span>supervisor's note · 0–100, higher is more</p></section>
         <section><h2>Who talked when</h2><svg id="talk-timeline" viewBox="0 0 1000 90" role="img" aria-label="talk, silence and overlap"></svg>

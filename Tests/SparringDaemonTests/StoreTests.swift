@@ -309,6 +309,34 @@ struct StoreTests {
         #expect(activity.silenceSeconds == 1)
     }
 
+    @Test("the report's recording is Ogg Opus: the same samples give the same bytes, a ten-minute call stays under 6 MB")
+    func reportAudio() throws {
+        let rate = 16_000
+        var random = SeededRandom(seed: 5)
+        func noise(_ size: Int) -> Double { Double(Int(random.next() % UInt64(2 * size + 1)) - size) }
+        // Ten minutes of both channels busy: a voiced tone with noise, the hardest case for size.
+        var samples = [Int16](repeating: 0, count: rate * 600 * 2)
+        for i in 0..<(rate * 600) {
+            let t = Double(i) / Double(rate)
+            let voiced = 4_000 * sin(2 * Double.pi * 140 * t) + 2_000 * sin(2 * Double.pi * 1_130 * t)
+            samples[i * 2] = Int16(voiced + noise(1_500))
+            samples[i * 2 + 1] = Int16(noise(3_000))
+        }
+        let audio = WaveFile.Audio(rate: rate, channels: 2, samples: samples)
+        let embedded = SessionReport.embeddedAudio(audio)
+        #expect(embedded.type == "audio/ogg;codecs=opus")
+        #expect(embedded.data.prefix(4) == Data("OggS".utf8))
+        #expect(embedded.data.range(of: Data("OpusHead".utf8)) != nil)
+        let wavBytes = 44 + rate * 600 * 2
+        let base64 = (embedded.data.count + 2) / 3 * 4
+        print("report audio: \(embedded.data.count) bytes of Ogg Opus (\(base64) in base64) for 10 minutes; mono 16 kHz WAV \(wavBytes)")
+        #expect(base64 < 6_000_000 - 200_000, "the page around the audio needs room too")
+        #expect(embedded.data.count < wavBytes / 8)
+        let short = Array(samples.prefix(rate * 4))
+        #expect(try OggOpus.encode(short, rate: rate, channels: 2) == (try OggOpus.encode(short, rate: rate, channels: 2)))
+        #expect(throws: SparringError.self) { try OggOpus.encode(short, rate: 4, channels: 2) }
+    }
+
     @Test("the report escapes what was said and embeds the audio, the data and no outside reference")
     func reportText() throws {
         let s = Store()
@@ -319,7 +347,7 @@ struct StoreTests {
         #expect(!html.contains("<b>!"))
         #expect(html.contains("never listen &lt;/script&gt;&lt;b&gt;!"))
         #expect(!html.contains("<img src=x"))
-        #expect(html.contains("data:audio/wav;base64,UklGR"))
+        #expect(html.contains("data:audio/ogg;codecs=opus;base64,T2dnU"))  // "OggS"
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http"))
         // A call without a title (recorded before titles were kept) is headed by its scenario id, times in local time.
         #expect(html.contains("<h1>debt-threat</h1>"))
