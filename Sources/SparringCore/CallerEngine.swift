@@ -302,8 +302,13 @@ public struct CallerEngine: Sendable {
             recentMoves.removeAll()
             record.triggers.append(TriggerRecord(t: now, kind: .repeated, line: repeatedMove))
             actions.append(.triggered(.repeated))
-            say(repeated.lines, cause: "trigger:repeated", at: now, allowRepeat: true, into: &actions)
             if checkOutcomes(at: now, into: &actions) { return }
+            // The worn-out move carries nothing, but another move in the same breath ("… are you
+            // happy with that?") still carries the call on, and the caller answers that instead.
+            if followTransitions(ids.subtracting([repeatedMove]), at: now, into: &actions) {
+                return endIfOutOfTurns(at: now, into: &actions)
+            }
+            say(repeated.lines, cause: "trigger:repeated", at: now, allowRepeat: true, into: &actions)
             return endIfOutOfTurns(at: now, into: &actions)
         }
         if checkOutcomes(at: now, into: &actions) { return }

@@ -156,6 +156,22 @@ struct EngineTests {
         #expect(engine.meters["anger"] == Double(50 - 9 - 9 + 7))
     }
 
+    @Test("a worn-out move does not swallow the move said with it: the agreement still lands")
+    func repeatedMoveWithAgreement() {
+        var engine = CallerEngine(scenario: Tiny.scenario(), seed: 1)
+        _ = engine.handle(.callOpened, at: .zero)
+        var last: [CallerAction] = []
+        for (turn, text) in ["i understand", "i understand", "i understand, so shall we agree on that plan then?"].enumerated() {
+            let t = Double(turn * 10 + 5)
+            last = engine.handle(.agentUtterance(AgentUtterance(text: text, start: time(t), end: time(t + 1))), at: time(t + 1))
+        }
+        #expect(engine.record.utterances.last?.moves.map(\.move).contains("agree_next_steps") == true)
+        #expect(last.contains(.triggered(.repeated)))
+        // One reaction to the turn: the agreement, not "You keep saying that."
+        #expect(last.said == ["Deal."])
+        #expect(engine.outcome == .agree)
+    }
+
     @Test("a solution before the caller feels heard lands badly; after, it helps")
     func prematureSolution() {
         var early = CallerEngine(scenario: Tiny.scenario(), seed: 1)
