@@ -9,7 +9,8 @@ enum Shipped {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
     static let catalog = Catalog.load(scenarios: scenariosDirectory, voices: voicesDirectory)
-    static let ids = ["debt-threat", "tenant-repair", "benefit-payment", "retail-promise", "it-client-trust", "coaching-stuck"]
+    static let ids = ["debt-threat", "tenant-repair", "benefit-payment", "retail-promise", "it-client-trust", "coaching-stuck",
+                      "return-late", "debt-crisis", "it-invoice", "insurance-payout"]
 
     static func scenario(_ id: String) -> Scenario {
         guard let found = catalog.scenarios.first(where: { $0.id == id }) else { fatalError("scenario \(id) did not load: \(catalog.problems)") }

@@ -49,7 +49,7 @@ extension Live {
             let catalog = Catalog.load(scenarios: Self.root.appendingPathComponent("scenarios").path,
                                        voices: Self.root.appendingPathComponent("voices").path, audition: models.audition)
             #expect(catalog.problems.isEmpty, "\(catalog.problems)")
-            #expect(catalog.voices.count == 7 && catalog.scenarios.count == LiveCallTests.catalog.scenarios.count)
+            #expect(catalog.voices.count == 11 && catalog.scenarios.count == LiveCallTests.catalog.scenarios.count)
         }
 
         @Test("a scenario whose voice cannot speak is skipped with the voice's problem, and asking for it says why")
