@@ -51,7 +51,8 @@ public enum ScenarioLint {
     }
 
     /// What a line says the agent has not done, as the agent would have done it: in each sentence
-    /// where "you" (within three words) or "nobody"/"no one" is the subject of a negation, the
+    /// where "you" (within three words, with an auxiliary: "you haven't", "you didn't", or "you
+    /// never") or "nobody"/"no one" is the subject of a negation, the
     /// sentence without its negation ("Nobody asked me what I can do." → "asked me what i can do").
     static func claims(in text: String) -> [[String]] {
         var result: [[String]] = []
@@ -60,7 +61,10 @@ public enum ScenarioLint {
             guard let index = words.firstIndex(where: MoveText.negators.contains) else { continue }
             let nobody = words[index] == "nobody" || words[index] == "noone"
                 || (words[index] == "no" && words.indices.contains(index + 1) && words[index + 1] == "one")
-            let you = words[max(0, index - 3)..<index].contains("you")
+            // "you have not asked", "you never said": a verb of the agent's denied; "I appreciate
+            // you not making excuses" praises, and is not a denial.
+            let auxiliary = index > 0 && Self.auxiliaries.contains(words[index - 1])
+            let you = words[max(0, index - 3)..<index].contains("you") && (auxiliary || words[index] == "never")
             guard nobody || you else { continue }
             let rest = words[(index + 1)...].drop { $0 == "one" && nobody }
             let claim = (you ? Array(words[..<index]) : []) + rest.filter { !MoveText.negators.contains($0) && $0 != "even" && $0 != "once" }
@@ -68,6 +72,8 @@ public enum ScenarioLint {
         }
         return result
     }
+
+    static let auxiliaries: Set<String> = ["have", "has", "had", "did", "do", "does", "are", "were", "was", "will", "would", "can", "could"]
 
     /// The first line of the file that holds the start of `text` (0 when none does).
     static func lineNumber(of text: String, in source: [String]) -> Int {
