@@ -10,7 +10,14 @@ public struct ScenarioCheck: Sendable {
         case paraphrased
         /// The scenario's dismissive script.
         case dismissive
+        /// An agent who slips and recovers: the skilled script with about a third of its lines
+        /// replaced by the dismissive script's, to take the caller through moods the others
+        /// never reach. It has no goal; its calls show the caller stays coherent there too.
+        case uneven
     }
+
+    /// Share of an uneven agent's lines taken from the dismissive script.
+    static let slips = 0.3
 
     public struct Settings: Sendable {
         public var runs = 20
@@ -99,6 +106,17 @@ public struct ScenarioCheck: Sendable {
 
     static let missesKept = 5
 
+    /// The skilled script with some spoken lines swapped for the dismissive script's, in its order.
+    func uneven(random: inout SeededRandom) -> [ScriptStep] {
+        let slips = dismissive.filter { if case .say = $0 { true } else { false } }
+        var next = 0
+        return skilled.map { step in
+            guard case .say = step, !slips.isEmpty, Double(random.next() % 10_000) / 10_000 < Self.slips else { return step }
+            defer { next += 1 }
+            return slips[next % slips.count]
+        }
+    }
+
     public func run(_ settings: Settings) -> Report {
         var report = Report(scenario: scenario.id)
         let refrains = Set(scenario.allLines.flatMap { $0.lines.notes.filter(\.value.refrain).map(\.key) })
@@ -112,6 +130,7 @@ public struct ScenarioCheck: Sendable {
                 case .skilled: skilled.map { ($0, nil) }
                 case .paraphrased: paraphraseLabelled(skilled, random: &random)
                 case .dismissive: dismissive.map { ($0, nil) }
+                case .uneven: uneven(random: &random).map { ($0, nil) }
                 }
                 var driver = RehearsalDriver(scenario: scenario.at(settings.difficulty), seed: seed)
                 let noise = Box(RecognitionNoise(errorRate: settings.wordErrors, seed: seed))
@@ -130,7 +149,7 @@ public struct ScenarioCheck: Sendable {
                 tally.runs += 1
                 tally.outcomes[driver.engine.outcome?.rawValue ?? "none", default: 0] += 1
                 let agreed = driver.engine.outcome == .agree
-                if agreed == (kind == .dismissive), tally.misses.count < Self.missesKept { tally.misses.append(driver.result().turns) }
+                if kind != .uneven, agreed == (kind == .dismissive), tally.misses.count < Self.missesKept { tally.misses.append(driver.result().turns) }
                 var counts: [String: Int] = [:]
                 for line in driver.engine.record.callerLines where line.unsaid != true { counts[line.text, default: 0] += 1 }
                 for (text, count) in counts where count > 1 && !refrains.contains(text) { tally.repeated[text, default: 0] += 1 }

@@ -318,6 +318,20 @@ struct CoherenceTests {
         #expect(report.neverSaid.count < Shipped.scenario(id).everyLine.count)
         // Every spoken line of a skilled script says which moves it means.
         #expect(ScriptStep.intendedMoves(skilledText).allSatisfy { $0 != nil })
+        // The paraphrased agent's lines are scored for moves heard that they did not make.
+        #expect(report.tallies[.paraphrased]!.labelledLines > 0)
+        #expect(report.tallies[.paraphrased]!.linesWithWrongMove <= report.tallies[.paraphrased]!.labelledLines)
+        // The uneven agent is the skilled script, step for step, with some of it swapped for dismissive lines.
+        var slipped = 0, kept = 0
+        for seed in 1...10 as ClosedRange<UInt64> {
+            var random = SeededRandom(seed: seed)
+            let uneven = check.uneven(random: &random)
+            #expect(uneven.count == check.skilled.count)
+            for (step, skilledStep) in zip(uneven, check.skilled) {
+                if step == skilledStep { kept += 1 } else { slipped += 1; #expect(check.dismissive.contains(step)) }
+            }
+        }
+        #expect(slipped > 0 && kept > slipped)
     }
 
     @Test("a paraphrase keeps the script's moves in order, in the corpus's words")
