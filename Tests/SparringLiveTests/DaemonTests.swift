@@ -56,6 +56,44 @@ extension Live {
             #expect(try await harness.stop() == 0)
         }
 
+        @Test("sparring call on a terminal colours the caller's lines, and not when NO_COLOR is set")
+        func noColor() async throws {
+            let harness = try DaemonHarness()
+            defer { harness.remove() }
+            try await harness.start()
+            for noColor in [false, true] {
+                let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 12]", speed: 1))
+                // script(1) gives the command a pseudo-terminal, as a person's shell would.
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+                let command = [DaemonHarness.binary("sparring"), "call", "debt-threat", "--seed", "1", "--socket", harness.socket]
+                    .map { "'\($0)'" }.joined(separator: " ")
+                process.arguments = ["-q", "-e", "-c", command, "/dev/null"]
+                var environment = harness.environment
+                environment["TERM"] = "xterm"
+                environment["NO_COLOR"] = noColor ? "1" : nil
+                process.environment = environment
+                let out = Pipe(), input = Pipe()
+                process.standardOutput = out
+                process.standardInput = input
+                try process.run()
+                // The caller speaks first: once the call has run a few seconds its line has been shown.
+                let deadline = Date().addingTimeInterval(30)
+                while try await harness.status().state != "in_call", Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+                try await Task.sleep(for: .seconds(4))
+                let (hangup, _, _) = try Self.sparring(["hangup"], harness: harness)
+                try await waitForExit(hangup)
+                let shown = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                try await waitForExit(process)
+                try await far.wait()
+                try await harness.waitIdle()
+                #expect(shown.contains("caller"), "\(shown)")
+                let coloured = shown.range(of: "\u{1B}\\[[0-9;]+m", options: .regularExpression) != nil
+                #expect(coloured == !noColor, "NO_COLOR \(noColor): \(shown.debugDescription)")
+            }
+            #expect(try await harness.stop() == 0)
+        }
+
         @Test("two clients racing to start: exactly one wins, the other hears busy; hang-up ends the call")
         func race() async throws {
             let harness = try DaemonHarness()
