@@ -64,8 +64,12 @@ public struct ControlServer: Service {
     let logger: Logger
     /// Told once the socket listens (readiness).
     let onListening: @Sendable () -> Void
+    /// A connection with no traffic either way for this long is closed (a watched call always has some).
+    let idleTimeout: TimeAmount
 
-    public init(path: String, desk: CallDesk, logger: Logger, onListening: @escaping @Sendable () -> Void = {}) {
+    public init(path: String, desk: CallDesk, logger: Logger, idleTimeoutSeconds: Int = 600,
+                onListening: @escaping @Sendable () -> Void = {}) {
+        self.idleTimeout = .seconds(Int64(idleTimeoutSeconds))
         self.path = path
         self.desk = desk
         self.logger = logger
@@ -102,9 +106,6 @@ public struct ControlServer: Service {
         return nil
     }
 
-    /// A connection with no traffic either way for this long is closed (a watched call always has some).
-    static let idleTimeout = TimeAmount.minutes(10)
-
     public func run() async throws {
         do { try Self.prepare(path: path) } catch { throw DaemonError(error.message) }
         let server: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
@@ -113,9 +114,9 @@ public struct ControlServer: Service {
                 .serverChannelOption(.backlog, value: 64)
                 // A client that half-closes after its request (`socat`, `nc -N`) still gets the answer.
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { [idleTimeout] channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: Self.idleTimeout))
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                         try channel.pipeline.syncOperations.addHandler(IdleCloser())
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ControlFrameDecoder()))
                         return try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)

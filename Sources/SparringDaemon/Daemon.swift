@@ -66,7 +66,7 @@ public struct Daemon: Sendable {
         }
         let desk = CallDesk(config: config, models: models, catalog: loadCatalog(models: models), logger: logger)
         let logger = self.logger
-        let server = ControlServer(path: config.socket, desk: desk, logger: logger) {
+        let server = ControlServer(path: config.socket, desk: desk, logger: logger, idleTimeoutSeconds: config.idleTimeoutSeconds) {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
             logger.notice("ready", metadata: ["start_ms": "\(Int(ms))", "socket": "\(config.socket)", "capture": "\(config.capture)",
                                               "playback": "\(config.playback)", "rate": "\(config.rate)"])

@@ -24,10 +24,12 @@ public struct DaemonConfig: Sendable, Equatable {
     public var socket = DaemonConfig.defaultSocket()
     /// Longest call, in minutes.
     public var maxMinutes = CallOptions.defaultMaxMinutes
+    /// A control connection with no traffic either way for this many seconds is closed.
+    public var idleTimeoutSeconds = 600
 
     public static let rates = [8_000, 16_000, 22_050, 32_000, 44_100, 48_000]
     static let fields: Set<String> = ["capture", "playback", "rate", "sessions", "scenarios", "voices", "hangover_ms",
-                                      "agent", "retention_days", "socket", "max_minutes"]
+                                      "agent", "retention_days", "socket", "max_minutes", "idle_timeout_s"]
 
     public init() {
         scenarios = [Catalog.shippedDirectory("scenarios"), Catalog.userDirectory("scenarios")]
@@ -88,6 +90,7 @@ public struct DaemonConfig: Sendable, Equatable {
         if let value = reader.number(fields["retention_days"], "retention_days", range: 0...36_500) { retentionDays = Int(value) }
         if let value = reader.string(fields["socket"], "socket", required: fields["socket"] != nil) { socket = path(value) }
         if let value = reader.number(fields["max_minutes"], "max_minutes", range: 1...240) { maxMinutes = value }
+        if let value = reader.number(fields["idle_timeout_s"], "idle_timeout_s", range: 1...86_400) { idleTimeoutSeconds = Int(value) }
         return reader.problems
     }
 

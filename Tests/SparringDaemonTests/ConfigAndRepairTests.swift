@@ -26,9 +26,11 @@ struct ConfigTests {
     @Test("every problem in one pass, each naming the file and line or the variable")
     func problems() throws {
         var config = DaemonConfig()
-        let path = try file("rate: 44000\nhangover_ms: 5\ncaptur: hw:1\nscenarios: {a: 1}\n")
+        let path = try file("rate: 44000\nhangover_ms: 5\ncaptur: hw:1\nscenarios: {a: 1}\nidle_timeout_s: 0\n")
         let found = config.apply(file: path).map(\.description)
-        #expect(found.count == 4)
+        #expect(found.count == 5)
+        #expect(found.contains { $0.hasPrefix("\(path):5: idle_timeout_s:") })
+        #expect(config.idleTimeoutSeconds == 600)
         #expect(found.contains("\(path):1: rate: 44000 Hz is not supported (one of 8000, 16000, 22050, 32000, 44100, 48000)"))
         #expect(found.contains { $0.hasPrefix("\(path):2: hangover_ms:") })
         #expect(found.contains { $0.hasPrefix("\(path):3: captur: unknown field") })
@@ -64,6 +66,7 @@ struct ConfigTests {
         #expect(config.apply(file: root.appendingPathComponent("systemd/sparringd.yaml").path).isEmpty)
         let defaults = DaemonConfig()
         #expect(config.rate == defaults.rate && config.hangoverMs == defaults.hangoverMs && config.capture == defaults.capture)
+        #expect(config.idleTimeoutSeconds == defaults.idleTimeoutSeconds)
     }
 }
 

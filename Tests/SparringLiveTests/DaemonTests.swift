@@ -94,6 +94,33 @@ extension Live {
             #expect(try await harness.stop() == 0)
         }
 
+        @Test("a control connection with no traffic for idle_timeout_s is closed; one that keeps asking stays open")
+        func idleTimeout() async throws {
+            let harness = try DaemonHarness(config: "idle_timeout_s: 1")
+            defer { harness.remove() }
+            try await harness.start()
+            let quiet = try Self.rawConnect(harness.socket)
+            defer { close(quiet) }
+            let talking = try Self.rawConnect(harness.socket)
+            defer { close(talking) }
+            let began = Date()
+            let request = Array("{\"v\":1,\"op\":\"status\",\"id\":1}\n".utf8)
+            for _ in 0..<8 {
+                #expect(write(talking, request, request.count) == request.count)
+                var line: [UInt8] = []
+                var byte: UInt8 = 0
+                while read(talking, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+                #expect(String(decoding: line, as: UTF8.self).contains("\"ok\":true"))
+                try await Task.sleep(for: .milliseconds(400))
+            }
+            // Over three seconds in: the quiet client was closed by the daemon (end of file at once,
+            // not its own five-second read timeout).
+            var byte: UInt8 = 0
+            #expect(read(quiet, &byte, 1) == 0)
+            #expect(Date().timeIntervalSince(began) < 5)
+            #expect(try await harness.stop() == 0)
+        }
+
         @Test("two clients racing to start: exactly one wins, the other hears busy; hang-up ends the call")
         func race() async throws {
             let harness = try DaemonHarness()
