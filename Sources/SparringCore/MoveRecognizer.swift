@@ -165,7 +165,7 @@ public final class MoveRecognizer: @unchecked Sendable {
         }
         var phrases: [String: [(String, [String])]] = [:]
         for move in moves { phrases[move.id] = move.phrases.map { ($0.description, $0.words.map(Words.stem)) } }
-        let hurting = Set(moves.filter { ($0.effect["anger"] ?? 0) > 0 }.map(\.id))
+        let hurting = Set(moves.filter(\.angersCaller).map(\.id))
         return Group(model: model, hurting: hurting, phrases: phrases, examples: cited)
     }
 
@@ -191,12 +191,12 @@ public final class MoveRecognizer: @unchecked Sendable {
         let groups = self.groups
         var best: [String: MoveHit] = [:]
         for (rank, hypothesis) in hypotheses.enumerated() {
+            // Each move must reach its own threshold once discounted for the hypothesis's rank.
             let discount = pow(settings.alternativeDiscount, Double(rank))
             for var hit in detect(MoveText(words: hypothesis.words, confidence: hypothesis.confidence), groups: groups,
                                   atLeast: { self.threshold($0, in: groups, expected: expected) / discount }) {
                 hit.confidence *= discount
                 hit.hypothesis = rank
-                guard hit.confidence >= threshold(hit.move, in: groups, expected: expected) else { continue }
                 if hit.confidence > best[hit.move]?.confidence ?? 0 { best[hit.move] = hit }
             }
         }
@@ -211,7 +211,7 @@ public final class MoveRecognizer: @unchecked Sendable {
         return expected.contains(move) ? min(settings.threshold, settings.expectedThreshold) : settings.threshold
     }
 
-    /// Every move whose best window reaches `minimum`, with that window.
+    /// Every move whose best window reaches `minimum(move)`, with that window.
     func detect(_ text: MoveText, groups: [Group], atLeast minimum: (String) -> Double) -> [MoveHit] {
         guard !text.isEmpty else { return [] }
         let stems = text.words.map(Words.stem)

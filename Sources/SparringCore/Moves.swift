@@ -40,6 +40,9 @@ public struct AgentMove: Sendable, Equatable {
         self.file = file
         self.line = line
     }
+
+    /// Whether the move, by its own effect, angers the caller (the recognizer asks more evidence for it).
+    public var angersCaller: Bool { (effect["anger"] ?? 0) > 0 }
 }
 
 /// A normalized word group such as "nothing i can do".

@@ -21,7 +21,7 @@ public struct RecognitionNoise: Sendable {
     public mutating func corrupt(_ text: String) -> String {
         var out: [String] = []
         for word in Words.normalize(text) {
-            let roll = Double(random.next() % 10_000) / 10_000
+            let roll = random.unit()
             if roll < errorRate / 2 {
                 continue
             } else if roll < errorRate {

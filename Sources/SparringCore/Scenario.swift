@@ -132,6 +132,8 @@ public struct MoodLines: Sendable, Equatable {
     public var byMood: [MoodBand: [String]]
     /// What a line depends on, by its text; a line without a note can always be said, once.
     public var notes: [String: LineNote] = [:]
+    /// Where each line is written in its file, by its text (absent for built-in lines).
+    public var lineNumbers: [String: Int] = [:]
 
     public init(_ byMood: [MoodBand: [String]] = [:], notes: [String: LineNote] = [:]) {
         self.byMood = byMood

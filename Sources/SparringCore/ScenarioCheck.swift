@@ -111,7 +111,7 @@ public struct ScenarioCheck: Sendable {
         let slips = dismissive.filter { if case .say = $0 { true } else { false } }
         var next = 0
         return skilled.map { step in
-            guard case .say = step, !slips.isEmpty, Double(random.next() % 10_000) / 10_000 < Self.slips else { return step }
+            guard case .say = step, !slips.isEmpty, random.unit() < Self.slips else { return step }
             defer { next += 1 }
             return slips[next % slips.count]
         }
@@ -137,7 +137,7 @@ public struct ScenarioCheck: Sendable {
                 driver.hearing = { noise.value.corrupt($0) }
                 driver.record(driver.open())
                 for (step, moves) in labelled where !driver.isOver {
-                    let early = Double(random.next() % 10_000) / 10_000 < settings.earlyStarts
+                    let early = random.unit() < settings.earlyStarts
                     let turn = early ? driver.stepEarly(step) : driver.step(step)
                     driver.record(turn)
                     if let moves {

@@ -25,8 +25,7 @@ public enum ScenarioLint {
 
     public static func contradictions(in scenario: Scenario) -> [Warning] {
         let recognizer = MoveRecognizer.make(scenario.moves)
-        let helping = Set(scenario.moves.all.filter { ($0.effect["anger"] ?? 0) <= 0 }.map(\.id))
-        let source = (try? SafeFile.readText(scenario.file, limit: 1 << 20)).map { $0.components(separatedBy: "\n") } ?? []
+        let helping = Set(scenario.moves.all.filter { !$0.angersCaller }.map(\.id))
         var warnings: [Warning] = []
         var seen: Set<String> = []
         for (place, lines) in scenario.allLines {
@@ -37,12 +36,9 @@ public enum ScenarioLint {
                 }
                 claimed.formIntersection(helping)
                 let note = lines.notes[text]
-                let guarded = Set((note?.unless ?? []).compactMap { condition -> String? in
-                    if case let .made(move) = condition { return move }
-                    return nil
-                })
-                for move in claimed.subtracting(guarded).sorted() {
-                    warnings.append(Warning(file: scenario.file, line: note?.line ?? lineNumber(of: text, in: source),
+                for case let .made(move) in note?.unless ?? [] { claimed.remove(move) }
+                for move in claimed.sorted() {
+                    warnings.append(Warning(file: scenario.file, line: lines.lineNumbers[text] ?? 0,
                                             place: place, text: text, move: move))
                 }
             }
@@ -74,10 +70,4 @@ public enum ScenarioLint {
     }
 
     static let auxiliaries: Set<String> = ["have", "has", "had", "did", "do", "does", "are", "were", "was", "will", "would", "can", "could"]
-
-    /// The first line of the file that holds the start of `text` (0 when none does).
-    static func lineNumber(of text: String, in source: [String]) -> Int {
-        let probe = String(text.prefix(24))
-        return (source.firstIndex { $0.contains(probe) } ?? -1) + 1
-    }
 }

@@ -383,14 +383,22 @@ public struct ScenarioLoader: Sendable {
     private func moodLines(_ node: Node?, _ field: String, _ r: NodeReader) -> MoodLines {
         guard let node else { return MoodLines() }
         var notes: [String: LineNote] = [:]
+        var lineNumbers: [String: Int] = [:]
         func lines(_ node: Node, _ field: String) -> [String] {
-            if case .scalar = node { return r.string(node, field).map { [$0] } ?? [] }
+            if case .scalar = node {
+                guard let text = r.string(node, field) else { return [] }
+                lineNumbers[text] = lineNumbers[text] ?? r.line(node)
+                return [text]
+            }
             guard let items = r.sequence(node, field) else { return [] }
             var result: [String] = []
             for (index, item) in items.enumerated() {
                 let path = "\(field)[\(index)]"
                 guard case .mapping = item else {
-                    if let text = r.string(item, path, required: true) { result.append(text) }
+                    if let text = r.string(item, path, required: true) {
+                        result.append(text)
+                        lineNumbers[text] = lineNumbers[text] ?? r.line(item)
+                    }
                     continue
                 }
                 guard let f = r.fields(item, path, allowed: ["say", "when", "unless", "refrain"]),
@@ -405,6 +413,7 @@ public struct ScenarioLoader: Sendable {
                 notes[text] = LineNote(when: conditions("when"), unless: conditions("unless"),
                                        refrain: r.bool(f["refrain"], "\(path).refrain") ?? false, line: r.line(item), field: path)
                 result.append(text)
+                lineNumbers[text] = lineNumbers[text] ?? r.line(item)
             }
             for text in result {
                 for name in CallMemory.placeholderNames(in: text) where MemorySlot(rawValue: name) == nil {
@@ -422,9 +431,13 @@ public struct ScenarioLoader: Sendable {
                 }
                 result[band] = lines(value, "\(field).\(name)")
             }
-            return MoodLines(result, notes: notes)
+            var moodLines = MoodLines(result, notes: notes)
+            moodLines.lineNumbers = lineNumbers
+            return moodLines
         }
-        return MoodLines([.calm: lines(node, field)], notes: notes)
+        var moodLines = MoodLines([.calm: lines(node, field)], notes: notes)
+        moodLines.lineNumbers = lineNumbers
+        return moodLines
     }
 }
 

@@ -120,8 +120,8 @@ struct CoherenceTests {
         #expect(call.engine.expectedMoves == ["acknowledge_feelings"])
         call.agent("I can hear how frustrated you are, that sounds awful.")
         #expect(call.engine.phaseID == "listen")
+        // Not the agreement of the phase after it.
         #expect(call.engine.expectedMoves == ["offer_solution"])
-        #expect(!call.engine.expectedMoves.contains("agree_next_steps"))
     }
 
     @Test("a line that says the agent has not done something is reported at its line, unless kept for calls without it")
@@ -320,7 +320,6 @@ struct CoherenceTests {
         #expect(ScriptStep.intendedMoves(skilledText).allSatisfy { $0 != nil })
         // The paraphrased agent's lines are scored for moves heard that they did not make.
         #expect(report.tallies[.paraphrased]!.labelledLines > 0)
-        #expect(report.tallies[.paraphrased]!.linesWithWrongMove <= report.tallies[.paraphrased]!.labelledLines)
         // The uneven agent is the skilled script, step for step, with some of it swapped for dismissive lines.
         var slipped = 0, kept = 0
         for seed in 1...10 as ClosedRange<UInt64> {

@@ -149,6 +149,15 @@ final class DaemonHarness: @unchecked Sendable {
         }
     }
 
+    /// One call of `scenario` with an agent who stays silent: started, expected to start, run to its end.
+    func callOverSilence(_ scenario: String, seed: UInt64 = 1, speed: Double = 4) async throws {
+        let far = Running(try farEnd(script: "[silence 30]", speed: speed))
+        let started = try await request(Self.start(scenario, seed: seed))
+        #expect(started.ok == true, "\(started.message ?? "")")
+        try await waitIdle()
+        try await far.wait()
+    }
+
     func summary(_ session: String) throws -> CallSummary {
         try JSONDecoder().decode(CallSummary.self, from: Data(contentsOf: URL(fileURLWithPath: "\(sessions)/\(session)/summary.json")))
     }

@@ -255,11 +255,7 @@ extension Live {
             try await harness.waitIdle()
             // The device comes back.
             #expect(mkfifo(harness.agentFIFO, 0o600) == 0)
-            let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 30]", speed: 4))
-            let started = try await harness.request(DaemonHarness.start("debt-threat"))
-            #expect(started.ok == true, "\(started.message ?? "")")
-            try await harness.waitIdle()
-            try await far.wait()
+            try await harness.callOverSilence("debt-threat")
             #expect(try await harness.status().calls == 2)
             #expect(try await harness.stop() == 0)
         }
@@ -392,11 +388,7 @@ extension Live.DaemonTests {
         #expect(refused.ok != true && refused.message?.hasPrefix("scenario 'mute-caller' cannot be used:") == true, "\(refused.message ?? "")")
         let listed = try await harness.request(ControlRequest(op: "scenarios")).scenarios ?? []
         #expect(listed.contains { $0.id == "debt-threat-again" } && listed.contains { $0.id == "tenant-repair" })
-        let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 30]", speed: 4))
-        let started = try await harness.request(DaemonHarness.start("debt-threat-again"))
-        #expect(started.ok == true, "\(started.message ?? "")")
-        try await harness.waitIdle()
-        try await far.wait()
+        try await harness.callOverSilence("debt-threat-again")
         #expect(try await harness.stop() == 0)
     }
 
@@ -412,11 +404,7 @@ extension Live.DaemonTests {
         let calls = 12
         var samples: [(fds: Int, rssKiB: Int)] = []
         for index in 0..<calls {
-            let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 30]", speed: 6))
-            let started = try await harness.request(DaemonHarness.start("short-call", seed: UInt64(index + 1)))
-            #expect(started.ok == true, "\(started.message ?? "")")
-            try await harness.waitIdle()
-            try await far.wait()
+            try await harness.callOverSilence("short-call", seed: UInt64(index + 1), speed: 6)
             samples.append(try await harness.resources())
         }
         print("sparringd after each of \(calls) calls: fds \(samples.map(\.fds)), RSS KiB \(samples.map(\.rssKiB))")

@@ -186,11 +186,7 @@ extension Live.DaemonTests {
         #expect(refused.ok == false && refused.message?.contains("full") == true, "\(refused.message ?? "")")
         // Room again: the next call works.
         unlink(harness.sessions + "/filler")
-        let next = DaemonHarness.Running(try harness.farEnd(script: "[silence 30]", speed: 4))
-        let started = try await harness.request(DaemonHarness.start("debt-threat"))
-        #expect(started.ok == true, "\(started.message ?? "")")
-        try await harness.waitIdle()
-        try await next.wait()
+        try await harness.callOverSilence("debt-threat")
         #expect(try await harness.stop() == 0)
     }
 }

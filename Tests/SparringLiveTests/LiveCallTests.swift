@@ -29,7 +29,6 @@ extension Live {
         }
 
         static func call(_ scenarioID: String, script: String, seed: UInt64 = 1, prepare: Bool = true) throws -> Result {
-            let scenario = try #require(catalog.scenarios.first { $0.id == scenarioID })
             let models = try models()
             let agent = try models.scriptedAgent(try ScriptStep.parse(script), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
             return try call(scenarioID, agent: agent, seed: seed, prepare: prepare)
