@@ -21,13 +21,15 @@ public struct AgentMove: Sendable, Equatable {
     public var needsHeard: Bool
     /// Effect instead of `effect` when `needsHeard` and the caller does not feel heard yet.
     public var prematureEffect: MeterDeltas
+    /// For a move that hurts: what a skilled agent says in its place, as lines of the moves that help.
+    public var instead: [Alternative]
     /// Line in the file that defined it, for problems about it.
     public var line: Int
     public var file: String
 
     public init(id: String, title: String, description: String = "", phrases: [Phrase], examples: [String] = [],
                 effect: MeterDeltas, makesHeard: Bool = false, needsHeard: Bool = false, prematureEffect: MeterDeltas = [:],
-                file: String = "", line: Int = 0) {
+                instead: [Alternative] = [], file: String = "", line: Int = 0) {
         self.id = id
         self.title = title
         self.description = description
@@ -37,12 +39,36 @@ public struct AgentMove: Sendable, Equatable {
         self.makesHeard = makesHeard
         self.needsHeard = needsHeard
         self.prematureEffect = prematureEffect
+        self.instead = instead
         self.file = file
         self.line = line
     }
 
     /// Whether the move, by its own effect, angers the caller (the recognizer asks more evidence for it).
     public var angersCaller: Bool { (effect["anger"] ?? 0) > 0 }
+
+    /// Whether the move, by its own effect, hurts the call: it costs trust (caving in calms the
+    /// caller but costs it), or angers the caller more than it wins trust.
+    public var hurts: Bool { Self.hurts(effect) }
+
+    /// Whether an effect on the meters hurts the call (see `hurts`).
+    public static func hurts(_ effect: MeterDeltas) -> Bool {
+        let anger = effect["anger"] ?? 0, trust = effect["trust"] ?? 0
+        return trust < 0 || anger > max(0, trust)
+    }
+}
+
+/// A line a skilled agent could say in place of a move that hurts, and the move it makes.
+public struct Alternative: Sendable, Equatable {
+    public var move: String
+    public var text: String
+    /// Where it is written.
+    public var line: Int
+    public init(move: String, text: String, line: Int = 0) {
+        self.move = move
+        self.text = text
+        self.line = line
+    }
 }
 
 /// A normalized word group such as "nothing i can do".
@@ -147,10 +173,10 @@ public struct MoveLibrary: Sendable {
                 library.wordGroups[name] = words
             }
         }
-        return (library, reader.problems)
+        return (library, reader.problems + library.insteadProblems(file: document.file))
     }
 
-    static let moveFields: Set<String> = ["title", "description", "phrases", "examples", "effect", "makes_heard", "needs_heard", "premature_effect"]
+    static let moveFields: Set<String> = ["title", "description", "phrases", "examples", "effect", "makes_heard", "needs_heard", "premature_effect", "instead"]
 
     /// A list of example lines; each must have words and be at most 300 characters.
     static func examples(_ node: Node?, field: String, reader: NodeReader) -> [String] {
@@ -161,6 +187,46 @@ public struct MoveLibrary: Sendable {
             if text.count > 300 { reader.report(node, "\(field)[\(index)]", "an example is one line an agent says (at most 300 characters)") }
         }
         return lines.filter { !Words.normalize($0).isEmpty && $0.count <= 300 }
+    }
+
+    /// `instead: {MOVE: [LINE, …]}`: lines of helping moves to say in place of this one.
+    static func alternatives(_ node: Node?, field: String, reader: NodeReader) -> [Alternative] {
+        var result: [Alternative] = []
+        for (move, keyNode, value) in reader.mapping(node, field) ?? [] {
+            let lines = examples(value, field: reader.join(field, move), reader: reader)
+            if lines.isEmpty && reader.strings(value, reader.join(field, move)) != nil {
+                reader.report(keyNode, reader.join(field, move), "give at least one line a skilled agent could say")
+            }
+            let line = reader.line(keyNode)
+            result += lines.map { Alternative(move: move, text: $0, line: line) }
+        }
+        return result
+    }
+
+    /// Problems with the `instead` lines of the moves defined in `file`, once every move is known:
+    /// a move that hurts needs them, and they must name known moves that help.
+    func insteadProblems(file: String) -> [Problem] {
+        var problems: [Problem] = []
+        for move in all where move.file == file {
+            let path = "moves.\(move.id).instead"
+            if move.hurts && move.instead.isEmpty {
+                problems.append(Problem(file: file, line: move.line, field: path,
+                                        message: "a move that hurts the call needs instead: lines of the moves that help in its place"))
+            }
+            var reported: Set<String> = []
+            for alternative in move.instead where reported.insert(alternative.move).inserted {
+                guard let named = self[alternative.move] else {
+                    problems.append(Problem(file: file, line: alternative.line, field: "\(path).\(alternative.move)",
+                                            message: "unknown move '\(alternative.move)'"))
+                    continue
+                }
+                if named.hurts {
+                    problems.append(Problem(file: file, line: alternative.line, field: "\(path).\(alternative.move)",
+                                            message: "'\(alternative.move)' hurts the call too; name a move that helps"))
+                }
+            }
+        }
+        return problems
     }
 
     /// Parses a mapping of move id → definition, used by moves.yaml and by scenarios that add moves.
@@ -189,6 +255,7 @@ public struct MoveLibrary: Sendable {
                 makesHeard: reader.bool(fields["makes_heard"], reader.join(path, "makes_heard")) ?? false,
                 needsHeard: reader.bool(fields["needs_heard"], reader.join(path, "needs_heard")) ?? false,
                 prematureEffect: parseDeltas(fields["premature_effect"], reader.join(path, "premature_effect"), reader: reader),
+                instead: alternatives(fields["instead"], field: reader.join(path, "instead"), reader: reader),
                 file: reader.file, line: reader.line(keyNode))
             result.append(move)
         }

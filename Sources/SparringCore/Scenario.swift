@@ -245,6 +245,22 @@ public struct Phase: Sendable {
     public var idle: MoodLines
     public var transitions: [Transition]
     public var line: Int
+    /// What the caller needs from the agent here, and lines a skilled agent could say: the debrief's advice.
+    public var waitingFor: WaitingFor?
+}
+
+/// A phase's `waiting_for`: what the caller needs here, in a sentence, and what a skilled agent
+/// could say in this scenario's words, by the move each line makes (the debrief offers these
+/// before the library's general lines).
+public struct WaitingFor: Sendable, Equatable {
+    public var need: String
+    public var say: [Alternative]
+    public var line: Int
+    public init(need: String, say: [Alternative], line: Int = 0) {
+        self.need = need
+        self.say = say
+        self.line = line
+    }
 }
 
 public struct Transition: Sendable {

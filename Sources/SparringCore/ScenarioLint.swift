@@ -23,6 +23,15 @@ public enum ScenarioLint {
         }
     }
 
+    /// Phases that do not say what the caller waits for: the debrief can only offer the move
+    /// library's general lines there. One `file:line: field: warning: …` line each.
+    public static func adviceGaps(in scenario: Scenario) -> [String] {
+        scenario.phases.filter { $0.waitingFor == nil }.map { phase in
+            "\(scenario.file):\(phase.line): phases.\(phase.id).waiting_for: warning: missing; the debrief can only offer "
+                + "the move library's general lines for this phase"
+        }
+    }
+
     public static func contradictions(in scenario: Scenario) -> [Warning] {
         let recognizer = MoveRecognizer.make(scenario.moves)
         let helping = Set(scenario.moves.all.filter { !$0.angersCaller }.map(\.id))

@@ -46,6 +46,7 @@ public struct ScenarioLoader: Sendable {
             if library[move.id] != nil { r.report(line: move.line, "moves.\(move.id)", "already defined in the shared move library; pick another id") }
             moves.add(move)
         }
+        for problem in moves.insteadProblems(file: r.file) { r.report(line: problem.line, problem.field, problem.message) }
         let check = Checker(reader: r, moves: moves)
 
         // Meters and moods.
@@ -213,7 +214,7 @@ public struct ScenarioLoader: Sendable {
     // MARK: - Parts
 
     private func parsePhase(_ node: Node, index: Int, _ r: NodeReader, _ check: Checker) -> Phase? {
-        let allowed: Set<String> = ["id", "lines", "expects", "effects", "reactions", "idle", "next"]
+        let allowed: Set<String> = ["id", "lines", "expects", "effects", "reactions", "idle", "next", "waiting_for"]
         guard let f = r.fields(node, "phases[\(index)]", allowed: allowed) else { return nil }
         guard let id = r.string(f["id"], "phases[\(index)].id", required: true, parent: node) else { return nil }
         let path = "phases.\(id)"
@@ -251,9 +252,24 @@ public struct ScenarioLoader: Sendable {
                                               lines: moodLines(tf["lines"], "\(tp).lines", r), line: r.line(tn)))
             }
         }
+        var waitingFor: WaitingFor?
+        if let wn = f["waiting_for"], let wf = r.fields(wn, "\(path).waiting_for", allowed: ["need", "say"]) {
+            let need = r.string(wf["need"], "\(path).waiting_for.need", required: true, parent: wn)
+            let say = MoveLibrary.alternatives(wf["say"], field: "\(path).waiting_for.say", reader: r)
+            if wf["say"] == nil { r.report(wn, "\(path).waiting_for.say", "missing: lines a skilled agent could say here, by move") }
+            for alternative in say {
+                let field = "\(path).waiting_for.say.\(alternative.move)"
+                guard let move = check.moves[alternative.move] else {
+                    r.report(line: alternative.line, field, "unknown move '\(alternative.move)'")
+                    continue
+                }
+                if move.hurts { r.report(line: alternative.line, field, "'\(move.id)' hurts the call; name a move that helps") }
+            }
+            if let need { waitingFor = WaitingFor(need: need, say: say, line: r.line(wn)) }
+        }
         return Phase(id: id, lines: moodLines(f["lines"], "\(path).lines", r), expects: expects, effects: effects,
                      reactions: reactions, idle: moodLines(f["idle"], "\(path).idle", r), transitions: transitions,
-                     line: r.line(node))
+                     line: r.line(node), waitingFor: waitingFor)
     }
 
     private func reportUnreachable(_ phases: [Phase], _ r: NodeReader) {

@@ -51,7 +51,7 @@ struct ScenariosCommand: ParsableCommand {
 
         func run() throws {
             var problems: [Problem] = []
-            var warnings: [ScenarioLint.Warning] = []
+            var warnings: [String] = []
             let audition = VoiceAudition.standalone()
             for file in files {
                 let url = URL(fileURLWithPath: file)
@@ -64,14 +64,16 @@ struct ScenariosCommand: ParsableCommand {
                 } else {
                     let (scenario, read) = validateScenario(file, audition: audition)
                     found = read
-                    if let scenario { warnings += ScenarioLint.contradictions(in: scenario) }
+                    if let scenario {
+                        warnings += ScenarioLint.contradictions(in: scenario).map(\.description) + ScenarioLint.adviceGaps(in: scenario)
+                    }
                 }
                 problems += found
                 if found.isEmpty { print("\(file): ok") }
             }
             for problem in problems { print(problem.description) }
             // Warnings are worth a look but do not fail the file: the check reads meaning, and can be wrong.
-            for warning in warnings { print(warning.description) }
+            for warning in warnings { print(warning) }
             if !problems.isEmpty { throw ExitCode(1) }
         }
 
