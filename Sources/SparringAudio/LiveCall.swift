@@ -23,11 +23,15 @@ public struct CallOptions: Sendable {
     public var prepareReplies = true
     /// Time the line rings before the caller speaks.
     public var ringSeconds = 1.0
+    /// Practise a moment of an earlier call again: the caller starts there.
+    public var retry: MomentRetry?
 
     /// The agent's name when none is given, for `sparring run` and sparringd alike.
     public static let defaultAgent = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "agent"
     /// A practice call ends after this many minutes, for `sparring run` and sparringd alike.
     public static let defaultMaxMinutes = 30.0
+    /// A retried moment is a short call unless a limit is given.
+    public static let retryMaxMinutes = 3.0
     /// A seed for a practice call: every call of a scenario should not be the same call.
     public static func freshSeed() -> UInt64 { UInt64.random(in: 1...999_999) }
 
@@ -121,7 +125,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         self.models = models
         self.onEvent = onEvent
         loop = AudioLoop(line: line)
-        engine = CallerEngine(scenario: options.scenario, seed: options.seed)
+        engine = options.retry.map { CallerEngine(scenario: options.scenario, seed: options.seed, retrying: $0.point) }
+            ?? CallerEngine(scenario: options.scenario, seed: options.seed)
         session = try SessionLog(sessions: options.sessions, id: SessionLog.newID(scenario: options.scenario.id))
     }
 
@@ -157,6 +162,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             $0.started_at = ISO8601DateFormatter().string(from: startedAt); $0.rate = rate
             // Where the meters start, so a mood plot of the call begins at the beginning.
             $0.meters = engine.meters; $0.mood = engine.mood.rawValue
+            if let retry = options.retry { $0.cause = "retry:\(retry.session):\(retry.moment)"; $0.phase = engine.phaseID }
         })
 
         do { try loop.start() } catch {
@@ -627,7 +633,14 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         summary.overruns = overruns
         summary.title = options.scenario.title
         summary.situation = options.scenario.persona.situation.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !agentSpoke {
+        if agentSpoke { summary.turning_points = Debrief.turningPoints(options.scenario, engine.record) }
+        summary.retry = options.retry.map { Debrief.compare($0, engine.record) }
+        if let retry = options.retry {
+            // A moment practised again is not a whole call: it is not scored, nor counted in pass rates.
+            summary.score = nil
+            summary.unscored = "a retry of moment \(retry.moment) of \(retry.session), not a whole call"
+        }
+        if !agentSpoke && options.retry == nil {
             summary.unscored = endedBy == "device" && duration < options.ringSeconds
                 ? "no call: the line failed before the caller could speak" : "no agent speech: the agent never spoke"
         }

@@ -25,6 +25,8 @@ public struct UtteranceRecord: Sendable, Codable, Equatable {
     public var phase: String
     /// Meters after the caller took this in.
     public var meters: [String: Double]
+    /// Meters just before.
+    public var before: [String: Double] = [:]
 }
 
 public struct CallerLineRecord: Sendable, Codable, Equatable {
@@ -41,6 +43,9 @@ public struct TriggerRecord: Sendable, Codable, Equatable {
     public var kind: TriggerKind
     /// For `repeated`, the move repeated.
     public var line: String?
+    /// Meters just before and after it (for `repeated` and `unclear`, those of the utterance it came with).
+    public var before: [String: Double] = [:]
+    public var after: [String: Double] = [:]
 }
 
 public struct MoodPoint: Sendable, Codable, Equatable {

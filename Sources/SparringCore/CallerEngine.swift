@@ -109,6 +109,8 @@ public struct CallerEngine: Sendable {
     private var lastInterruptedAt: CallTime?
     /// Moves made before the caller was ready for them: they count once the call gets there.
     private var ahead: Set<String> = []
+    /// A retried moment's first line, said instead of the phase's lines when the call opens.
+    private var openingLine: String?
 
     /// An agent who starts within this long of the end of one of the caller's sentences
     /// takes the floor in a pause: the caller lets them speak, and takes no offence.
@@ -129,6 +131,16 @@ public struct CallerEngine: Sendable {
             return (spec.name, min(100, max(0, spec.start + offset)))
         })
         phaseID = scenario.phases[0].id
+    }
+
+    /// The caller at a moment of an earlier call, to practise it again: in that moment's phase, with
+    /// its meters and as often heard, opening with the line said before it.
+    public init(scenario: Scenario, seed: UInt64, retrying point: TurningPoint) {
+        self.init(scenario: scenario, seed: seed)
+        if scenario.phase(point.phase) != nil { phaseID = point.phase }
+        for (name, value) in point.before where meters[name] != nil { meters[name] = min(100, max(0, value)) }
+        heardCount = point.heard
+        openingLine = point.callerLine
     }
 
     public var mood: MoodBand {
@@ -163,7 +175,11 @@ public struct CallerEngine: Sendable {
         switch event {
         case .callOpened:
             record.moods.append(MoodPoint(t: now, meters: meters, band: mood))
-            say(phase.lines, cause: "phase:\(phaseID)", at: now, into: &actions)
+            if let line = openingLine {
+                say(MoodLines(all: [line]), cause: "retry", at: now, into: &actions)
+            } else {
+                say(phase.lines, cause: "phase:\(phaseID)", at: now, into: &actions)
+            }
         case .agentSpeechStarted:
             agentStarted(at: now, into: &actions)
         case .agentResumed:
@@ -213,9 +229,10 @@ public struct CallerEngine: Sendable {
             return
         }
         lastInterruptedAt = now
-        record.triggers.append(TriggerRecord(t: now, kind: .interrupted, line: nil))
-        actions.append(.triggered(.interrupted))
         let before = meters
+        record.triggers.append(TriggerRecord(t: now, kind: .interrupted, line: nil, before: meters))
+        defer { record.triggers[record.triggers.count - 1].after = meters }
+        actions.append(.triggered(.interrupted))
         if let trigger = scenario.triggers.interrupted {
             // A caller who pushes through takes it harder than one who lets the agent speak.
             apply(trigger.effect, scale: yields ? 1 : 1.5)
@@ -250,8 +267,8 @@ public struct CallerEngine: Sendable {
             askedToRepeat = true
             record.utterances.append(UtteranceRecord(
                 start: utterance.start, end: utterance.end, text: utterance.text, confidence: utterance.confidence,
-                moves: [], phase: phaseID, meters: meters))
-            record.triggers.append(TriggerRecord(t: now, kind: .unclear, line: utterance.text))
+                moves: [], phase: phaseID, meters: meters, before: meters))
+            record.triggers.append(TriggerRecord(t: now, kind: .unclear, line: utterance.text, before: meters, after: meters))
             actions.append(.triggered(.unclear))
             say(scenario.triggers.unclear.lines, cause: "trigger:unclear", at: now, allowRepeat: true, into: &actions)
             return endIfOutOfTurns(at: now, into: &actions)
@@ -294,13 +311,13 @@ public struct CallerEngine: Sendable {
 
         record.utterances.append(UtteranceRecord(
             start: utterance.start, end: utterance.end, text: utterance.text, confidence: utterance.confidence,
-            moves: hits, phase: phaseID, meters: meters))
+            moves: hits, phase: phaseID, meters: meters, before: before))
         reportMood(since: before, at: now, into: &actions)
 
         if let repeatedMove, let repeated = scenario.triggers.repeated {
             // Counted once: the next repetition needs a whole new run of the move.
             recentMoves.removeAll()
-            record.triggers.append(TriggerRecord(t: now, kind: .repeated, line: repeatedMove))
+            record.triggers.append(TriggerRecord(t: now, kind: .repeated, line: repeatedMove, before: before, after: meters))
             actions.append(.triggered(.repeated))
             if checkOutcomes(at: now, into: &actions) { return }
             // The worn-out move carries nothing, but another move in the same breath ("… are you
@@ -445,9 +462,9 @@ public struct CallerEngine: Sendable {
         if agentSpeaking, !monologueFired, let monologue = scenario.triggers.monologue,
            now >= agentSpeechStart + monologue.after {
             monologueFired = true
-            record.triggers.append(TriggerRecord(t: now, kind: .monologue, line: nil))
             actions.append(.triggered(.monologue))
             apply(monologue.effect)
+            record.triggers.append(TriggerRecord(t: now, kind: .monologue, line: nil, before: before, after: meters))
             reportMood(since: before, at: now, into: &actions)
             if checkOutcomes(at: now, into: &actions) { return }
             say(monologue.lines, cause: "trigger:monologue", at: now, allowRepeat: true, into: &actions)
@@ -456,7 +473,7 @@ public struct CallerEngine: Sendable {
         guard !agentSpeaking, queuedCallerLines == 0, let since = quietSince, let deadAir = scenario.triggers.deadAir,
               now >= since + deadAir.after else { return }
         deadAirPrompts += 1
-        record.triggers.append(TriggerRecord(t: now, kind: .deadAir, line: nil))
+        record.triggers.append(TriggerRecord(t: now, kind: .deadAir, line: nil, before: meters, after: meters))
         actions.append(.triggered(.deadAir))
         if deadAirPrompts > scenario.triggers.deadAirHangUpAfter {
             say(outcomeLines(.hangUp), cause: "outcome:hang_up", at: now, allowRepeat: true, into: &actions)
@@ -464,6 +481,7 @@ public struct CallerEngine: Sendable {
             return
         }
         apply(deadAir.effect)
+        record.triggers[record.triggers.count - 1].after = meters
         reportMood(since: before, at: now, into: &actions)
         if checkOutcomes(at: now, into: &actions) { return }
         say(deadAir.lines, cause: "trigger:dead_air", at: now, allowRepeat: true, into: &actions)

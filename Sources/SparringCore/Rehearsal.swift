@@ -91,6 +91,8 @@ public struct RehearsalResult: Sendable, Codable {
     public var outcome: String
     public var score: Score
     public var duration_s: Double
+    /// The debrief's moments (see `Debrief`); empty when the agent never spoke.
+    public var turning_points: [TurningPoint]
 }
 
 /// Runs the engine on a simulated call clock for text rehearsals and tests.
@@ -187,7 +189,8 @@ public struct RehearsalDriver: Sendable {
         RehearsalResult(scenario: engine.scenario.id, seed: seed, turns: turns,
                         outcome: engine.outcome?.rawValue ?? "none",
                         score: Scorer.score(engine.scenario, engine.record),
-                        duration_s: (now.seconds * 10).rounded() / 10)
+                        duration_s: (now.seconds * 10).rounded() / 10,
+                        turning_points: engine.record.utterances.isEmpty ? [] : Debrief.turningPoints(engine.scenario, engine.record))
     }
 
     public mutating func record(_ turn: RehearsalTurn) { turns.append(turn) }

@@ -191,6 +191,18 @@ public final class CallDesk: Sendable {
 
         var options = CallOptions(scenario: scenario, agent: agent, seed: request.seed ?? CallOptions.freshSeed(), sessions: config.sessions)
         options.maxMinutes = config.maxMinutes
+        if let from = request.from {
+            // A moment of an earlier call again: its caller, as hard to win over, in a short call.
+            do throws(SparringError) {
+                let (retry, difficulty) = try SessionStore(root: config.sessions).retry(from, scenario: scenario.id)
+                options.scenario = scenario.at(difficulty)
+                options.retry = retry
+                options.maxMinutes = min(config.maxMinutes, CallOptions.retryMaxMinutes)
+            } catch {
+                state.withLock { $0.starting = nil }
+                return send(.failure(to: request, ControlError(.missingField, error.message)), to: id)
+            }
+        }
         options.hangover = Double(config.hangoverMs) / 1000
         let live: LiveCall<ALSALine>
         do {

@@ -46,6 +46,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var seed: UInt64?
     /// start: strict, fair (the default) or empathic.
     public var difficulty: String?
+    /// start: practise a moment of an earlier call again, `SESSION_ID:MOMENT` (see `Debrief`).
+    public var from: String?
     public var subscribe: Bool?
 
     public init(op: String, id: RequestID? = nil) {

@@ -51,6 +51,22 @@ enum SessionChecks {
                 }
             }
         }
+        for (index, point) in (summary.turning_points ?? []).enumerated() {
+            let field = "turning_points[\(index)]"
+            try check(point.t, "\(field).t", in: day, file: file)
+            try check(point.end, "\(field).end", in: day, file: file)
+            try check(point.weight, "\(field).weight", in: 0...10_000, file: file)
+            try check(point.number, "\(field).number", in: 1...1_000, file: file)
+            try check(point.heard, "\(field).heard", in: 0...1_000, file: file)
+            for (name, value) in point.before { try check(value, "\(field).before.\(name)", in: 0...100, file: file) }
+            for (name, value) in point.after { try check(value, "\(field).after.\(name)", in: 0...100, file: file) }
+        }
+        if let retry = summary.retry {
+            try check(retry.moment, "retry.moment", in: 1...1_000, file: file)
+            for (name, value) in retry.before.merging(retry.after, uniquingKeysWith: max).merging(retry.afterNow, uniquingKeysWith: max) {
+                try check(value, "retry.\(name)", in: 0...100, file: file)
+            }
+        }
     }
 
     /// Reads and checks `summary.json`.

@@ -105,6 +105,11 @@ public struct CallSummary: Codable, Sendable {
     /// Samples the call's rings had to drop because a reader fell behind (capture to the
     /// recognizer, both channels to the recorder); absent when none were.
     public var overruns: Overruns?
+    /// The moments that changed the call most, worst first, then the best (see `Debrief`);
+    /// absent for a call without agent speech and in sessions recorded before debriefs.
+    public var turning_points: [TurningPoint]?
+    /// For a call that practised a moment of an earlier one again: that moment, and how it went this time.
+    public var retry: RetryResult?
 
     public struct Overruns: Codable, Sendable, Equatable {
         public var capture: Int

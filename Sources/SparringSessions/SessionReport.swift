@@ -66,6 +66,7 @@ public enum SessionReport {
         \(summary.situation.map { "<p class=\"situation\">\(escape($0))</p>" } ?? "")
         <p class="facts">\(facts(summary))</p>\(banner(activity))</header>
         <audio id="player" controls preload="auto" src="data:\(recording.type);base64,\(recording.data.base64EncodedString())"></audio>
+        \(debrief(summary, duration: max(summary.duration_s, audio.seconds)))
         <section><h2>Anger and trust</h2><svg id="mood-plot" viewBox="0 0 1000 220" role="img" aria-label="anger and trust over the call"></svg>
         <p class="legend"><span class="swatch" style="background:#d9480f"></span>anger <span class="swatch" style="background:#2a6fdb"></span>trust <span class="swatch dashed"></span>trigger, barge-in or outcome <span class="swatch note"></span>supervisor's note · 0–100, higher is more</p></section>
         <section><h2>Who talked when</h2><svg id="talk-timeline" viewBox="0 0 1000 90" role="img" aria-label="talk, silence and overlap"></svg>
@@ -112,6 +113,41 @@ public enum SessionReport {
         if activity.callerSeconds < 0.2 { silent.append("The caller said nothing audible in this call.") }
         if activity.agentSeconds < 0.2 { silent.append("The agent said nothing audible in this call.") }
         return silent.map { "\n<p class=\"banner\" role=\"alert\">\($0)</p>" }.joined()
+    }
+
+    /// Seconds of the call heard before and after a moment when its clip plays.
+    static let clipMargin = 4.0
+
+    /// The turning points first: each with its clip (both voices, a few seconds either side),
+    /// what was said, the caller's mood before and after, the criterion and a conscious alternative.
+    static func debrief(_ s: CallSummary, duration: Double) -> String {
+        var html = "<section id=\"debrief\"><h2>Did you respond consciously?</h2>\n"
+        if let retry = s.retry {
+            html += "<p class=\"retry\">This call practised moment \(retry.moment) of \(escape(retry.session)) again "
+                + "(\(escape(retry.headline))). \(escape(retry.verdict))</p>\n"
+        }
+        guard let points = s.turning_points, !points.isEmpty else {
+            let why = s.turning_points == nil ? (s.unscored ?? "this session was recorded without a debrief") : "nothing in the call moved the caller much either way"
+            return html + "<p>No turning points: \(escape(why)).</p></section>\n"
+        }
+        html += "<ol class=\"moments\">\n"
+        for point in points {
+            let start = max(0, point.t - clipMargin), end = min(duration, max(point.end, point.t) + clipMargin)
+            html += "<li class=\"moment \(point.kind.rawValue)\" id=\"moment-\(point.number)\">"
+            html += "<button type=\"button\" class=\"clip\" data-clip-start=\"\(format(start))\" data-clip-end=\"\(format(end))\">▶ \(Clock.format(start))–\(Clock.format(end))</button> "
+            html += "<b>\(escape(point.headline))</b> at \(seek(point.t))"
+            html += "<div class=\"mood\">The caller: \(escape(point.moodBefore.rawValue)) → \(escape(point.moodAfter.rawValue)) (\(escape(point.meterChange)))</div>"
+            if let said = point.said { html += "<div>You said: <q>\(escape(said))</q></div>" }
+            if let title = point.criterionTitle {
+                html += "<div>Criterion: \(escape(title))\(point.criterionPassed.map { $0 ? " (passed)" : " (not passed)" } ?? "")</div>"
+            }
+            if let need = point.need, point.kind != .best { html += "<div>The caller was waiting for: \(escape(need))</div>" }
+            if let alternative = point.alternative {
+                html += "<div class=\"alternative\">A conscious alternative: <q>\(escape(alternative))</q></div>"
+            }
+            html += "</li>\n"
+        }
+        return html + "</ol></section>\n"
     }
 
     static func score(_ s: CallSummary) -> String {
@@ -190,6 +226,9 @@ public enum SessionReport {
     li.note{border-color:#2b8a3e!important;background:#ebfbee}.t{font-family:monospace;color:#888;margin-right:.4em}
     .move{font-size:.8em;background:#e7f0ff;border-radius:3px;padding:0 .3em;margin-left:.2em}
     .criteria li.pass b{color:#2b8a3e}.criteria li.fail b{color:#c92a2a}a.seek{font-family:monospace}
+    ol.moments{padding-left:1.4em}li.moment{margin:.5em 0;padding:.3em .6em;border-left:4px solid #c92a2a;background:#fff5f5}
+    li.moment.best{border-color:#2b8a3e;background:#ebfbee}li.moment div{margin:.15em 0}.alternative{font-weight:600}
+    button.clip{font:inherit;font-size:.85em;cursor:pointer}.retry{background:#e7f5ff;padding:.4em .8em}
     """
 
     /// Draws the plot and the timeline from the embedded data and wires every `data-t` to the player.
@@ -266,10 +305,25 @@ public enum SessionReport {
       var cursor = el(talk, 'line', {x1: L, x2: L, y1: 0, y2: 70, stroke: '#000'});
       var plotCursor = el(plot, 'line', {x1: L, x2: L, y1: 0, y2: H, stroke: '#000'});
 
+      // A moment's clip plays from a few seconds before it to a few after, then stops.
+      var clipEnd = null;
       document.addEventListener('click', function (e) {
+        var clip = e.target.closest ? e.target.closest('[data-clip-start]') : null;
+        if (!clip) return;
+        e.preventDefault();
+        clipEnd = parseFloat(clip.getAttribute('data-clip-end'));
+        seekTo(parseFloat(clip.getAttribute('data-clip-start')));
+      });
+      player.addEventListener('timeupdate', function () {
+        if (clipEnd !== null && player.currentTime >= clipEnd) { player.pause(); clipEnd = null; }
+      });
+
+      document.addEventListener('click', function (e) {
+        if (e.target.closest && e.target.closest('[data-clip-start]')) return;
         var target = e.target.closest ? e.target.closest('[data-t]') : null;
         if (!target) return;
         e.preventDefault();
+        clipEnd = null;
         seekTo(parseFloat(target.getAttribute('data-t')));
       });
       [plot, talk].forEach(function (svg) {

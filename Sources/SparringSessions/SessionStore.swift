@@ -108,6 +108,25 @@ public struct SessionStore: Sendable {
                              annotations: annotations.sorted { $0.t < $1.t }, repaired: repaired)
     }
 
+    /// The moment `SESSION_ID:MOMENT` names, to practise again in `scenario`, and how hard its caller
+    /// was to win over; one clear line when the session, the moment or the scenario does not fit.
+    public func retry(_ text: String, scenario: String) throws(SparringError) -> (MomentRetry, Difficulty) {
+        guard let (id, moment) = MomentRetry.parse(text) else {
+            throw SparringError("bad_moment", "--from '\(DisplayText.terminal(text))': expected SESSION_ID:MOMENT, like 20261202T101500Z-debt-threat-1a2b:1")
+        }
+        let summary = try load(id).summary
+        guard summary.scenario == scenario else {
+            throw SparringError("bad_moment", "session \(id) is a call of '\(summary.scenario)', not '\(scenario)'")
+        }
+        guard let points = summary.turning_points, !points.isEmpty else {
+            throw SparringError("bad_moment", "session \(id) has no turning points to practise (\(summary.unscored ?? "recorded without a debrief"))")
+        }
+        guard let point = points.first(where: { $0.number == moment }) else {
+            throw SparringError("bad_moment", "session \(id) has turning points 1 to \(points.count), not \(moment)")
+        }
+        return (MomentRetry(session: id, moment: moment, point: point), Difficulty(rawValue: summary.difficulty ?? "") ?? .fair)
+    }
+
     /// Adds a comment at `t` seconds; refuses a moment outside the call.
     public func annotate(_ id: String, at t: Double, text: String, by: String, now: Date = Date()) throws(SparringError) -> Annotation {
         let session = try load(id)

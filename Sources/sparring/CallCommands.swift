@@ -30,15 +30,25 @@ struct CallArguments: ParsableArguments {
     var difficulty: Difficulty = .fair
     @Flag(help: "Print the summary as JSON.")
     var json = false
+    @Option(help: ArgumentHelp("Practise a moment of an earlier call again: the caller starts in that moment's phase and mood, with the line said before it (see `sparring show ID --debrief`).", valueName: "SESSION_ID:MOMENT"))
+    var from: String?
 
     func validate() throws {
         if let problem = DisplayText.nameProblem(agent) { throw ValidationError("--agent: the name \(problem)") }
     }
 
     /// `defaultSeed`: the seed when none is given (a fresh one for a practice call, a fixed one for a scripted one).
-    func options(for scenario: Scenario, defaultSeed: UInt64) -> CallOptions {
-        var options = CallOptions(scenario: scenario, agent: agent, seed: seed ?? defaultSeed, sessions: sessions ?? DaemonConfig.configuredSessions())
+    func options(for scenario: Scenario, defaultSeed: UInt64) throws(SparringError) -> CallOptions {
+        let folder = sessions ?? DaemonConfig.configuredSessions()
+        var options = CallOptions(scenario: scenario, agent: agent, seed: seed ?? defaultSeed, sessions: folder)
         options.maxMinutes = maxMinutes
+        if let from {
+            // The caller is as hard to win over as the first time; a retry is a short call.
+            let (retry, difficulty) = try SessionStore(root: folder).retry(from, scenario: scenario.id)
+            options.scenario = scenario.at(difficulty)
+            options.retry = retry
+            if maxMinutes == CallOptions.defaultMaxMinutes { options.maxMinutes = CallOptions.retryMaxMinutes }
+        }
         options.hangover = Double(max(100, hangover)) / 1000
         options.adaptiveTurnEnd = !fixedHangover
         options.prepareReplies = !noPrepare
@@ -50,6 +60,12 @@ struct CallArguments: ParsableArguments {
     func prepare(_ catalog: CatalogOptions, scenario id: String) throws -> (Catalog, Scenario, SpeechModels) {
         guard [8_000, 16_000, 22_050, 32_000, 44_100, 48_000].contains(rate) else {
             throw Terminal.fail("unsupported --rate \(rate) (use 16000 or 48000)")
+        }
+        // A moment that cannot be practised is said before the models load.
+        if let from {
+            do { _ = try SessionStore(root: sessions ?? DaemonConfig.configuredSessions()).retry(from, scenario: id) } catch {
+                throw Terminal.fail(error.message)
+            }
         }
         // The models take most of the start; the scenarios are read meanwhile.
         nonisolated(unsafe) var models: Result<SpeechModels, SpeechError>?
@@ -110,7 +126,8 @@ struct LiveView {
         }
     }
 
-    static func summary(_ summary: CallSummary, json: Bool) throws {
+    /// `command`: the command that made the call (`run`, `call`, `simulate`), for how to practise a moment again.
+    static func summary(_ summary: CallSummary, json: Bool, command: String = "run") throws {
         if json { print(try Terminal.json(summary)); return }
         print("")
         print("Session \(summary.id)")
@@ -120,6 +137,7 @@ struct LiveView {
             print("Score: \(score.total.formatted()) / 100 — \(score.passed ? "passed" : "not passed")")
             for id in score.order { if let c = score.criteria[id] { print("  \(c.passed ? "✓" : "✗") \(c.title): \(c.note)") } }
         }
+        Terminal.out(DebriefView.brief(summary, command: command == "simulate" ? "run" : command), terminator: "")
         let gap = summary.turn_gap_ms
         print("Turn gap: p50 \(gap.p50.map { "\(Int($0)) ms" } ?? "–"), p95 \(gap.p95.map { "\(Int($0)) ms" } ?? "–") over \(gap.count) replies; xruns \(summary.xruns)")
         if let overruns = summary.overruns {
@@ -148,7 +166,7 @@ struct RunCommand: ParsableCommand {
         let live: LiveCall<ALSALine>
         do {
             live = try LiveCall(line: ALSALine(capture: capture, playback: playback, rate: call.rate),
-                                options: call.options(for: scenario, defaultSeed: CallOptions.freshSeed()), models: models,
+                                options: try call.options(for: scenario, defaultSeed: CallOptions.freshSeed()), models: models,
                                 onEvent: { view.show($0) })
         } catch { throw Terminal.fail(error.message) }
         signal(SIGINT, SIG_IGN)
@@ -197,7 +215,7 @@ struct SimulateCommand: ParsableCommand {
         do {
             let agent = try models.scriptedAgent(steps, voice: agentVoice, rate: call.rate)
             let line = MemoryLine(farEnd: agent, rate: call.rate)
-            let live = try LiveCall(line: line, options: call.options(for: scenario, defaultSeed: 1), models: models, onEvent: { view.show($0) })
+            let live = try LiveCall(line: line, options: try call.options(for: scenario, defaultSeed: 1), models: models, onEvent: { view.show($0) })
             line.settled = { live.isSettled() }
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)

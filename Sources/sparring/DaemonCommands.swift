@@ -40,6 +40,8 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "Agent name recorded with the session (default: the daemon's).") var agent: String?
     @Option(help: "Seed for the caller's choices (default: random).") var seed: UInt64?
     @Option(help: "How hard the caller is to win over: strict, fair or empathic.") var difficulty: Difficulty = .fair
+    @Option(help: ArgumentHelp("Practise a moment of an earlier call again: the caller starts in that moment's phase and mood, with the line said before it (see `sparring show ID --debrief`).", valueName: "SESSION_ID:MOMENT"))
+    var from: String?
     @Flag(help: "Stream the call's events and its summary as JSON lines.") var json = false
     @OptionGroup var socket: SocketOption
 
@@ -51,6 +53,7 @@ struct CallCommand: AsyncParsableCommand {
             request.agent = agent
             request.seed = seed
             request.difficulty = difficulty.rawValue
+            request.from = from
             request.subscribe = true
             try await connection.send(request)
             let reply = try await connection.reply()
@@ -87,7 +90,7 @@ struct CallCommand: AsyncParsableCommand {
             message.summary = summary
             FileHandle.standardOutput.write(message.line())
         } else {
-            try LiveView.summary(summary, json: false)
+            try LiveView.summary(summary, json: false, command: "call")
         }
         try LiveView.requireRecorded(summary)
         if summary.ended_by == "device" {

@@ -112,6 +112,7 @@ struct TranscriptPrinter {
             Swift.print("  \(mark) \(criterion.title) (\(criterion.weight.formatted())): \(criterion.note)")
             for item in criterion.evidence.prefix(3) { Swift.print("      at \(item.t): \(item.text)") }
         }
+        Swift.print(DebriefView.brief(result.turning_points), terminator: "")
     }
 
     /// A sparkline of 0–100 values.

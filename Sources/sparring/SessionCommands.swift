@@ -109,6 +109,7 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var location: SessionsLocation
     @Argument(help: "Session id.") var id: String
     @Flag(help: "Print the summary, events and annotations as JSON.") var json = false
+    @Flag(help: "Only the debrief: the turning points, what each did to the caller and a conscious alternative.") var debrief = false
 
     struct Whole: Encodable {
         var summary: CallSummary
@@ -118,7 +119,11 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let session = try location.load(id)
-        if json {
+        if debrief && json {
+            Terminal.out(try Terminal.json(session.summary.turning_points ?? []))
+        } else if debrief {
+            Terminal.out(DebriefView.full(session.summary), terminator: "")
+        } else if json {
             Terminal.out(try Terminal.json(Whole(summary: session.summary, events: session.events, annotations: session.annotations)))
         } else {
             Terminal.out(SessionText.show(session), terminator: "")

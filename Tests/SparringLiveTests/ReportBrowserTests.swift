@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SparringCore
 @testable import SparringSessions
 
 extension Live.SupervisorTests {
@@ -126,12 +127,56 @@ extension Live.SupervisorTests {
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         print("report: \(size / 1024) KiB for a \(summary.duration_s) s call")
 
+        // The dismissive call's report, for its turning points' clips.
+        let dismissive = calls.summaries[1]
+        let clipsPath = calls.root + "/report-debrief.html"
+        let clipsReport = try sparring(["report", dismissive.id, "-o", clipsPath])
+        #expect(clipsReport.status == 0, "\(clipsReport.err)")
+
         let browser = try await Browser()
-        do { try await check(browser, path: path, summary: summary) } catch {
+        do {
+            try await check(browser, path: path, summary: summary)
+            try await checkClips(browser, path: clipsPath, summary: dismissive)
+        } catch {
             await browser.close()
             throw error
         }
         await browser.close()
+    }
+
+    /// The debrief heads the page; each moment's clip starts a few seconds before it and stops a few after.
+    func checkClips(_ browser: Browser, path: String, summary: CallSummary) async throws {
+        let points = try #require(summary.turning_points)
+        try await browser.open("file://" + path)
+        for _ in 0..<100 {
+            if ((try await browser.run("return document.getElementById('player').readyState") as? Double) ?? 0) >= 1 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let order = try await browser.run("""
+            return Array.prototype.map.call(document.querySelectorAll('body > section h2'), function (h) { return h.textContent; });
+            """) as? [String] ?? []
+        #expect(order.first == "Did you respond consciously?", "\(order)")
+        let shown = try await browser.run("return document.querySelectorAll('#debrief li.moment').length") as? Double ?? -1
+        #expect(Int(shown) == points.count)
+        for point in points {
+            let start = max(0, point.t - SessionReport.clipMargin)
+            let end = try #require(Double(try await browser.run(
+                "return document.querySelector('#moment-\(point.number) button.clip').getAttribute('data-clip-end')") as? String ?? ""))
+            #expect(abs(end - min(summary.duration_s, point.end + SessionReport.clipMargin)) < 0.5, "moment \(point.number) clip ends at \(end)")
+            try await browser.click("#moment-\(point.number) button.clip")
+            try await browser.run("document.getElementById('player').pause(); return 0")
+            let at = try await browser.run("return document.getElementById('player').currentTime") as? Double ?? -1
+            #expect(abs(at - start) < 0.3, "moment \(point.number) at \(point.t): clip started at \(at), not \(start)")
+            // Played up to its end, the clip stops there by itself.
+            try await browser.click("#moment-\(point.number) button.clip")
+            try await browser.run("var p = document.getElementById('player'); p.currentTime = \(max(start, end - 0.6)); p.play(); return 0")
+            try await Task.sleep(for: .milliseconds(1_600))
+            let paused = try await browser.run("return document.getElementById('player').paused") as? Bool ?? false
+            let stopped = try await browser.run("return document.getElementById('player').currentTime") as? Double ?? -1
+            #expect(paused && stopped >= end - 0.1 && stopped <= end + 0.6, "moment \(point.number): clip to \(end) stopped at \(stopped), paused \(paused)")
+        }
+        let severe = try await browser.log().filter { ($0["level"] as? String) == "SEVERE" }
+        #expect(severe.isEmpty, "console errors: \(severe)")
     }
 
     func check(_ browser: Browser, path: String, summary: CallSummary) async throws {
