@@ -36,6 +36,8 @@ public final class SessionReplay {
     public let channel: Channel
     public let speed: Double
     public let from: Double
+    /// Where it stops, in seconds (the end of the recording unless asked).
+    public let to: Double
     private let source: [Int16]
     public let cues: [Cue]
 
@@ -44,11 +46,17 @@ public final class SessionReplay {
 
     public static let speeds: ClosedRange<Double> = 0.5...2
 
-    public init(session: StoredSession, audio: WaveFile.Audio, channel: Channel, speed: Double, from: Double) throws(SparringError) {
+    public init(session: StoredSession, audio: WaveFile.Audio, channel: Channel, speed: Double, from: Double,
+                to: Double? = nil) throws(SparringError) {
         guard Self.speeds.contains(speed) else { throw SparringError("bad_speed", "--speed \(speed): must be between 0.5 and 2") }
         guard from >= 0, from < max(audio.seconds, 0.001) else {
             throw SparringError("bad_from", "--from \(Clock.format(from)) is past the end of the recording (\(Clock.format(audio.seconds)))")
         }
+        if let to, !(to > from) {
+            throw SparringError("bad_to", "--to \(Clock.format(to, tenths: true)) is not after --from \(Clock.format(from, tenths: true))")
+        }
+        let end = min(to ?? audio.seconds, audio.seconds)
+        self.to = end
         self.session = session
         rate = audio.rate
         self.channel = channel
@@ -59,7 +67,7 @@ public final class SessionReplay {
         case .caller: source = audio.channels > 1 ? audio.channel(1) : audio.channel(0)
         case .both: source = audio.mixdown()
         }
-        cues = Self.cues(session).filter { $0.t >= from - 0.0005 }
+        cues = Self.cues(session).filter { $0.t >= from - 0.0005 && $0.t <= end }
     }
 
     /// The moments worth saying during a replay, in call order.
@@ -76,7 +84,7 @@ public final class SessionReplay {
         }
     }
 
-    /// Plays from `from` to the end (or until `stopRequested`); `say` gets each cue with the moment heard.
+    /// Plays from `from` to `to` (or until `stopRequested`); `say` gets each cue with the moment heard.
     public func play(device: String, say: (Cue) -> Void) throws(LineError) -> Result {
         let period = rate / 100
         let pcm = try ALSAPCM.open(device, stream: SND_PCM_STREAM_PLAYBACK, rate: rate, periodFrames: period, periods: 8)
@@ -86,6 +94,7 @@ public final class SessionReplay {
         if let stretcher { sonicSetSpeed(stretcher, Float(speed)) }
 
         let start = min(source.count, Int((from * Double(rate)).rounded()))
+        let stop = min(source.count, max(start, Int((to * Double(rate)).rounded())))
         var position = start  // next source frame to feed
         var written = 0  // frames handed to the device
         var nextCue = 0
@@ -114,12 +123,12 @@ public final class SessionReplay {
         }
 
         sayHeard(flushAll: false)
-        while position < source.count {
+        while position < stop {
             if Self.stopRequested.load(ordering: .acquiring) { stopped = true; break }
-            let count = min(period, source.count - position)
+            let count = min(period, stop - position)
             if let stretcher {
                 _ = source.withUnsafeBufferPointer { sonicWriteShortToStream(stretcher, UnsafeMutablePointer(mutating: $0.baseAddress! + position), Int32(count)) }
-                if position + count == source.count { sonicFlushStream(stretcher) }
+                if position + count == stop { sonicFlushStream(stretcher) }
                 while true {
                     let got = output.withUnsafeMutableBufferPointer { sonicReadShortFromStream(stretcher, $0.baseAddress, Int32($0.count)) }
                     if got <= 0 { break }
@@ -131,7 +140,7 @@ public final class SessionReplay {
             position += count
             sayHeard(flushAll: false)
         }
-        var endedAt = Double(source.count) / Double(rate)
+        var endedAt = Double(stop) / Double(rate)
         if stopped {
             endedAt = heardSeconds()
             snd_pcm_drop(pcm)

@@ -118,6 +118,11 @@ public enum SessionReport {
     /// Seconds of the call heard before and after a moment when its clip plays.
     static let clipMargin = 4.0
 
+    /// Where a moment's clip starts and stops: a few seconds either side, within the call.
+    public static func clip(_ point: TurningPoint, duration: Double) -> (start: Double, end: Double) {
+        (max(0, point.t - clipMargin), min(duration, max(point.end, point.t) + clipMargin))
+    }
+
     /// The turning points first: each with its clip (both voices, a few seconds either side),
     /// what was said, the caller's mood before and after, the criterion and a conscious alternative.
     static func debrief(_ s: CallSummary, duration: Double) -> String {
@@ -132,7 +137,7 @@ public enum SessionReport {
         }
         html += "<ol class=\"moments\">\n"
         for point in points {
-            let start = max(0, point.t - clipMargin), end = min(duration, max(point.end, point.t) + clipMargin)
+            let (start, end) = clip(point, duration: duration)
             html += "<li class=\"moment \(point.kind.rawValue)\" id=\"moment-\(point.number)\">"
             html += "<button type=\"button\" class=\"clip\" data-clip-start=\"\(format(start))\" data-clip-end=\"\(format(end))\">▶ \(Clock.format(start))–\(Clock.format(end))</button> "
             html += "<b>\(escape(point.headline))</b> at \(seek(point.t))"

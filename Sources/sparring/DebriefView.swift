@@ -57,6 +57,7 @@ enum DebriefView {
                 let move = point.alternativeMove.map { " (\($0.replacingOccurrences(of: "_", with: " ")))" } ?? ""
                 out += "   A conscious alternative\(move): \"\(alternative)\"\n"
             }
+            out += "   Hear it: sparring replay \(summary.id) --moment \(point.number)\n"
             out += "   Practise it: sparring run \(summary.scenario) --from \(summary.id):\(point.number)\n"
         }
         return out

@@ -220,19 +220,33 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "ALSA PCM to play on.") var device = "default"
     @Option(help: "Playback speed, 0.5 to 2 (the pitch is kept).") var speed = 1.0
     @Option(help: "Start here, MM:SS.") var from: String?
+    @Option(help: "Stop here, MM:SS.") var to: String?
+    @Option(help: "Play one turning point of the debrief (see `sparring show ID --debrief`), with a few seconds either side.")
+    var moment: Int?
     @Option(help: "What to hear: agent, caller or both.") var channel: SessionReplay.Channel = .both
 
     func run() throws {
         let session = try location.load(id)
-        var start = 0.0
+        var start = 0.0, end: Double?
         if let from {
             guard let parsed = Clock.parse(from) else { throw Terminal.fail("--from '\(from)': expected MM:SS, like 1:23") }
             start = parsed
         }
+        if let to {
+            guard let parsed = Clock.parse(to) else { throw Terminal.fail("--to '\(to)': expected MM:SS, like 1:23") }
+            end = parsed
+        }
+        if let moment {
+            let points = session.summary.turning_points ?? []
+            guard let point = points.first(where: { $0.number == moment }) else {
+                throw Terminal.fail(points.isEmpty ? "session \(id) has no turning points" : "--moment \(moment): session \(id) has turning points 1 to \(points.count)")
+            }
+            (start, end) = SessionReport.clip(point, duration: session.summary.duration_s)
+        }
         let audio: WaveFile.Audio
         do { audio = try session.audio() } catch { throw Terminal.fail(error.message) }
         let replay: SessionReplay
-        do { replay = try SessionReplay(session: session, audio: audio, channel: channel, speed: speed, from: start) } catch {
+        do { replay = try SessionReplay(session: session, audio: audio, channel: channel, speed: speed, from: start, to: end) } catch {
             throw Terminal.fail(error.message)
         }
         signal(SIGINT) { _ in SessionReplay.stopRequested.store(true, ordering: .releasing) }
@@ -244,7 +258,8 @@ struct ReplayCommand: ParsableCommand {
         do { result = try replay.play(device: device) { cue in say("[\(Clock.format(cue.t, tenths: true))] \(cue.text)") } } catch {
             throw Terminal.fail(error.description)
         }
-        say(result.stopped ? "stopped at \(Clock.format(result.endedAt, tenths: true))" : "end of the recording at \(Clock.format(result.endedAt, tenths: true))")
+        let ending = end == nil ? "end of the recording" : "end of the clip"
+        say(result.stopped ? "stopped at \(Clock.format(result.endedAt, tenths: true))" : "\(ending) at \(Clock.format(result.endedAt, tenths: true))")
     }
 }
 

@@ -53,6 +53,18 @@ extension Live {
             #expect(events.first?.type == "call_start")
             let status = try await harness.status()
             #expect(status.state == "idle" && status.calls == 1)
+            // The daemon's summary carries the debrief; a moment that cannot be practised is refused in one line.
+            let points = try #require(summary.turning_points)
+            #expect(points.contains { $0.kind == .best }, "\(points)")
+            for (scenario, from, message) in [("debt-threat", "nonsense", "expected SESSION_ID:MOMENT"),
+                                              ("tenant-repair", "\(summary.id):1", "is a call of 'debt-threat'"),
+                                              ("debt-threat", "\(summary.id):99", "turning points 1 to")] {
+                var request = DaemonHarness.start(scenario)
+                request.from = from
+                let reply = try await harness.request(request)
+                #expect(reply.ok == false && reply.error == .missingField && reply.message?.contains(message) == true, "\(reply)")
+            }
+            #expect(try await harness.status().state == "idle")
             #expect(try await harness.stop() == 0)
         }
 

@@ -248,6 +248,20 @@ extension Live {
             let cues = from.lines.dropFirst().filter { $0.0.hasPrefix("[") }
             #expect(!cues.isEmpty)
             #expect(cues.allSatisfy { Clock.parse(String($0.0.dropFirst().prefix { $0 != "]" }))! >= 10.5 })
+
+            // One turning point of the debrief, both voices, a few seconds either side of it.
+            let dismissive = calls.summaries[1]
+            let point = try #require(dismissive.turning_points?.first)
+            let wave = try WaveFile.read(path: "\(calls.sessions)/\(dismissive.id)/call.wav")
+            let (start, end) = SessionReport.clip(point, duration: dismissive.duration_s)
+            let mixed = wave.mixdown()
+            let first = Int((start * Double(wave.rate)).rounded()), last = min(mixed.count, Int((end * Double(wave.rate)).rounded()))
+            let clip = try line.replay([dismissive.id, "--moment", "1"], sessions: calls.sessions)
+            #expect(clip.status == 0, "\(clip.err)")
+            #expect(clip.samples == Array(mixed[first..<last]), "clip of \(clip.samples.count) samples, not \(last - first)")
+            #expect(clip.lines.last?.0.hasPrefix("end of the clip at") == true)
+            let none = try line.replay([dismissive.id, "--moment", "9"], sessions: calls.sessions)
+            #expect(none.status == 1 && none.err.contains("has turning points 1 to"), "\(none.err)")
         }
 
         @Test("replay prints each utterance, caller line, mood change and annotation as its audio is heard")
