@@ -74,6 +74,9 @@ public enum Debrief {
     public static let worst = 3
     /// The least drop in anger that makes a best moment: a greeting's couple of points is not a turn.
     static let bestAtLeast = 5.0
+    /// The least a moment must move the meters (anger raised plus trust lost) to be a turning point:
+    /// a move the caller barely felt did not turn the call.
+    static let leastWeight = 3.0
     /// Added to the weight of the act that ended a call without agreement.
     static let endingWeight = 15.0
 
@@ -163,7 +166,7 @@ public enum Debrief {
             }
         }
 
-        var ranked = moments.filter { $0.weight > 0 }.sorted { ($0.weight, -$0.t) > ($1.weight, -$1.t) }
+        var ranked = moments.filter { $0.weight >= leastWeight }.sorted { ($0.weight, -$0.t) > ($1.weight, -$1.t) }
         ranked = Array(ranked.prefix(worst))
         if let best {
             let u = record.utterances[best.index]

@@ -60,6 +60,27 @@ struct DebriefTests {
         print("DEBRIEF \(name)\n\(listing)")
     }
 
+    /// A trainer's first pick in every shipped scenario: the dismissive agent's worst moment is a move
+    /// that hurt (or talking over the caller), with no best moment; the skilled agent's calls have
+    /// no move that hurt, and a best moment.
+    @Test("dismissive and skilled calls of every scenario: the picks a trainer makes first", arguments: Shipped.ids)
+    func shippedScripts(id: String) throws {
+        let scenario = Shipped.scenario(id)
+        var dismissive = RehearsalDriver(scenario: scenario, seed: 1)
+        let worst = dismissive.run(try Shipped.script(id, "dismissive")).turning_points
+        #expect([.hurt, .trigger].contains(worst.first?.kind), "\(id): \(worst.map(\.headline))")
+        #expect(!worst.contains { $0.kind == .best }, "\(id): \(worst.map(\.headline))")
+        var skilled = RehearsalDriver(scenario: scenario, seed: 1)
+        let best = skilled.run(try Shipped.script(id, "skilled")).turning_points
+        #expect(best.contains { $0.kind == .best }, "\(id): \(best.map(\.headline))")
+        // The move recognizer hears "what matters most to you and your team for us to earn your
+        // trust back?" as blaming the caller as well as a question, and the caller takes offence:
+        // the debrief tells it as it happened. Known until recognition improves.
+        withKnownIssue("it-client-trust's skilled question is heard as blame") {
+            #expect(!best.contains { $0.kind == .hurt }, "\(id): \(best.map(\.headline))")
+        } when: { id == "it-client-trust" }
+    }
+
     static func slip() throws -> (Scenario, CallRecord, [TurningPoint]) {
         let scenario = Shipped.scenario("tenant-repair")
         var driver = RehearsalDriver(scenario: scenario, seed: 1)
