@@ -123,6 +123,11 @@ public struct CallSummary: Codable, Sendable {
     /// `ended_by` of a call cut short because its recording or its log could not be written.
     public static let diskFull = "disk_full"
 
+    /// What to say where the debrief would be, when there is none.
+    public var noDebriefReason: String {
+        unscored ?? (interrupted ? "the call was interrupted before it could be debriefed" : "the session was recorded without a debrief")
+    }
+
     /// What to say where a score would be.
     public var noScoreReason: String { unscored ?? "the call was interrupted before it could be scored" }
 

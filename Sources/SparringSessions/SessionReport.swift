@@ -132,7 +132,7 @@ public enum SessionReport {
                 + "(\(escape(retry.headline))). \(escape(retry.verdict))</p>\n"
         }
         guard let points = s.turning_points, !points.isEmpty else {
-            let why = s.turning_points == nil ? (s.unscored ?? "this session was recorded without a debrief") : "nothing in the call moved the caller much either way"
+            let why = s.turning_points == nil ? s.noDebriefReason : "nothing in the call moved the caller much either way"
             return html + "<p>No turning points: \(escape(why)).</p></section>\n"
         }
         html += "<ol class=\"moments\">\n"

@@ -119,7 +119,7 @@ public struct SessionStore: Sendable {
             throw SparringError("bad_moment", "session \(id) is a call of '\(summary.scenario)', not '\(scenario)'")
         }
         guard let points = summary.turning_points, !points.isEmpty else {
-            throw SparringError("bad_moment", "session \(id) has no turning points to practise (\(summary.unscored ?? "recorded without a debrief"))")
+            throw SparringError("bad_moment", "session \(id) has no turning points to practise (\(summary.noDebriefReason))")
         }
         guard let point = points.first(where: { $0.number == moment }) else {
             throw SparringError("bad_moment", "session \(id) has turning points 1 to \(points.count), not \(moment)")

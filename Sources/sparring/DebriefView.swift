@@ -40,7 +40,7 @@ enum DebriefView {
             out += "  \(retry.verdict)\n"
         }
         guard let points = summary.turning_points else {
-            return out + "\nNo turning points: " + (summary.unscored ?? "the session was recorded without a debrief") + ".\n"
+            return out + "\nNo turning points: " + summary.noDebriefReason + ".\n"
         }
         if points.isEmpty { return out + "\nNo turning points: nothing in the call moved the caller much either way.\n" }
         for point in points {

@@ -65,6 +65,22 @@ extension Live {
                 #expect(reply.ok == false && reply.error == .missingField && reply.message?.contains(message) == true, "\(reply)")
             }
             #expect(try await harness.status().state == "idle")
+
+            // And one it can: the caller starts again at the call's best moment, in its phase, with the line before it.
+            let best = try #require(points.first { $0.kind == .best })
+            let again = DaemonHarness.Running(try harness.farEnd(script: "I can hear how angry you are, and I understand.\n[silence 20]", speed: 2))
+            var retry = DaemonHarness.start("debt-threat", seed: 2)
+            retry.from = "\(summary.id):\(best.number)"
+            let started = try await harness.request(retry)
+            #expect(started.ok == true, "\(started.message ?? "")")
+            try await harness.waitIdle()
+            try await again.wait()
+            let practised = try harness.summary(try #require(started.session))
+            #expect(practised.retry?.session == summary.id && practised.retry?.moment == best.number && practised.score == nil,
+                    "\(String(describing: practised.retry))")
+            let retried = try harness.events(practised.id)
+            #expect(retried.first { $0.type == "call_start" }?.phase == best.phase)
+            #expect(retried.first { $0.type == "caller_line_start" }?.text == best.callerLine)
             #expect(try await harness.stop() == 0)
         }
 
