@@ -92,8 +92,9 @@ public final class ControlConnection {
     /// A blocking client socket connected to `path` (the caller closes it), or nil; reads time
     /// out after `readTimeout` seconds when given. For one-shot and hostile clients in tests and
     /// benchmarks, which must control every byte and every close.
-    public static func connectPlain(path: String, readTimeout: Int? = nil) -> Int32? {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    /// `nonBlocking`: never wait for room in the listener's backlog (nil when there is none).
+    public static func connectPlain(path: String, readTimeout: Int? = nil, nonBlocking: Bool = false) -> Int32? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0), 0)
         guard fd >= 0 else { return nil }
         guard withUnixAddress(path, { connect(fd, $0, $1) }) == 0 else {
             close(fd)

@@ -143,9 +143,20 @@ public struct ControlServer: Service {
         }
     }
 
-    /// Clients served at once; more are told so and closed. Far below any descriptor limit
-    /// the daemon runs with, so a flood of connections cannot exhaust them.
-    static let maximumClients = 256
+    /// Clients served at once; more are told so and closed: 256, or fewer under a low
+    /// descriptor limit, so that clients, a call's files and the daemon's own never need more
+    /// descriptors than the process may open. At the limit, accept fails with EMFILE while the
+    /// listening socket stays readable, and the event loop retries it at full speed. Read once
+    /// the daemon has raised its soft limit (`Daemon.raiseDescriptorLimit`).
+    static let maximumClients: Int = {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 256 }
+        return min(256, max(4, Int(clamping: limit.rlim_cur) - reservedDescriptors))
+    }()
+
+    /// Descriptors kept for the daemon itself (models, logs, the socket, its event loops: about
+    /// 20 when idle) and for a call (the two PCMs, the session's files: about 20 more).
+    static let reservedDescriptors = 48
 
     /// One client: its requests in order, its outbox written as it fills.
     private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>) async {

@@ -72,11 +72,18 @@ final class DaemonHarness: @unchecked Sendable {
         return environment
     }
 
-    /// Starts the daemon and waits until its socket answers.
-    func start() async throws {
+    /// Starts the daemon and waits until its socket answers; with `descriptorLimit`, under that
+    /// hard and soft limit on open descriptors (prlimit(1) then execs it: the pid is the daemon's).
+    func start(descriptorLimit: Int? = nil) async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary("sparringd"))
-        process.arguments = ["--config", directory.appendingPathComponent("sparringd.yaml").path]
+        let arguments = [Self.binary("sparringd"), "--config", directory.appendingPathComponent("sparringd.yaml").path]
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(descriptorLimit):\(descriptorLimit)"] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: arguments[0])
+            process.arguments = Array(arguments.dropFirst())
+        }
         process.environment = environment
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

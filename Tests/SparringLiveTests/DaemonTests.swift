@@ -270,6 +270,28 @@ extension Live {
             #expect(try await harness.stop() == 0)
         }
 
+        @Test("under a descriptor limit of 64, a flood of connections never takes the daemon to the limit, and it answers after")
+        func descriptorLimit() async throws {
+            let harness = try DaemonHarness()
+            defer { harness.remove() }
+            try await harness.start(descriptorLimit: 64)
+            let pid = try #require(harness.process?.processIdentifier)
+            func descriptors() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).count }
+            // Connections that never read: those past the daemon's cap are answered and closed;
+            // the listener's backlog refuses the rest at once (non-blocking connects).
+            var held: [Int32] = []
+            for _ in 0..<300 { if let fd = ControlConnection.connectPlain(path: harness.socket, nonBlocking: true) { held.append(fd) } }
+            try await Task.sleep(for: .seconds(1))
+            let open = descriptors()
+            // At the limit, accept would fail with EMFILE and the event loop retry it at full speed.
+            #expect(open < 64, "the daemon holds \(open) descriptors of 64")
+            print("descriptor limit 64: \(held.count) connections into the backlog, the daemon holds \(open) descriptors")
+            for fd in held { close(fd) }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await harness.status().state == "idle")
+            #expect(try await harness.stop() == 0)
+        }
+
         @Test("the capture device missing at start: a clear reply naming it, the daemon stays up, the next call works")
         func missingDevice() async throws {
             let harness = try DaemonHarness()
