@@ -67,6 +67,10 @@ public final class ALSALine: DuplexLine {
     }
 }
 
+/// The ALSA library's own messages on stderr are dropped: a command that reports each device
+/// failure itself, in one line, calls this once before opening a device.
+public func silenceALSALibraryMessages() { sparring_alsa_quiet() }
+
 /// Opening ALSA PCMs the way every line and the replay want them.
 enum ALSAPCM {
     /// One helper for every ALSA return code: a typed error with the operation, device and ALSA's message.

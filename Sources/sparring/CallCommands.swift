@@ -161,6 +161,8 @@ struct RunCommand: ParsableCommand {
         // A playback device that is a pipe whose reader went away then fails a write (EPIPE),
         // which ends the call with a line naming the device, instead of killing the process.
         signal(SIGPIPE, SIG_IGN)
+        // A failing device is reported once, in our words with its name; ALSA's own line would repeat it.
+        silenceALSALibraryMessages()
         let (_, scenario, models) = try call.prepare(catalog, scenario: self.scenario)
         let view = LiveView(quiet: call.json)
         let live: LiveCall<ALSALine>

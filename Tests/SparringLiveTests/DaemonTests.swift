@@ -465,3 +465,67 @@ extension Live.DaemonTests {
         #expect(try await harness.stop() == 0)
     }
 }
+
+extension Live.DaemonTests {
+    /// `sparring run` on FIFO-backed ALSA PCMs (the daemon harness's line, no daemon).
+    /// `realTime`: the line is held to real time (the harness lets its FIFO lines run faster).
+    static func run(_ harness: DaemonHarness, _ scenario: String, capture: String, playback: String,
+                    realTime: Bool = false) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        // Through perl (Debian's essential perl-base) to restore SIGPIPE's default action: this
+        // test process ignores it, and a child inherits that, so sparring's own handling would go untested.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        process.arguments = ["-e", "$SIG{PIPE} = 'DEFAULT'; exec @ARGV or die", DaemonHarness.binary("sparring"),
+                             "run", scenario, "--capture", capture, "--playback", playback, "--sessions", harness.sessions, "--seed", "1"]
+        var environment = harness.environment
+        if realTime { environment.removeValue(forKey: "SPARRING_LINE_SPEED") }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    @Test("sparring run: a playback pipe whose reader leaves ends the call with one line naming the device and a complete session, not SIGPIPE")
+    func runPlaybackPipeCloses() async throws {
+        let harness = try DaemonHarness()
+        defer { harness.remove() }
+        let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 60]", speed: 1))
+        let (process, out, err) = try Self.run(harness, "debt-threat", capture: "line_in", playback: "line_out")
+        try await Task.sleep(for: .seconds(4))
+        far.farEnd.vanish()
+        try await Self.expectDeviceEnd(process, out, err, device: "line_out", harness: harness)
+        try await far.wait(seconds: 30)
+    }
+
+    @Test("sparring run: a capture file that reaches its end ends the call with one line naming the device and a complete session")
+    func runCaptureFileEnds() async throws {
+        let harness = try DaemonHarness()
+        defer { harness.remove() }
+        // Two seconds of audio in a file, through ALSA's file plugin, and nothing paces the line.
+        let input = harness.directory.appendingPathComponent("two-seconds.raw").path
+        FileManager.default.createFile(atPath: input, contents: Data(count: 2 * 16_000 * 2))
+        let rc = harness.directory.appendingPathComponent(".asoundrc")
+        try (try String(contentsOf: rc, encoding: .utf8)
+             + "pcm.file_in { type file slave.pcm \"null\" file \"/dev/null\" infile \"\(input)\" format \"raw\" }\n")
+            .write(to: rc, atomically: true, encoding: .utf8)
+        let (process, out, err) = try Self.run(harness, "debt-threat", capture: "file_in", playback: "null", realTime: true)
+        try await Self.expectDeviceEnd(process, out, err, device: "file_in", harness: harness)
+    }
+
+    /// Not killed by a signal, not run on: exit 1, one line naming the device, the session complete.
+    static func expectDeviceEnd(_ process: Process, _ out: Pipe, _ err: Pipe, device: String, harness: DaemonHarness) async throws {
+        let shown = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let complaint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try await waitForExit(process, seconds: 30)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(process.terminationReason) \(process.terminationStatus)")
+        let lines = complaint.split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.contains(device) == true, "\(complaint)")
+        let session = try #require(complaint.components(separatedBy: "session saved in ").last?
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "/").last, "\(complaint) \(shown)")
+        let summary = try harness.summary(String(session))
+        #expect(summary.ended_by == "device" && !summary.interrupted && summary.duration_s < 20, "\(summary.ended_by) after \(summary.duration_s) s")
+        #expect(try WaveFile.read(path: "\(harness.sessions)/\(session)/call.wav").seconds > 1)
+    }
+}
