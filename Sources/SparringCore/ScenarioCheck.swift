@@ -43,6 +43,10 @@ public struct ScenarioCheck: Sendable {
         public var labelledLines = 0
         public var linesWithWrongMove = 0
         public var wrongMoveShare: Double { Double(linesWithWrongMove) / Double(max(1, labelledLines)) }
+        /// Calls whose debrief names, as a turning point, a move that hurt which the agent's line
+        /// did not make (the paraphrased agent's, whose moves are known): a false accusation.
+        public var callsWithFalseHurt = 0
+        public var falseHurtShare: Double { Double(callsWithFalseHurt) / Double(max(1, runs)) }
         public func share(_ outcome: OutcomeKind) -> Double { Double(outcomes[outcome.rawValue, default: 0]) / Double(max(1, runs)) }
     }
 
@@ -136,16 +140,32 @@ public struct ScenarioCheck: Sendable {
                 let noise = Box(RecognitionNoise(errorRate: settings.wordErrors, seed: seed))
                 driver.hearing = { noise.value.corrupt($0) }
                 driver.record(driver.open())
+                // Each labelled line's moves, by when the agent began it.
+                var madeAt: [Double: Set<String>] = [:]
                 for (step, moves) in labelled where !driver.isOver {
                     let early = random.unit() < settings.earlyStarts
+                    let before = driver.engine.record.utterances.count
                     let turn = early ? driver.stepEarly(step) : driver.step(step)
                     driver.record(turn)
                     if let moves {
                         tally.labelledLines += 1
                         if !Set(turn.moves).isSubset(of: moves) { tally.linesWithWrongMove += 1 }
+                        if driver.engine.record.utterances.count > before, let said = driver.engine.record.utterances.last {
+                            madeAt[said.start.seconds] = moves
+                        }
                     }
                 }
                 driver.hangUp()
+                if !madeAt.isEmpty {
+                    let points = Debrief.turningPoints(driver.engine.scenario, driver.engine.record)
+                    let falseHurt = points.contains { point in
+                        guard point.kind == .hurt, let made = madeAt[point.t] else { return false }
+                        return !made.contains(point.move ?? "")
+                    }
+                    if falseHurt {
+                        tally.callsWithFalseHurt += 1
+                    }
+                }
                 tally.runs += 1
                 tally.outcomes[driver.engine.outcome?.rawValue ?? "none", default: 0] += 1
                 let agreed = driver.engine.outcome == .agree

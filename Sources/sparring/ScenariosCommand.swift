@@ -142,7 +142,7 @@ struct ScenariosCommand: ParsableCommand {
             settings.earlyStarts = earlyStarts
             settings.seed = seed
             print("\(runs) calls per scenario, difficulty and agent, \(Int(wordErrors * 100)) % word errors, \(Int(earlyStarts * 100)) % early starts")
-            print("scenario          difficulty  agent        agree  hang_up  escalate  unresolved  agent_ended  repeats  wrong_move")
+            print("scenario          difficulty  agent        agree  hang_up  escalate  unresolved  agent_ended  repeats  wrong_move  false_hurt")
             var failed = false
             for scenario in chosen {
                 let scripts = URL(fileURLWithPath: scenario.file).deletingLastPathComponent().appendingPathComponent("scripts")
@@ -170,7 +170,8 @@ struct ScenariosCommand: ParsableCommand {
                         let name = scenario.id.padding(toLength: 17, withPad: " ", startingAt: 0)
                         let columns = [share(.agree), share(.hangUp), " " + share(.escalate), "   " + share(.unresolved), "    " + share(.agentEnded),
                                        String(format: "%5d", tally.repeated.values.reduce(0, +)),
-                                       tally.labelledLines == 0 ? "      -" : String(format: "%5.1f %%", tally.wrongMoveShare * 100)]
+                                       tally.labelledLines == 0 ? "      -" : String(format: "%5.1f %%", tally.wrongMoveShare * 100),
+                                       tally.labelledLines == 0 ? "         -" : String(format: "    %5.1f %%", tally.falseHurtShare * 100)]
                         print("\(name) \(level.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(columns.joined(separator: "  "))")
                         for turns in tally.misses.prefix(showMisses) {
                             print("--- a \(kind.rawValue) call that missed")

@@ -81,6 +81,30 @@ struct DebriefTests {
         } when: { id == "it-client-trust" }
     }
 
+    @Test("scenarios check counts the paraphrased calls whose debrief names a hurt the agent's line did not make")
+    func falseHurtCount() throws {
+        let id = "tenant-repair"
+        let skilledText = try String(contentsOfFile: "\(Shipped.scenariosDirectory)/scripts/\(id).skilled.txt", encoding: .utf8)
+        func falseHurts(_ acknowledgement: String) throws -> Int {
+            // The corpus's only line for acknowledging feelings (and a summary that adds nothing):
+        // the paraphrased agent says it for that move.
+            let corpus = [LabelledLine(text: acknowledgement, moves: ["acknowledge_feelings"]),
+                          LabelledLine(text: "Right, okay.", moves: ["listening_summary"])]
+            let check = ScenarioCheck(scenario: Shipped.scenario(id), skilled: try Shipped.script(id, "skilled"),
+                                      dismissive: try Shipped.script(id, "dismissive"), corpus: corpus,
+                                      intended: ScriptStep.intendedMoves(skilledText))
+            var settings = ScenarioCheck.Settings()
+            settings.runs = 5
+            settings.wordErrors = 0
+            settings.earlyStarts = 0
+            return check.run(settings).tallies[.paraphrased]!.callsWithFalseHurt
+        }
+        // Filed as an acknowledgement, heard as telling the caller to calm down: every call's debrief accuses the agent.
+        let accused = try falseHurts("Please calm down, there is no need to shout.")
+        #expect(accused == 5, "\(accused) of 5")
+        #expect(try falseHurts("I can hear how upset you are, and I understand why.") == 0)
+    }
+
     static func slip() throws -> (Scenario, CallRecord, [TurningPoint]) {
         let scenario = Shipped.scenario("tenant-repair")
         var driver = RehearsalDriver(scenario: scenario, seed: 1)
