@@ -31,8 +31,8 @@ public struct TurningPoint: Sendable, Codable, Equatable {
     public var after: [String: Double]
     public var moodBefore: MoodBand
     public var moodAfter: MoodBand
-    /// How much it moved the call: anger raised plus trust lost (for the best moment, the reverse),
-    /// more when it ended the call. Moments are ranked by it.
+    /// How much it moved the call: anger raised plus trust lost, 15 more for the act that ended a
+    /// call without agreement; for the best moment, the drop in anger. Moments are ranked by it.
     public var weight: Double
     /// The rubric criterion it touched, and whether the call passed it.
     public var criterion: String?
@@ -157,7 +157,6 @@ public enum Debrief {
             moments.append(point)
         }
 
-
         // The act that ended the call without agreement weighs most.
         if let outcome = record.outcome, [.hangUp, .escalate, .unresolved].contains(outcome), let endedAt = record.endedAt {
             if let last = moments.indices.filter({ moments[$0].t <= endedAt.seconds }).max(by: { moments[$0].t < moments[$1].t }),
@@ -194,8 +193,7 @@ public enum Debrief {
 
     /// Per visit to a phase that waits for something: when two or more of the agent's turns there
     /// (other than those in `counted`) made none of it, or the call ended there without agreement
-    /// after one, the first of them.
-    /// Each with the agent turns it covers.
+    /// after one, a moment at the first of them, with the turns it covers.
     private static func missed(_ scenario: Scenario, _ record: CallRecord, counted: Set<Int>) -> [(TurningPoint, [Int])] {
         var result: [(TurningPoint, [Int])] = []
         var visits: [[Int]] = []

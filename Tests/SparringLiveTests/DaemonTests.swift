@@ -11,10 +11,15 @@ extension Live {
     @Suite("The daemon", .serialized)
     struct DaemonTests {
         static func sparring(_ arguments: [String], harness: DaemonHarness) throws -> (Process, Pipe, Pipe) {
+            try launch(DaemonHarness.binary("sparring"), arguments + ["--socket", harness.socket], environment: harness.environment)
+        }
+
+        /// Starts `executable`, its output and errors in pipes.
+        static func launch(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Process, Pipe, Pipe) {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: DaemonHarness.binary("sparring"))
-            process.arguments = arguments + ["--socket", harness.socket]
-            process.environment = harness.environment
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.environment = environment
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
             process.standardError = err
@@ -471,20 +476,13 @@ extension Live.DaemonTests {
     /// `realTime`: the line is held to real time (the harness lets its FIFO lines run faster).
     static func run(_ harness: DaemonHarness, _ scenario: String, capture: String, playback: String,
                     realTime: Bool = false) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        // Through perl (Debian's essential perl-base) to restore SIGPIPE's default action: this
-        // test process ignores it, and a child inherits that, so sparring's own handling would go untested.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-        process.arguments = ["-e", "$SIG{PIPE} = 'DEFAULT'; exec @ARGV or die", DaemonHarness.binary("sparring"),
-                             "run", scenario, "--capture", capture, "--playback", playback, "--sessions", harness.sessions, "--seed", "1"]
         var environment = harness.environment
         if realTime { environment.removeValue(forKey: "SPARRING_LINE_SPEED") }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return (process, out, err)
+        // Through perl (Debian's essential perl-base) to restore SIGPIPE's default action: this
+        // test process ignores it, and a child inherits that, so sparring's own handling would go untested.
+        return try launch("/usr/bin/perl", ["-e", "$SIG{PIPE} = 'DEFAULT'; exec @ARGV or die", DaemonHarness.binary("sparring"),
+                                            "run", scenario, "--capture", capture, "--playback", playback,
+                                            "--sessions", harness.sessions, "--seed", "1"], environment: environment)
     }
 
     @Test("sparring run: a playback pipe whose reader leaves ends the call with one line naming the device and a complete session, not SIGPIPE")
