@@ -622,10 +622,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         let formatter = ISO8601DateFormatter()
         // A call the agent never spoke in (or that never opened) measures nothing about the agent.
         let agentSpoke = engine.record.utterances.contains { !$0.text.isEmpty }
+        let score = agentSpoke ? Scorer.score(options.scenario, engine.record) : nil
         var summary = CallSummary(
             id: session.id, scenario: options.scenario.id, agent: options.agent, seed: options.seed,
             started_at: formatter.string(from: startedAt), duration_s: (duration * 100).rounded() / 100,
-            outcome: outcome.rawValue, ended_by: endedBy, score: agentSpoke ? Scorer.score(options.scenario, engine.record) : nil,
+            outcome: outcome.rawValue, ended_by: endedBy, score: options.retry == nil ? score : nil,
             turn_gap_ms: .init(p50: percentile(gaps, 50).map { $0.rounded() }, p95: percentile(gaps, 95).map { $0.rounded() }, count: gaps.count),
             barge_in_ms: bargeIns, xruns: xruns, realtime: loop.realtime, interrupted: false,
             transcript: transcript.sorted { $0.t < $1.t }, session: session.directory)
@@ -633,14 +634,12 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         summary.overruns = overruns
         summary.title = options.scenario.title
         summary.situation = options.scenario.persona.situation.trimmingCharacters(in: .whitespacesAndNewlines)
-        if agentSpoke { summary.turning_points = Debrief.turningPoints(options.scenario, engine.record) }
-        summary.retry = options.retry.map { Debrief.compare($0, engine.record) }
+        if let score { summary.turning_points = Debrief.turningPoints(options.scenario, engine.record, score: score) }
         if let retry = options.retry {
             // A moment practised again is not a whole call: it is not scored, nor counted in pass rates.
-            summary.score = nil
+            summary.retry = Debrief.compare(retry, engine.record)
             summary.unscored = "a retry of moment \(retry.moment) of \(retry.session), not a whole call"
-        }
-        if !agentSpoke && options.retry == nil {
+        } else if !agentSpoke {
             summary.unscored = endedBy == "device" && duration < options.ringSeconds
                 ? "no call: the line failed before the caller could speak" : "no agent speech: the agent never spoke"
         }

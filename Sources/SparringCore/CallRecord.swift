@@ -26,7 +26,9 @@ public struct UtteranceRecord: Sendable, Codable, Equatable {
     /// Meters after the caller took this in.
     public var meters: [String: Double]
     /// Meters just before.
-    public var before: [String: Double] = [:]
+    public var before: [String: Double]
+    /// How often the caller had felt heard once it took this in (see `Scenario.heardAfter`).
+    public var heard: Int
 }
 
 public struct CallerLineRecord: Sendable, Codable, Equatable {
@@ -44,8 +46,8 @@ public struct TriggerRecord: Sendable, Codable, Equatable {
     /// For `repeated`, the move repeated.
     public var line: String?
     /// Meters just before and after it (for `repeated` and `unclear`, those of the utterance it came with).
-    public var before: [String: Double] = [:]
-    public var after: [String: Double] = [:]
+    public var before: [String: Double]
+    public var after: [String: Double]
 }
 
 public struct MoodPoint: Sendable, Codable, Equatable {

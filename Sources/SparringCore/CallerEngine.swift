@@ -138,17 +138,12 @@ public struct CallerEngine: Sendable {
     public init(scenario: Scenario, seed: UInt64, retrying point: TurningPoint) {
         self.init(scenario: scenario, seed: seed)
         if scenario.phase(point.phase) != nil { phaseID = point.phase }
-        for (name, value) in point.before where meters[name] != nil { meters[name] = min(100, max(0, value)) }
+        for (name, value) in point.before where meters[name] != nil { meters[name] = clamp(value) }
         heardCount = point.heard
         openingLine = point.callerLine
     }
 
-    public var mood: MoodBand {
-        let anger = meters["anger"] ?? 0
-        if anger >= scenario.furiousAt { return .furious }
-        if anger >= scenario.irritatedAt { return .irritated }
-        return .calm
-    }
+    public var mood: MoodBand { scenario.mood(meters) }
 
     public var isOver: Bool { outcome != nil }
     public var isCallerSpeaking: Bool { queuedCallerLines > 0 }
@@ -230,7 +225,7 @@ public struct CallerEngine: Sendable {
         }
         lastInterruptedAt = now
         let before = meters
-        record.triggers.append(TriggerRecord(t: now, kind: .interrupted, line: nil, before: meters))
+        record.triggers.append(TriggerRecord(t: now, kind: .interrupted, line: nil, before: meters, after: meters))
         defer { record.triggers[record.triggers.count - 1].after = meters }
         actions.append(.triggered(.interrupted))
         if let trigger = scenario.triggers.interrupted {
@@ -267,7 +262,7 @@ public struct CallerEngine: Sendable {
             askedToRepeat = true
             record.utterances.append(UtteranceRecord(
                 start: utterance.start, end: utterance.end, text: utterance.text, confidence: utterance.confidence,
-                moves: [], phase: phaseID, meters: meters, before: meters))
+                moves: [], phase: phaseID, meters: meters, before: meters, heard: heardCount))
             record.triggers.append(TriggerRecord(t: now, kind: .unclear, line: utterance.text, before: meters, after: meters))
             actions.append(.triggered(.unclear))
             say(scenario.triggers.unclear.lines, cause: "trigger:unclear", at: now, allowRepeat: true, into: &actions)
@@ -295,7 +290,7 @@ public struct CallerEngine: Sendable {
         var madeHeard = false
         for hit in hits {
             guard let move = scenario.moves[hit.move] else { continue }
-            var effect = phase.effects[move.id] ?? scenario.effects[move.id] ?? move.effect
+            var effect = scenario.effect(of: move.id, in: phase)
             if move.needsHeard && heardCount < scenario.heardAfter && !move.prematureEffect.isEmpty {
                 effect = move.prematureEffect
             }
@@ -311,7 +306,7 @@ public struct CallerEngine: Sendable {
 
         record.utterances.append(UtteranceRecord(
             start: utterance.start, end: utterance.end, text: utterance.text, confidence: utterance.confidence,
-            moves: hits, phase: phaseID, meters: meters, before: before))
+            moves: hits, phase: phaseID, meters: meters, before: before, heard: heardCount))
         reportMood(since: before, at: now, into: &actions)
 
         if let repeatedMove, let repeated = scenario.triggers.repeated {

@@ -55,13 +55,21 @@ public struct TurningPoint: Sendable, Codable, Equatable {
         case alternativeMove = "alternative_move", callerLine = "caller_line", heard
     }
 
+    /// "Stayed calm (not passed)": the criterion it touched and how the call fared on it.
+    public var criterionText: String? {
+        criterionTitle.map { $0 + (criterionPassed.map { $0 ? " (passed)" : " (not passed)" } ?? "") }
+    }
+
     /// "anger 40 → 55, trust 30 → 22": the meters that moved, in name order.
     public var meterChange: String {
         let names = Set(before.keys).union(after.keys).sorted()
         let moved = names.filter { abs((after[$0] ?? 0) - (before[$0] ?? 0)) >= 0.5 }
-        return (moved.isEmpty ? names : moved).map { name in
-            "\(name) \(Int((before[name] ?? 0).rounded())) → \(Int((after[name] ?? 0).rounded()))"
-        }.joined(separator: ", ")
+        return Self.change(of: moved.isEmpty ? names : moved, from: before, to: after)
+    }
+
+    /// "anger 40 → 55, trust 30 → 22" for the meters `names`, in that order.
+    static func change(of names: [String], from before: [String: Double], to after: [String: Double]) -> String {
+        names.map { "\($0) \(Int((before[$0] ?? 0).rounded())) → \(Int((after[$0] ?? 0).rounded()))" }.joined(separator: ", ")
     }
 }
 
@@ -80,28 +88,27 @@ public enum Debrief {
     /// Added to the weight of the act that ended a call without agreement.
     static let endingWeight = 15.0
 
-    public static func turningPoints(_ scenario: Scenario, _ record: CallRecord) -> [TurningPoint] {
-        let score = Scorer.score(scenario, record)
+    /// `score`: the call's score when the caller has it already.
+    public static func turningPoints(_ scenario: Scenario, _ record: CallRecord, score: Score? = nil) -> [TurningPoint] {
+        let score = score ?? Scorer.score(scenario, record)
         var moments: [TurningPoint] = []
-        var previousAfter = record.moods.first?.meters ?? [:]
         var byUtterance: [Int: TurningPoint] = [:]
 
         // Agent turns: a move that hurt, a solution too early, and the best turn.
         var best: (index: Int, gain: Double)?
         for (index, u) in record.utterances.enumerated() {
-            let before = u.before.isEmpty ? previousAfter : u.before
-            previousAfter = u.meters
+            let before = u.before
             let net = change(before, u.meters)
             guard let phase = scenario.phase(u.phase) else { continue }
             let hurting = u.moves.filter { hurts(scenario, phase, $0.move) }
             let strongestFirst = hurting.map(\.move).sorted { size(scenario, phase, $0) > size(scenario, phase, $1) }
             if net > 0, let worst = strongestFirst.first {
                 let titles = strongestFirst.map { scenario.moves[$0]?.title ?? $0 }
-                byUtterance[index] = moment(.hurt, u, before, move: worst, scenario,
+                byUtterance[index] = moment(.hurt, u, move: worst, scenario,
                                             headline: ([titles[0]] + titles.dropFirst().map(\.lowercasedFirst)).joined(separator: "; "))
             } else if net > 0, let early = u.moves.first(where: { scenario.moves[$0.move]?.needsHeard == true }) {
                 let title = scenario.moves[early.move]?.title ?? early.move
-                byUtterance[index] = moment(.early, u, before, move: early.move, scenario,
+                byUtterance[index] = moment(.early, u, move: early.move, scenario,
                                             headline: "\(title), before the caller felt heard")
             }
             let calmed = (before["anger"] ?? 0) - (u.meters["anger"] ?? 0)
@@ -146,7 +153,7 @@ public enum Debrief {
             var point = TurningPoint(
                 number: 0, kind: .trigger, t: trigger.t.seconds, end: trigger.t.seconds, phase: phase, said: nil,
                 move: trigger.kind.rawValue, headline: headline, before: trigger.before, after: trigger.after,
-                moodBefore: band(scenario, trigger.before), moodAfter: band(scenario, trigger.after), weight: max(0, net))
+                moodBefore: scenario.mood(trigger.before), moodAfter: scenario.mood(trigger.after), weight: max(0, net))
             if trigger.kind == .repeated, let u = record.utterances.last(where: { $0.start <= trigger.t }) {
                 // The repetition is the turn itself; a turn that is a moment already is not counted twice.
                 if moments.contains(where: { $0.t == u.start.seconds }) { continue }
@@ -169,9 +176,8 @@ public enum Debrief {
         ranked = Array(ranked.prefix(worst))
         if let best {
             let u = record.utterances[best.index]
-            let before = u.before.isEmpty ? previousMeters(best.index, record) : u.before
             let move = u.moves.max { gainOf(scenario, u.phase, $0.move) < gainOf(scenario, u.phase, $1.move) }?.move
-            ranked.append(moment(.best, u, before, move: move, scenario,
+            ranked.append(moment(.best, u, move: move, scenario,
                                  headline: "Best moment: " + (move.flatMap { scenario.moves[$0]?.title } ?? "what you said here")))
             ranked[ranked.count - 1].weight = best.gain
         }
@@ -184,11 +190,11 @@ public enum Debrief {
 
     // MARK: - Moments
 
-    private static func moment(_ kind: TurningPoint.Kind, _ u: UtteranceRecord, _ before: [String: Double], move: String?,
+    private static func moment(_ kind: TurningPoint.Kind, _ u: UtteranceRecord, move: String?,
                                _ scenario: Scenario, headline: String) -> TurningPoint {
         TurningPoint(number: 0, kind: kind, t: u.start.seconds, end: u.end.seconds, phase: u.phase, said: u.text, move: move,
-                     headline: headline, before: before, after: u.meters, moodBefore: band(scenario, before),
-                     moodAfter: band(scenario, u.meters), weight: max(0, change(before, u.meters)))
+                     headline: headline, before: u.before, after: u.meters, moodBefore: scenario.mood(u.before),
+                     moodAfter: scenario.mood(u.meters), weight: max(0, change(u.before, u.meters)))
     }
 
     /// Per visit to a phase that waits for something: when two or more of the agent's turns there
@@ -213,17 +219,12 @@ public enum Debrief {
             let endedHere = number == visits.count - 1 && record.outcome != nil && record.outcome != .agree
             guard idle.count >= 2 || (endedHere && !idle.isEmpty) else { continue }
             let first = record.utterances[idle[0]], last = record.utterances[idle[idle.count - 1]]
-            let before = first.before.isEmpty ? previousMeters(idle[0], record) : first.before
-            var weight = 0.0
-            for index in idle {
-                let u = record.utterances[index]
-                weight += max(0, change(u.before.isEmpty ? previousMeters(index, record) : u.before, u.meters))
-            }
+            let weight = idle.map { max(0, change(record.utterances[$0].before, record.utterances[$0].meters)) }.reduce(0, +)
             let title = scenario.moves[missing]?.title ?? missing
             result.append((TurningPoint(
                 number: 0, kind: .missed, t: first.start.seconds, end: last.end.seconds, phase: phase.id, said: first.text,
                 move: missing, headline: "The caller waited for this and it never came: \(title.lowercasedFirst)",
-                before: before, after: last.meters, moodBefore: band(scenario, before), moodAfter: band(scenario, last.meters),
+                before: first.before, after: last.meters, moodBefore: scenario.mood(first.before), moodAfter: scenario.mood(last.meters),
                 weight: weight + (endedHere ? 1 : 0)), idle))
         }
         return result
@@ -241,12 +242,8 @@ public enum Debrief {
             point.criterionPassed = score.criteria[id]?.passed
         }
         point.callerLine = record.callerLines.last { $0.unsaid != true && $0.t.seconds <= point.t }?.text
-        point.heard = record.utterances.filter { u in
-            u.start.seconds < point.t && u.moves.contains { hit in
-                guard let move = scenario.moves[hit.move], move.makesHeard, let phase = scenario.phase(u.phase) else { return false }
-                return (effect(scenario, phase, hit.move)["anger"] ?? 0) <= 0
-            }
-        }.count
+        // As the engine counted it, up to the turn before the moment.
+        point.heard = record.utterances.last { $0.start.seconds < point.t }?.heard ?? 0
         let scenarioLines = phase?.waitingFor?.say ?? []
         let libraryLines = scenario.moves.all.flatMap(\.instead)
         func pick(_ moves: [String]) -> Alternative? {
@@ -324,35 +321,22 @@ public enum Debrief {
         return ((anger - trust) * 10).rounded() / 10
     }
 
-    private static func effect(_ scenario: Scenario, _ phase: Phase, _ move: String) -> MeterDeltas {
-        phase.effects[move] ?? scenario.effects[move] ?? scenario.moves[move]?.effect ?? [:]
-    }
-
     private static func hurts(_ scenario: Scenario, _ phase: Phase, _ move: String) -> Bool {
-        AgentMove.hurts(effect(scenario, phase, move))
+        AgentMove.hurts(scenario.effect(of: move, in: phase))
     }
 
     private static func size(_ scenario: Scenario, _ phase: Phase, _ move: String) -> Double {
-        effect(scenario, phase, move).values.map(abs).reduce(0, +)
+        scenario.effect(of: move, in: phase).values.map(abs).reduce(0, +)
     }
 
     private static func gainOf(_ scenario: Scenario, _ phaseID: String, _ move: String) -> Double {
         guard let phase = scenario.phase(phaseID) else { return 0 }
-        let e = effect(scenario, phase, move)
+        let e = scenario.effect(of: move, in: phase)
         return (e["trust"] ?? 0) - (e["anger"] ?? 0)
-    }
-
-    private static func previousMeters(_ index: Int, _ record: CallRecord) -> [String: Double] {
-        index > 0 ? record.utterances[index - 1].meters : record.moods.first?.meters ?? [:]
     }
 
     private static func phase(at t: CallTime, _ record: CallRecord, _ scenario: Scenario) -> String {
         record.phases.last { $0.t <= t }?.phase ?? scenario.phases[0].id
-    }
-
-    static func band(_ scenario: Scenario, _ meters: [String: Double]) -> MoodBand {
-        let anger = meters["anger"] ?? 0
-        return anger >= scenario.furiousAt ? .furious : anger >= scenario.irritatedAt ? .irritated : .calm
     }
 }
 
@@ -412,9 +396,7 @@ extension Debrief {
         let now = change(point.before, settled), then = change(point.before, point.after)
         let better = first != nil && (point.kind == .best ? now <= then : now < then)
         func describe(_ after: [String: Double]) -> String {
-            ["anger", "trust"].filter { point.before[$0] != nil }.map { name in
-                "\(name) \(Int((point.before[name] ?? 0).rounded())) → \(Int((after[name] ?? 0).rounded()))"
-            }.joined(separator: ", ")
+            TurningPoint.change(of: ["anger", "trust"].filter { point.before[$0] != nil }, from: point.before, to: after)
         }
         let verdict: String
         if first == nil {

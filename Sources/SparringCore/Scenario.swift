@@ -36,6 +36,17 @@ public struct Scenario: Sendable {
     }
 
     public func phase(_ id: String) -> Phase? { phases.first { $0.id == id } }
+
+    /// The caller's mood with these meters: furious, irritated or calm by anger.
+    public func mood(_ meters: [String: Double]) -> MoodBand {
+        let anger = meters["anger"] ?? 0
+        return anger >= furiousAt ? .furious : anger >= irritatedAt ? .irritated : .calm
+    }
+
+    /// What a move does to the meters in `phase`: the phase's effect, else the scenario's, else the library's.
+    public func effect(of move: String, in phase: Phase) -> MeterDeltas {
+        phase.effects[move] ?? effects[move] ?? moves[move]?.effect ?? [:]
+    }
     public var meterNames: [String] { meters.map(\.name) }
 
     /// Every set of lines the caller can say, with where it is written (`phase:ID`,

@@ -162,9 +162,7 @@ public struct ScenarioCheck: Sendable {
                         guard point.kind == .hurt, let made = madeAt[point.t] else { return false }
                         return !made.contains(point.move ?? "")
                     }
-                    if falseHurt {
-                        tally.callsWithFalseHurt += 1
-                    }
+                    if falseHurt { tally.callsWithFalseHurt += 1 }
                 }
                 tally.runs += 1
                 tally.outcomes[driver.engine.outcome?.rawValue ?? "none", default: 0] += 1

@@ -143,9 +143,7 @@ public enum SessionReport {
             html += "<b>\(escape(point.headline))</b> at \(seek(point.t))"
             html += "<div class=\"mood\">The caller: \(escape(point.moodBefore.rawValue)) → \(escape(point.moodAfter.rawValue)) (\(escape(point.meterChange)))</div>"
             if let said = point.said { html += "<div>You said: <q>\(escape(said))</q></div>" }
-            if let title = point.criterionTitle {
-                html += "<div>Criterion: \(escape(title))\(point.criterionPassed.map { $0 ? " (passed)" : " (not passed)" } ?? "")</div>"
-            }
+            if let criterion = point.criterionText { html += "<div>Criterion: \(escape(criterion))</div>" }
             if let need = point.need, point.kind != .best { html += "<div>The caller was waiting for: \(escape(need))</div>" }
             if let alternative = point.alternative {
                 html += "<div class=\"alternative\">A conscious alternative: <q>\(escape(alternative))</q></div>"

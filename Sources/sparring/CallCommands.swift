@@ -37,16 +37,20 @@ struct CallArguments: ParsableArguments {
         if let problem = DisplayText.nameProblem(agent) { throw ValidationError("--agent: the name \(problem)") }
     }
 
+    /// The sessions folder of this call.
+    var folder: String { sessions ?? DaemonConfig.configuredSessions() }
+
+    /// A moment practised again (`--from`), and how hard its caller was to win over.
+    typealias Retry = (moment: MomentRetry, difficulty: Difficulty)
+
     /// `defaultSeed`: the seed when none is given (a fresh one for a practice call, a fixed one for a scripted one).
-    func options(for scenario: Scenario, defaultSeed: UInt64) throws(SparringError) -> CallOptions {
-        let folder = sessions ?? DaemonConfig.configuredSessions()
+    func options(for scenario: Scenario, defaultSeed: UInt64, retry: Retry?) -> CallOptions {
         var options = CallOptions(scenario: scenario, agent: agent, seed: seed ?? defaultSeed, sessions: folder)
         options.maxMinutes = maxMinutes
-        if let from {
+        if let retry {
             // The caller is as hard to win over as the first time; a retry is a short call.
-            let (retry, difficulty) = try SessionStore(root: folder).retry(from, scenario: scenario.id)
-            options.scenario = scenario.at(difficulty)
-            options.retry = retry
+            options.scenario = scenario.at(retry.difficulty)
+            options.retry = retry.moment
             if maxMinutes == CallOptions.defaultMaxMinutes { options.maxMinutes = CallOptions.retryMaxMinutes }
         }
         options.hangover = Double(max(100, hangover)) / 1000
@@ -57,15 +61,14 @@ struct CallArguments: ParsableArguments {
     }
 
     /// Checks the rate, finds the scenario and loads the speech models: every call command starts so.
-    func prepare(_ catalog: CatalogOptions, scenario id: String) throws -> (Catalog, Scenario, SpeechModels) {
+    func prepare(_ catalog: CatalogOptions, scenario id: String) throws -> (Catalog, Scenario, SpeechModels, Retry?) {
         guard [8_000, 16_000, 22_050, 32_000, 44_100, 48_000].contains(rate) else {
             throw Terminal.fail("unsupported --rate \(rate) (use 16000 or 48000)")
         }
         // A moment that cannot be practised is said before the models load.
+        var retry: Retry?
         if let from {
-            do { _ = try SessionStore(root: sessions ?? DaemonConfig.configuredSessions()).retry(from, scenario: id) } catch {
-                throw Terminal.fail(error.message)
-            }
+            do { retry = try SessionStore(root: folder).retry(from, scenario: id) } catch { throw Terminal.fail(error.message) }
         }
         // The models take most of the start; the scenarios are read meanwhile.
         nonisolated(unsafe) var models: Result<SpeechModels, SpeechError>?
@@ -84,7 +87,7 @@ struct CallArguments: ParsableArguments {
         if let problem = ready.audition(scenario.persona.voice) {
             throw Terminal.fail("scenario '\(id)' cannot be used: \(problem)")
         }
-        return (loaded, scenario, ready)
+        return (loaded, scenario, ready, retry)
     }
 }
 
@@ -126,7 +129,7 @@ struct LiveView {
         }
     }
 
-    /// `command`: the command that made the call (`run`, `call`, `simulate`), for how to practise a moment again.
+    /// `command`: how to practise a moment again (`run`, or `call` through sparringd).
     static func summary(_ summary: CallSummary, json: Bool, command: String = "run") throws {
         if json { print(try Terminal.json(summary)); return }
         print("")
@@ -137,7 +140,7 @@ struct LiveView {
             print("Score: \(score.total.formatted()) / 100 — \(score.passed ? "passed" : "not passed")")
             for id in score.order { if let c = score.criteria[id] { print("  \(c.passed ? "✓" : "✗") \(c.title): \(c.note)") } }
         }
-        Terminal.out(DebriefView.brief(summary, command: command == "simulate" ? "run" : command), terminator: "")
+        Terminal.out(DebriefView.brief(summary, command: command), terminator: "")
         let gap = summary.turn_gap_ms
         print("Turn gap: p50 \(gap.p50.map { "\(Int($0)) ms" } ?? "–"), p95 \(gap.p95.map { "\(Int($0)) ms" } ?? "–") over \(gap.count) replies; xruns \(summary.xruns)")
         if let overruns = summary.overruns {
@@ -163,12 +166,12 @@ struct RunCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         // A failing device is reported once, in our words with its name; ALSA's own line would repeat it.
         silenceALSALibraryMessages()
-        let (_, scenario, models) = try call.prepare(catalog, scenario: self.scenario)
+        let (_, scenario, models, retry) = try call.prepare(catalog, scenario: self.scenario)
         let view = LiveView(quiet: call.json)
         let live: LiveCall<ALSALine>
         do {
             live = try LiveCall(line: ALSALine(capture: capture, playback: playback, rate: call.rate),
-                                options: try call.options(for: scenario, defaultSeed: CallOptions.freshSeed()), models: models,
+                                options: call.options(for: scenario, defaultSeed: CallOptions.freshSeed(), retry: retry), models: models,
                                 onEvent: { view.show($0) })
         } catch { throw Terminal.fail(error.message) }
         signal(SIGINT, SIG_IGN)
@@ -199,7 +202,7 @@ struct SimulateCommand: ParsableCommand {
     @OptionGroup var call: CallArguments
 
     func run() throws {
-        let (loaded, scenario, models) = try call.prepare(catalog, scenario: self.scenario)
+        let (loaded, scenario, models, retry) = try call.prepare(catalog, scenario: self.scenario)
         let agentVoice: AgentVoice
         if voice.hasPrefix("festival:") {
             agentVoice = .festival(String(voice.dropFirst("festival:".count)))
@@ -217,7 +220,7 @@ struct SimulateCommand: ParsableCommand {
         do {
             let agent = try models.scriptedAgent(steps, voice: agentVoice, rate: call.rate)
             let line = MemoryLine(farEnd: agent, rate: call.rate)
-            let live = try LiveCall(line: line, options: try call.options(for: scenario, defaultSeed: 1), models: models, onEvent: { view.show($0) })
+            let live = try LiveCall(line: line, options: call.options(for: scenario, defaultSeed: 1, retry: retry), models: models, onEvent: { view.show($0) })
             line.settled = { live.isSettled() }
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)

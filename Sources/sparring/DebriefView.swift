@@ -49,9 +49,7 @@ enum DebriefView {
             if let line = point.callerLine { out += "   The caller had said: \"\(line)\"\n" }
             if let said = point.said { out += "   You said: \"\(said)\"\n" }
             out += "   The caller: \(point.moodBefore.rawValue) → \(point.moodAfter.rawValue) (\(point.meterChange))\n"
-            if let title = point.criterionTitle {
-                out += "   Criterion: \(title)\(point.criterionPassed.map { $0 ? " (passed)" : " (not passed)" } ?? "")\n"
-            }
+            if let criterion = point.criterionText { out += "   Criterion: \(criterion)\n" }
             if let need = point.need, point.kind != .best { out += "   The caller was waiting for: \(need)\n" }
             if let alternative = point.alternative {
                 let move = point.alternativeMove.map { " (\($0.replacingOccurrences(of: "_", with: " ")))" } ?? ""

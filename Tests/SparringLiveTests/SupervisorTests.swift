@@ -379,6 +379,10 @@ extension Live {
             let shown = try sparring(["show", original.id], sessions: store)
             #expect(shown.status == 0 && shown.out.contains("interrupted: repaired after a crash"))
             #expect(shown.out.contains(original.transcript[0].text))
+            // A crash leaves no debrief, and the debrief says why.
+            let debrief = try sparring(["show", original.id, "--debrief"], sessions: store)
+            #expect(debrief.status == 0 && debrief.out.contains("No turning points: the call was interrupted before it could be debriefed"),
+                    "\(debrief.out)")
             let line = try ReplayLine()
             let replay = try line.replay([original.id, "--channel", "both"], sessions: store)
             #expect(replay.status == 0, "\(replay.err)")
