@@ -22,7 +22,7 @@ APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev p
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo rehearse practice bench moves-bench soak fuzz install uninstall clean
+.PHONY: all deps build test demo rehearse practice bench turns-bench moves-bench soak fuzz install uninstall clean
 
 BINDIR      = $(PREFIX)/bin
 SHAREDIR    = $(PREFIX)/share/sparring
@@ -87,6 +87,15 @@ moves-bench: deps
 	.build/release/sparring moves eval --word-errors 0.2
 	.build/release/sparring moves eval --speech
 	.build/release/sparring moves eval --speech --noise 20
+
+# The end of turn on the recognizer alone: agent turns with inner pauses
+# (Tests/Corpus/turns.tsv, its held-out test part) in four voices, clean and
+# with pink, babble and fan noise 20 dB down, and each noise alone.
+turns-bench: deps
+	@dpkg-query -W -f='$${Status}\n' pocketsphinx 2>/dev/null | grep -q 'install ok installed' || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pocketsphinx; }
+	$(SWIFT) build -c release
+	.build/release/sparring-bench --turns $(TURNS_ARGS)
 
 # The long soak: calls back to back for SOAK_MINUTES through PulseAudio null
 # sinks (ALSA's pulse PCM), one core kept busy, xruns counted.

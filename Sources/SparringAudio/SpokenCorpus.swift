@@ -138,29 +138,9 @@ public enum SpokenCorpus {
     }
 
     /// `speech` with pink noise mixed in at `snr` dB below the speech's power over its voiced part.
-    ///
-    /// Pink noise by Paul Kellet's filter of white noise, from a seeded source so a run repeats.
     public static func withNoise(_ speech: [Int16], snr: Double, seed: UInt64) -> [Int16] {
-        let voiced = speech.filter(Audibility.isAudible)
-        guard !voiced.isEmpty else { return speech }
-        let speechPower = voiced.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(voiced.count)
-        var random = SeededRandom(seed: seed)
-        var b = [Double](repeating: 0, count: 7)
-        var noise = [Double](repeating: 0, count: speech.count)
-        for i in noise.indices {
-            let white = Double(random.next() % 2_000_001) / 1_000_000 - 1
-            b[0] = 0.99886 * b[0] + white * 0.0555179
-            b[1] = 0.99332 * b[1] + white * 0.0750759
-            b[2] = 0.96900 * b[2] + white * 0.1538520
-            b[3] = 0.86650 * b[3] + white * 0.3104856
-            b[4] = 0.55000 * b[4] + white * 0.5329522
-            b[5] = -0.7616 * b[5] - white * 0.0168980
-            noise[i] = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + white * 0.5362
-            b[6] = white * 0.115926
-        }
-        let noisePower = noise.reduce(0.0) { $0 + $1 * $1 } / Double(max(1, noise.count))
-        let gain = (speechPower / pow(10, snr / 10) / max(noisePower, 1e-12)).squareRoot()
-        return zip(speech, noise).map { s, n in Int16(clamping: Int((Double(s) + n * gain).rounded())) }
+        guard RoomNoise.activePower(speech) > 0 else { return speech }
+        return RoomNoise.mix(speech, RoomNoise.pink(count: speech.count, seed: seed), snr: snr)
     }
 
     /// Recognizes each line's audio as one agent turn, as a call would hear it.

@@ -5,6 +5,20 @@ import Foundation
 /// contractions appear either whole ("don't") or split ("do not"); both sides
 /// of a match are normalized the same way so neither form matters.
 public enum Words {
+    /// Word-level edit distance (substitutions, insertions, deletions): the numerator of a word error rate.
+    public static func editDistance(_ reference: [String], _ heard: [String]) -> Int {
+        guard !reference.isEmpty else { return heard.count }
+        var previous = Array(0...heard.count)
+        for i in 1...reference.count {
+            var current = [i] + [Int](repeating: 0, count: heard.count)
+            for j in stride(from: 1, through: heard.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (reference[i - 1] == heard[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[heard.count]
+    }
+
     public static func normalize(_ text: String) -> [String] {
         var words: [String] = []
         var current = ""

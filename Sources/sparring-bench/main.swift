@@ -115,6 +115,16 @@ if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     exit(0)
 }
 
+/// `--turns [--part dev|test] [--holds MS,…] [--noises clean,pink,babble,fan] [--snr DB] [--noise-minutes M] [--voices …]`:
+/// the end-of-turn benchmark on the recognizer alone (TurnBench.swift).
+if arguments.contains("--turns") {
+    do { try turnBench(root: root, models: models) } catch {
+        FileHandle.standardError.write(Data("sparring-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
 struct Run {
     var gaps: [Double] = []
     var takeOvers = 0

@@ -151,7 +151,7 @@ struct MovesCommand: ParsableCommand {
                 }
                 for (line, reading) in zip(lines, readings) {
                     let reference = Words.normalize(line.text)
-                    wordErrors.errors += editDistance(reference, reading.first?.words ?? [])
+                    wordErrors.errors += Words.editDistance(reference, reading.first?.words ?? [])
                     wordErrors.words += reference.count
                 }
                 print("\(voice.name): " + (evaluation.report(title: "", showMisses: 0).split(separator: "\n").first { $0.hasPrefix("lowest") } ?? ""))
@@ -159,19 +159,6 @@ struct MovesCommand: ParsableCommand {
             }
             print(String(format: "word error rate over all voices: %.1f %%", Double(wordErrors.errors) / Double(max(1, wordErrors.words)) * 100))
             print(pooled.report(title: "\(path), spoken by \(selected.map(\.name).joined(separator: ", ")), \(condition)", showMisses: misses), terminator: "")
-        }
-
-        /// Word-level edit distance (substitutions, insertions, deletions).
-        func editDistance(_ a: [String], _ b: [String]) -> Int {
-            var previous = Array(0...b.count)
-            for i in 1...max(1, a.count) where !a.isEmpty {
-                var current = [i] + [Int](repeating: 0, count: b.count)
-                for j in stride(from: 1, through: b.count, by: 1) {
-                    current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                }
-                previous = current
-            }
-            return a.isEmpty ? b.count : previous[b.count]
         }
 
         /// The test part beside the working directory or in the source tree the binary was built from.
