@@ -332,6 +332,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 bargedAt = start.seconds
                 pendingBargeAt = Int(start.seconds * Double(rate))
                 perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
+            case let .noiseIgnored(start):
+                log(event(start.seconds, "agent_noise") { $0.speaker = "agent" })
             case let .partial(text):
                 onEvent(self.event(t.seconds, "partial") { $0.text = text; $0.speaker = "agent" })
             case let .paused(words):

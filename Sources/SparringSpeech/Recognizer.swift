@@ -57,6 +57,9 @@ public enum RecognizerEvent: Sendable, Equatable {
     /// needs 100 ms of energy, but fires on a breath too), and not when the agent goes on
     /// after a turn judged over.
     case voiceSustained(CallTime)
+    /// PocketSphinx's energy VAD heard something that began at this time and was never a
+    /// voice (no periodic sound loud above the room): a noise, a cough, a breath. No turn opened.
+    case noiseIgnored(CallTime)
     case partial(String)
     /// The agent fell silent mid-utterance; the words so far, for preparing a reply.
     case paused(String)
@@ -66,7 +69,10 @@ public enum RecognizerEvent: Sendable, Equatable {
 /// PocketSphinx decoding a stream of 16 kHz mono samples into agent turns.
 ///
 /// Speech start comes from PocketSphinx's energy VAD (ten frames of speech,
-/// so a click does not open a turn). The end of a turn is decided here, on
+/// so a click does not open a turn), confirmed by a voice: a turn opens only
+/// once `SustainedVoice` has heard periodic sound above the room's noise
+/// floor, so steady noise, a fan or a cough that the VAD takes for speech
+/// opens nothing and its words are thrown away (`noiseIgnored`). The end of a turn is decided here, on
 /// the audio clock: `VoiceActivity` marks each frame voiced or not, and when
 /// the agent falls silent `TurnEndPolicy` says how long a silence ends this
 /// turn, from the words so far and the agent's own pauses. PocketSphinx's
@@ -144,6 +150,12 @@ public final class Recognizer {
     private var sustained = SustainedVoice()
     /// `voiceSustained` was sent for the current stretch of voice.
     private var sustainedSent = false
+    /// The end of the last frame of sustained voice.
+    private var lastSustained = Int.min / 2
+    /// Samples decoded when PocketSphinx's VAD went into speech that no voice has confirmed yet.
+    private var unconfirmedSince: Int?
+    /// A speech start counts if a sustained voice was heard this soon before the VAD's decision, or after it.
+    static let confirmWindow = 0.3
 
     public struct Options: Sendable {
         public var model = AcousticModel.debian
@@ -279,6 +291,8 @@ public final class Recognizer {
         voicedSinceTurn = nil
         sustained = SustainedVoice()
         sustainedSent = false
+        lastSustained = Int.min / 2
+        unconfirmedSince = nil
     }
 
     private func seconds(_ samples: Int) -> Double { Double(samples) / Double(Self.sampleRate) }
@@ -320,6 +334,9 @@ public final class Recognizer {
             let resuming = lastTurn.map { seconds(samplesFed - $0.endedAt) <= Self.resumeWindow + 0.1 } ?? false
             let began = clock.seconds - Double(sustained.window * samples.count) / Double(Self.sampleRate)
             if !resuming { events.append(.voiceSustained(CallTime(seconds: max(0, began)))) }
+            lastSustained = samplesFed
+        } else if sustainedSent, voiced {
+            lastSustained = samplesFed
         } else if sustainedSent, seconds(samplesFed - lastVoiced) >= policy.shortest {
             sustainedSent = false
             sustained.reset()
@@ -367,9 +384,21 @@ public final class Recognizer {
     /// What PocketSphinx says after a frame: speech starting, a partial hypothesis.
     private func decoded(voiced: Bool, into events: inout [RecognizerEvent]) {
         decoderInSpeech = ps_get_in_speech(decoder) != 0
+        if speechStart == nil, let since = unconfirmedSince, !decoderInSpeech {
+            // The VAD closed on something that never was a voice: what the search made of it goes.
+            ps_end_utt(decoder)
+            ps_start_utt(decoder)
+            unconfirmedSince = nil
+            events.append(.noiseIgnored(CallTime(seconds: seconds(max(0, since - Self.sampleRate / 10)))))
+        }
         if decoderInSpeech && speechStart == nil {
-            // The VAD needs `-vad_startspeech` frames of speech to decide, so speech began that much earlier.
-            let startSample = max(0, samplesDecoded - Self.sampleRate / 10)
+            if unconfirmedSince == nil { unconfirmedSince = samplesDecoded }
+            let since = unconfirmedSince!
+            guard lastSustained >= since - Int(Self.confirmWindow * Double(Self.sampleRate)) else { return }
+            unconfirmedSince = nil
+            // The VAD needs `-vad_startspeech` frames of speech to decide, so speech began that much
+            // earlier; after a VAD held open by noise, shortly before the voice.
+            let startSample = max(0, since - Self.sampleRate / 10, lastSustained - Int(Self.confirmWindow * Double(Self.sampleRate)))
             let start = CallTime(seconds: seconds(startSample))
             speechStart = start
             // Voice heard since then counts, though the decoder is told of it only now.

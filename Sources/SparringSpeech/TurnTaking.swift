@@ -5,21 +5,32 @@ import Foundation
 /// PocketSphinx's own VAD needs ten frames of speech before it says speech
 /// started, which is right for opening an utterance (a click is not a turn)
 /// but 100 ms too late for "the agent went on after a pause". This one
-/// answers per frame: energy well above a tracked noise floor. The floor
-/// starts at the first frame, moves a tenth of the way down toward quieter
-/// frames (so single quiet dips do not drag it under the noise) and creeps up
-/// 3 dB a second otherwise, so it settles on a headset's hiss and on a FIFO
-/// line's digital silence alike.
+/// answers per frame: energy above a tracked noise floor. The floor starts at
+/// the first frame (the line is heard from the moment it rings), moves a
+/// tenth of the way down toward quieter frames (so single quiet dips do not
+/// drag it under the noise) and creeps up 3 dB a second otherwise, so it
+/// settles on a headset's hiss, a room's hum and a FIFO line's digital
+/// silence alike. How far above the floor a frame must be follows how much
+/// the room's own level wavers: steady noise (a fan, air conditioning) lets
+/// soft syllables count from `quietMargin` up, a wavering room (voices, a
+/// hissing line) needs up to `margin` before a frame is voice.
 public struct VoiceActivity: Sendable {
     /// dBFS of the line's noise.
     public private(set) var floor = -90.0
+    /// How far unvoiced frames sit above the floor on average, in dB (the room's wavering).
+    public private(set) var spread = 3.0
     private var started = false
-    /// A frame is voiced this far above the floor...
+    /// A frame is voiced at most this far above the floor...
     public var margin = 15.0
+    /// ...at least this far, in a steady room...
+    public var quietMargin = 9.0
     /// ...and above this absolute level.
     public var minimum = -55.0
 
     public init() {}
+
+    /// The margin above the floor a frame needs now: three spreads plus 3 dB, between `quietMargin` and `margin`.
+    public var currentMargin: Double { min(margin, max(quietMargin, 3 + 3 * spread)) }
 
     /// Level of one frame in dBFS (−120 for digital silence).
     public static func level(_ samples: UnsafeBufferPointer<Int16>) -> Double {
@@ -45,7 +56,10 @@ public struct VoiceActivity: Sendable {
         } else {
             floor = min(floor + 0.03, -30)
         }
-        return level > max(floor + margin, minimum)
+        let voiced = level > max(floor + currentMargin, minimum)
+        // Only the room's own frames teach how much it wavers (a 2 s memory).
+        if !voiced { spread += (max(0, level - floor) - spread) * 0.005 }
+        return voiced
     }
 }
 

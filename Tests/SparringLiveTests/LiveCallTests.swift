@@ -190,8 +190,10 @@ extension Live {
         @Test("a cough over a yielding caller is no barge-in: the caller goes on")
         func coughIsNoBargeIn() throws {
             let result = try Self.call("tenant-repair", agent: ScriptedAgent(steps: [.say(Self.cough(), interrupting: true)], rate: 16_000))
-            // PocketSphinx heard something (so the old rule would have barged in) ...
-            #expect(result.events.contains { $0.type == "agent_speech_start" }, "the cough was too quiet to test anything")
+            // PocketSphinx's VAD heard something (so a rule on its speech start would have barged in):
+            // the cough is logged as a noise ignored, or as speech that no voice backs ...
+            #expect(result.events.contains { $0.type == "agent_noise" || $0.type == "agent_speech_start" },
+                    "the cough was too quiet to test anything")
             // ... but the caller was not interrupted.
             #expect(!result.events.contains { $0.type == "barge_in" })
             #expect(!result.events.contains { $0.type == "caller_line_end" && $0.reason == "interrupted" })

@@ -57,6 +57,16 @@ struct TurnEndPolicyTests {
         let quietSpeech = vad.isVoiced(level: -50)
         #expect(quietSpeech)
         // Levels of real frames.
+        // Fresh detectors for the margin: a steady room lets a soft syllable count, a wavering one does not.
+        var steady = VoiceActivity(), wavering = VoiceActivity()
+        for frame in 0..<800 {
+            _ = steady.isVoiced(level: -50 + Double(frame % 2) * 0.5)
+            _ = wavering.isVoiced(level: -50 + Double(frame % 5 - 2) * 4)
+        }
+        #expect(steady.currentMargin < 10 && wavering.currentMargin == wavering.margin,
+                "margins \(steady.currentMargin) / \(wavering.currentMargin)")
+        let softInSteady = steady.isVoiced(level: steady.floor + 11), softInWavering = wavering.isVoiced(level: wavering.floor + 11)
+        #expect(softInSteady && !softInWavering)
         let loud = [Int16](repeating: 16_384, count: 160), quiet = [Int16](repeating: 0, count: 160)
         let loudLevel = loud.withUnsafeBufferPointer { VoiceActivity.level($0) }
         let quietLevel = quiet.withUnsafeBufferPointer { VoiceActivity.level($0) }
@@ -158,6 +168,36 @@ extension Live {
         }
 
         static let pause = [Int16](repeating: 0, count: 6_400)
+
+        /// Babble is left to the benchmark: voices 20 dB down still open turns (`sparring-bench --turns`).
+        @Test("room noise alone opens no turn; speech under it at 20 dB SNR still does, with its words", arguments: [RoomNoise.pink, .fan])
+        func roomNoise(_ kind: RoomNoise) throws {
+            let models = try LiveCallTests.models()
+            let recognizer = models.recognizer
+            recognizer.useGenericModel()
+            recognizer.beginCall()
+            let speech = try Self.speak("I can see the invoice was wrong, and I will have a corrected one sent out today", models)
+            let babbleSource = kind == .babble ? try ["The engineer can come on Thursday afternoon", "We never said it was your fault",
+                                                       "Let me check that for you now"].map { try Self.speak($0, models) } : []
+            // Twenty seconds of the room while the line rings, then the agent, then the room again.
+            let lead = 320_000, count = lead + speech.count + 48_000
+            let noise: [Double] = switch kind {
+            case .pink: RoomNoise.pink(count: count, seed: 5)
+            case .fan: RoomNoise.fan(count: count, seed: 5)
+            case .babble: RoomNoise.babble(count: count, from: babbleSource, seed: 5)
+            }
+            let track = [Int16](repeating: 0, count: lead) + speech + [Int16](repeating: 0, count: 48_000)
+            var heard = Heard()
+            Self.feed(RoomNoise.mix(track, noise, snr: 20, speechPower: RoomNoise.activePower(speech)), tail: 0, into: recognizer, heard: &heard)
+            let starts = heard.events.compactMap { if case let .speechStarted(start, _) = $0.event { start.seconds } else { nil } }
+            #expect(starts.allSatisfy { $0 > Double(lead) / 16_000 - 0.3 }, "\(kind) noise alone opened a turn at \(starts)")
+            let turn = try #require(heard.utterances.first, "the agent under \(kind) noise was not heard")
+            #expect(heard.utterances.count == 1, "\(heard.utterances.map(\.text))")
+            let errors = Words.editDistance(Words.normalize("I can see the invoice was wrong and I will have a corrected one sent out today"),
+                                            Words.normalize(turn.text))
+            #expect(errors <= 8, "\(kind): heard \(turn.text)")
+            #expect(abs(turn.start.seconds - Double(lead) / 16_000) < 0.35, "turn started at \(turn.start.seconds) s")
+        }
 
         @Test("a 400 ms pause after 'and' stays inside the turn; a question ends it after the base hold")
         func pauses() throws {
