@@ -321,8 +321,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                     perform(engine.handle(.agentResumed, at: t), at: clock)
                     continue
                 }
-                // Over the caller, only a voice barges in (`voiceSustained`, before or after this);
-                // what PocketSphinx takes for speech without one is a cough, a breath or a knock.
+                // Over the caller, the barge-in is `voiceSustained` (before or after this), told as soon as
+                // 60 ms of voice are heard; the speech start that follows adds nothing to it.
                 if let barged = bargedAt, start.seconds - barged < 0.3 { continue }
                 guard !engine.isCallerSpeaking else { continue }
                 pendingBargeAt = nil

@@ -13,6 +13,15 @@ public enum RoomNoise: String, CaseIterable, Sendable {
     /// A fan or a computer: a hum at the blade rate with its harmonics, over rumbling broadband noise.
     case fan
 
+    /// `count` samples of this noise; babble is mixed from `speech` (several utterances).
+    public func track(count: Int, seed: UInt64, babbleFrom speech: [[Int16]] = []) -> [Double] {
+        switch self {
+        case .pink: Self.pink(count: count, seed: seed)
+        case .fan: Self.fan(count: count, seed: seed)
+        case .babble: Self.babble(count: count, from: speech, seed: seed)
+        }
+    }
+
     /// Pink noise by Paul Kellet's filter of white noise.
     public static func pink(count: Int, seed: UInt64) -> [Double] {
         var random = SeededRandom(seed: seed)

@@ -139,8 +139,9 @@ public enum SpokenCorpus {
 
     /// `speech` with pink noise mixed in at `snr` dB below the speech's power over its voiced part.
     public static func withNoise(_ speech: [Int16], snr: Double, seed: UInt64) -> [Int16] {
-        guard RoomNoise.activePower(speech) > 0 else { return speech }
-        return RoomNoise.mix(speech, RoomNoise.pink(count: speech.count, seed: seed), snr: snr)
+        let power = RoomNoise.activePower(speech)
+        guard power > 0 else { return speech }
+        return RoomNoise.mix(speech, RoomNoise.pink(count: speech.count, seed: seed), snr: snr, speechPower: power)
     }
 
     /// Recognizes each line's audio as one agent turn, as a call would hear it.

@@ -154,8 +154,9 @@ public final class Recognizer {
     private var lastSustained = Int.min / 2
     /// Samples decoded when PocketSphinx's VAD went into speech that no voice has confirmed yet.
     private var unconfirmedSince: Int?
-    /// A speech start counts if a sustained voice was heard this soon before the VAD's decision, or after it.
-    static let confirmWindow = 0.3
+    /// A speech start counts if a sustained voice was heard this many samples (300 ms) before the
+    /// VAD's decision, or after it.
+    static let confirmWindow = 3 * sampleRate / 10
 
     public struct Options: Sendable {
         public var model = AcousticModel.debian
@@ -354,7 +355,8 @@ public final class Recognizer {
             pauseHold = max(policy.hold(after: words), policy.shortest)
             events.append(.paused(words))
         }
-        // Speech this VAD never heard as voiced (a very quiet microphone) ends on PocketSphinx's hangover.
+        // An utterance PocketSphinx's VAD has closed ends now; its hangover outlasts every hold,
+        // so this is for speech whose voice stopped counting as voice (the room grew as loud as it).
         if !decoderInSpeech || silence >= pauseHold ?? .infinity {
             decodePending(into: &events)
             if let start = speechStart { events.append(.utterance(finish(start: start))) }
@@ -394,11 +396,11 @@ public final class Recognizer {
         if decoderInSpeech && speechStart == nil {
             if unconfirmedSince == nil { unconfirmedSince = samplesDecoded }
             let since = unconfirmedSince!
-            guard lastSustained >= since - Int(Self.confirmWindow * Double(Self.sampleRate)) else { return }
+            guard lastSustained >= since - Self.confirmWindow else { return }
             unconfirmedSince = nil
             // The VAD needs `-vad_startspeech` frames of speech to decide, so speech began that much
             // earlier; after a VAD held open by noise, shortly before the voice.
-            let startSample = max(0, since - Self.sampleRate / 10, lastSustained - Int(Self.confirmWindow * Double(Self.sampleRate)))
+            let startSample = max(0, since - Self.sampleRate / 10, lastSustained - Self.confirmWindow)
             let start = CallTime(seconds: seconds(startSample))
             speechStart = start
             // Voice heard since then counts, though the decoder is told of it only now.

@@ -19,11 +19,16 @@ import SparringCore
 import SparringSessions
 import SparringSpeech
 
+/// Prints a line and flushes it, so a run of minutes shows its progress also into a file.
+func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
 /// `--verbose`: each take-over, with the words it cut after.
 let verbose = arguments.contains("--verbose")
 
 struct BenchTurn {
-    var ending: String
     var parts: [String]
     var text: String { parts.joined(separator: " ") }
 }
@@ -33,7 +38,7 @@ struct TurnTrack {
     var voice: String
     var speech: [Int16]
     /// Sample ranges: the turn from its first to its last speech sample.
-    var turns: [(range: Range<Int>, text: String, ending: String)]
+    var turns: [(range: Range<Int>, text: String)]
 }
 
 struct TurnTally {
@@ -68,7 +73,7 @@ func loadTurns(_ path: String, part: String) throws -> [BenchTurn] {
         }
         guard part == "all" || columns[0] == part else { continue }
         let parts = columns[2].components(separatedBy: " | ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        turns.append(BenchTurn(ending: columns[1], parts: parts))
+        turns.append(BenchTurn(parts: parts))
     }
     return turns
 }
@@ -77,23 +82,24 @@ func loadTurns(_ path: String, part: String) throws -> [BenchTurn] {
 func layOut(_ turns: [BenchTurn], voice: String, audio: [String: [Int16]], seed: UInt64) -> TurnTrack {
     var random = SeededRandom(seed: seed)
     var speech = [Int16](repeating: 0, count: 48_000)
-    var placed: [(range: Range<Int>, text: String, ending: String)] = []
+    var placed: [(range: Range<Int>, text: String)] = []
     for turn in turns {
         let start = speech.count
         for (index, part) in turn.parts.enumerated() {
             if index > 0 { speech += [Int16](repeating: 0, count: 4_800 + Int(random.next() % 6_401)) }
             speech += audio[part] ?? []
         }
-        placed.append((start..<speech.count, turn.text, turn.ending))
+        placed.append((start..<speech.count, turn.text))
         speech += [Int16](repeating: 0, count: 40_000)
     }
     return TurnTrack(voice: voice, speech: speech, turns: placed)
 }
 
-/// Feeds one track to the recognizer and scores every decision.
-func score(_ samples: [Int16], track: TurnTrack, recognizer: Recognizer, hold: Double) -> TurnTally {
+/// Feeds `samples` to the recognizer in 10 ms frames from a new call with `policy`, then flushes it:
+/// each utterance with the sample count at which it was decided, and the thread's CPU seconds.
+func feed(_ samples: [Int16], to recognizer: Recognizer, policy: TurnEndPolicy) -> (utterances: [(at: Int, utterance: RecognizedUtterance)], cpu: Double) {
     recognizer.useGenericModel()
-    recognizer.beginCall(policy: TurnEndPolicy(base: hold))
+    recognizer.beginCall(policy: policy)
     var utterances: [(at: Int, utterance: RecognizedUtterance)] = []
     let began = threadCPU()
     samples.withUnsafeBufferPointer { all in
@@ -106,8 +112,14 @@ func score(_ samples: [Int16], track: TurnTrack, recognizer: Recognizer, hold: D
         }
     }
     if let last = recognizer.flush() { utterances.append((samples.count, last)) }
+    return (utterances, threadCPU() - began)
+}
+
+/// Feeds one track to the recognizer and scores every decision.
+func score(_ samples: [Int16], track: TurnTrack, recognizer: Recognizer, hold: Double) -> TurnTally {
+    let (utterances, cpu) = feed(samples, to: recognizer, policy: TurnEndPolicy(base: hold))
     var tally = TurnTally()
-    tally.cpu = threadCPU() - began
+    tally.cpu = cpu
     tally.audio = Double(samples.count) / 16_000
     tally.turns = track.turns.count
     var heard = [[String]](repeating: [], count: track.turns.count)
@@ -123,7 +135,7 @@ func score(_ samples: [Int16], track: TurnTrack, recognizer: Recognizer, hold: D
         let range = track.turns[index].range
         if at < range.upperBound {
             if verbose, !takenOver[index] {
-                print(String(format: "  take-over %@ at %.2f s after %.0f ms of silence: \"%@\" in \"%@\"", track.voice,
+                emit(String(format: "  take-over %@ at %.2f s after %.0f ms of silence: \"%@\" in \"%@\"", track.voice,
                              Double(at - range.lowerBound) / 16_000, utterance.hold * 1000, utterance.text, track.turns[index].text))
             }
             takenOver[index] = true
@@ -148,21 +160,8 @@ func score(_ samples: [Int16], track: TurnTrack, recognizer: Recognizer, hold: D
 
 /// Utterances the recognizer makes of `samples` of noise alone.
 func noiseAlone(_ samples: [Int16], recognizer: Recognizer) -> (utterances: [String], cpu: Double) {
-    recognizer.useGenericModel()
-    recognizer.beginCall()
-    var heard: [String] = []
-    let began = threadCPU()
-    samples.withUnsafeBufferPointer { all in
-        var offset = 0
-        while offset + 160 <= all.count {
-            for event in recognizer.process(UnsafeBufferPointer(rebasing: all[offset..<(offset + 160)])) {
-                if case let .utterance(u) = event { heard.append(u.text) }
-            }
-            offset += 160
-        }
-    }
-    if let last = recognizer.flush() { heard.append(last.text) }
-    return (heard, threadCPU() - began)
+    let (utterances, cpu) = feed(samples, to: recognizer, policy: TurnEndPolicy())
+    return (utterances.map(\.utterance.text), cpu)
 }
 
 /// Jobs run on `threads` threads, each with its own recognizer (PocketSphinx is not thread-safe).
@@ -200,7 +199,7 @@ func turnBench(root: String, models: SpeechModels) throws {
     }
     let turns = try loadTurns(option("--corpus", root + "/Tests/Corpus/turns.tsv"), part: part)
     let parts = Array(Set(turns.flatMap(\.parts))).sorted()
-    print("turns: \(turns.count) \(part) turns × \(voices.count) voices (\(voices.map(\.name).joined(separator: ", "))), pauses 300–700 ms, noise at \(Int(snr)) dB SNR")
+    emit("turns: \(turns.count) \(part) turns × \(voices.count) voices (\(voices.map(\.name).joined(separator: ", "))), pauses 300–700 ms, noise at \(Int(snr)) dB SNR")
 
     var tracks: [TurnTrack] = []
     for (index, voice) in voices.enumerated() {
@@ -215,19 +214,12 @@ func turnBench(root: String, models: SpeechModels) throws {
         let lines = corpus.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: "\t").last.map(String.init) }
         for voice in voices { babbleSource += try SpokenCorpus.render(Array(lines.prefix(40)), voice: voice, synthesizer: models.synthesizer).map(trimmed) }
     }
-    func noiseTrack(_ kind: RoomNoise, count: Int, seed: UInt64) -> [Double] {
-        switch kind {
-        case .pink: RoomNoise.pink(count: count, seed: seed)
-        case .fan: RoomNoise.fan(count: count, seed: seed)
-        case .babble: RoomNoise.babble(count: count, from: babbleSource, seed: seed)
-        }
-    }
     // Each track with each noise, at `snr` below that voice's active level.
     var mixed: [[[Int16]]] = []
     for noise in noises {
         mixed.append(tracks.enumerated().map { index, track in
             guard let kind = RoomNoise(rawValue: noise) else { return track.speech }
-            return RoomNoise.mix(track.speech, noiseTrack(kind, count: track.speech.count, seed: UInt64(101 + index)), snr: snr)
+            return RoomNoise.mix(track.speech, kind.track(count: track.speech.count, seed: UInt64(101 + index), babbleFrom: babbleSource), snr: snr)
         })
     }
 
@@ -239,8 +231,8 @@ func turnBench(root: String, models: SpeechModels) throws {
         let (n, h, t) = jobs[index]
         return score(mixedAudio[n][t], track: trackList[t], recognizer: recognizer, hold: holds[h])
     }
-    print(String(format: "(%.0f s on %d threads)", Date().timeIntervalSince(started), threads))
-    print("condition      hold   take-overs        missed  gap p50/p95       noise utt.  WER      CPU/s")
+    emit(String(format: "(%.0f s on %d threads)", Date().timeIntervalSince(started), threads))
+    emit("condition      hold   take-overs        missed  gap p50/p95       noise utt.  WER      CPU/s")
     var cleanWER: Double?
     for (n, noise) in noises.enumerated() {
         var atTwoPercent: (hold: Double, tally: TurnTally)?
@@ -251,20 +243,20 @@ func turnBench(root: String, models: SpeechModels) throws {
             let p50 = percentile(tally.gaps, 50).map { String(format: "%.0f", $0) } ?? "–"
             let p95 = percentile(tally.gaps, 95).map { String(format: "%.0f", $0) } ?? "–"
             let name = noise == "clean" ? "clean" : "\(noise) \(Int(snr)) dB"
-            print(String(format: "%-14@ %3.0f ms %3d/%-3d %5.1f %%  %4d     %5@/%-5@ ms     %4d       %5.1f %%  %.3f",
+            emit(String(format: "%-14@ %3.0f ms %3d/%-3d %5.1f %%  %4d     %5@/%-5@ ms     %4d       %5.1f %%  %.3f",
                          name as NSString, hold * 1000, tally.takeOvers, tally.turns, tally.takeOverRate * 100, tally.missed,
                          p50 as NSString, p95 as NSString, tally.noiseUtterances, tally.wer * 100, tally.cpu / tally.audio))
             if atTwoPercent == nil, tally.takeOverRate <= 0.02 { atTwoPercent = (hold, tally) }
-            conditionWER = tally.wer
+            conditionWER = tally.wer  // the last hold's: the hold barely moves the words heard
         }
         if let (hold, tally) = atTwoPercent {
-            print(String(format: "  at ≤ 2 %% take-overs (hold %.0f ms): gap p50 %.0f ms, p95 %.0f ms   goal ≤ 300 / 600 ms",
+            emit(String(format: "  at ≤ 2 %% take-overs (hold %.0f ms): gap p50 %.0f ms, p95 %.0f ms   goal ≤ 300 / 600 ms",
                          hold * 1000, percentile(tally.gaps, 50) ?? Double.nan, percentile(tally.gaps, 95) ?? Double.nan))
         } else {
-            print("  no hold tried reaches ≤ 2 % take-overs")
+            emit("  no hold tried reaches ≤ 2 % take-overs")
         }
         if noise == "clean" { cleanWER = conditionWER } else if let cleanWER {
-            print(String(format: "  WER %.1f points above clean   goal ≤ 5", (conditionWER - cleanWER) * 100))
+            emit(String(format: "  WER %.1f points above clean   goal ≤ 5", (conditionWER - cleanWER) * 100))
         }
     }
 
@@ -278,7 +270,7 @@ func turnBench(root: String, models: SpeechModels) throws {
         var ours = TurnTally()
         for (index, job) in jobs.enumerated() where job.0 == n && job.2 == 0 && job.1 == 0 { ours.add(pool.results[index]!) }
         let audio = Double(samples.count) / 16_000
-        print(String(format: "CPU %@, %@: ours %.3f s per audio second, pocketsphinx_continuous %.3f (start-up included): %.2f×   goal ≤ 1.0×",
+        emit(String(format: "CPU %@, %@: ours %.3f s per audio second, pocketsphinx_continuous %.3f (start-up included): %.2f×   goal ≤ 1.0×",
                      noise, tracks[0].voice, ours.cpu / ours.audio, reference / audio, (ours.cpu / ours.audio) / (reference / audio)))
     }
 
@@ -290,13 +282,13 @@ func turnBench(root: String, models: SpeechModels) throws {
     let level = RoomNoise.activePower(tracks[0].speech)
     let count = Int(minutes * 60 * 16_000)
     let alone = kinds.enumerated().map { index, kind in
-        RoomNoise.mix([Int16](repeating: 0, count: count), noiseTrack(kind, count: count, seed: UInt64(900 + index)), snr: snr, speechPower: level)
+        RoomNoise.mix([Int16](repeating: 0, count: count), kind.track(count: count, seed: UInt64(900 + index), babbleFrom: babbleSource), snr: snr, speechPower: level)
     }
     try noisePool.run(threads: threads) { index, recognizer in noiseAlone(alone[index], recognizer: recognizer) }
     for (index, kind) in kinds.enumerated() {
         let result = noisePool.results[index]!
         let examples = result.utterances.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ")
-        print(String(format: "%.0f min of %@ noise alone: %d utterances%@ (%.3f s CPU per second)   goal 0",
+        emit(String(format: "%g min of %@ noise alone: %d utterances%@ (%.3f s CPU per second)   goal 0",
                      minutes, kind.rawValue, result.utterances.count, examples.isEmpty ? "" : ": " + examples, result.cpu / (minutes * 60)))
     }
 }

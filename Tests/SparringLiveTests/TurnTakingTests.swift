@@ -177,15 +177,9 @@ extension Live {
             recognizer.useGenericModel()
             recognizer.beginCall()
             let speech = try Self.speak("I can see the invoice was wrong, and I will have a corrected one sent out today", models)
-            let babbleSource = kind == .babble ? try ["The engineer can come on Thursday afternoon", "We never said it was your fault",
-                                                       "Let me check that for you now"].map { try Self.speak($0, models) } : []
             // Twenty seconds of the room while the line rings, then the agent, then the room again.
             let lead = 320_000, count = lead + speech.count + 48_000
-            let noise: [Double] = switch kind {
-            case .pink: RoomNoise.pink(count: count, seed: 5)
-            case .fan: RoomNoise.fan(count: count, seed: 5)
-            case .babble: RoomNoise.babble(count: count, from: babbleSource, seed: 5)
-            }
+            let noise = kind.track(count: count, seed: 5)
             let track = [Int16](repeating: 0, count: lead) + speech + [Int16](repeating: 0, count: 48_000)
             var heard = Heard()
             Self.feed(RoomNoise.mix(track, noise, snr: 20, speechPower: RoomNoise.activePower(speech)), tail: 0, into: recognizer, heard: &heard)
