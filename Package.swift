@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sparring", targets: ["sparring"]),
         .executable(name: "sparringd", targets: ["sparringd"]),
+        .executable(name: "sparring-hub", targets: ["sparring-hub"]),
         .library(name: "SparringCore", targets: ["SparringCore"]),
     ],
     dependencies: [
@@ -16,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The product's heart: scenario model and loader, move recognition,
@@ -44,7 +51,8 @@ let package = Package(
         // supervisors' store and SQLite index, and the HTML report.
         .target(
             name: "SparringSessions",
-            dependencies: ["SparringCore", "COpusEnc", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SparringCore", "COpusEnc", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The full-duplex audio loop, the lines it runs on, and the live call pipeline.
         .target(
@@ -55,7 +63,7 @@ let package = Package(
         .target(
             name: "SparringDaemon",
             dependencies: [
-                "SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio",
+                "SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringHubClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,14 +82,45 @@ let package = Package(
         .executableTarget(
             name: "sparring",
             dependencies: [
-                "SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon",
+                "SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon", "SparringHubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Lossless storage of the hub's recordings.
+        .systemLibrary(name: "CFLAC", pkgConfig: "flac", providers: [.apt(["libflac-dev"])]),
+        // The team's server: routes, store, sign-in, pages and the uploads agents' machines send.
+        .target(
+            name: "SparringHub",
+            dependencies: [
+                "SparringCore", "SparringSessions", "CFLAC",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // What an agent's machine needs to reach a hub: joining, pushing sessions, listing them.
+        .target(
+            name: "SparringHubClient",
+            dependencies: ["SparringCore", "SparringSessions"]
+        ),
+        .executableTarget(
+            name: "sparring-hub",
+            dependencies: [
+                "SparringHub",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Real-time benchmark: calls on paced FIFO lines against sparring run.
         .executableTarget(
             name: "sparring-bench",
-            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon",
+                           "SparringHub", "SparringHubClient"]
         ),
         .testTarget(
             name: "SparringCoreTests",
@@ -94,6 +133,13 @@ let package = Package(
             dependencies: ["SparringCore", "SparringSessions", "SparringDaemon",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        // The hub on loopback: real HTTP, real SQLite, real uploads.
+        .testTarget(
+            name: "SparringHubTests",
+            dependencies: ["SparringCore", "SparringSessions", "SparringHub", "SparringHubClient", "SparringDaemon",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "SparringLiveTests",

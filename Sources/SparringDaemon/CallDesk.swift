@@ -48,10 +48,14 @@ public final class CallDesk: Sendable {
     /// Lines kept for a slow client before its oldest are dropped.
     public static let outboxLimit = 4_096
 
-    public init(config: DaemonConfig, models: SpeechModels, catalog: Catalog, logger: Logger) {
+    /// Told when a call has ended (the hub outbox sends its session).
+    let callEnded: @Sendable () -> Void
+
+    public init(config: DaemonConfig, models: SpeechModels, catalog: Catalog, logger: Logger, callEnded: @escaping @Sendable () -> Void = {}) {
         self.config = config
         self.models = models
         self.logger = logger
+        self.callEnded = callEnded
         state = Mutex(State(catalog: catalog))
     }
 
@@ -271,6 +275,7 @@ public final class CallDesk: Sendable {
                                                  "duration_s": "\(summary.duration_s)", "xruns": "\(summary.xruns)"])
         }
         for waiter in waiters { waiter.resume() }
+        callEnded()
     }
 
     private func publish(_ event: SessionEvent) {

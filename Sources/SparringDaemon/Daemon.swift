@@ -64,7 +64,8 @@ public struct Daemon: Sendable {
         do { models = try SpeechModels() } catch {
             throw DaemonError("cannot load the speech models: \(error.description)")
         }
-        let desk = CallDesk(config: config, models: models, catalog: loadCatalog(models: models), logger: logger)
+        let outbox = HubOutboxSignal()
+        let desk = CallDesk(config: config, models: models, catalog: loadCatalog(models: models), logger: logger, callEnded: { outbox.poke() })
         let logger = self.logger
         let server = ControlServer(path: config.socket, desk: desk, logger: logger, idleTimeoutSeconds: config.idleTimeoutSeconds) {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
@@ -78,6 +79,7 @@ public struct Daemon: Sendable {
             .init(service: WatchdogService(notifier: notifier)),
             .init(service: ReloadService(daemon: self, desk: desk, notifier: notifier)),
             .init(service: RetentionService(config: config, logger: logger)),
+            .init(service: HubOutboxService(sessions: config.sessions, signal: outbox, logger: logger)),
         ]
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(60)

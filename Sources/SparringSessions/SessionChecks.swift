@@ -7,7 +7,7 @@ import SparringCore
 /// crafted. A number out of its range would trap a conversion or stall a loop
 /// far from where it was read; here it becomes one problem naming the file and
 /// the field, and the session is listed as damaged instead.
-enum SessionChecks {
+public enum SessionChecks {
     /// No call lasts a day; every time in a session is within one.
     static let longestCall = 86_400.0
     /// Milliseconds a gap or reaction may take and still be a measurement.
@@ -70,7 +70,7 @@ enum SessionChecks {
     }
 
     /// Reads and checks `summary.json`.
-    static func summary(_ data: Data, file: String) throws(SparringError) -> CallSummary {
+    public static func summary(_ data: Data, file: String) throws(SparringError) -> CallSummary {
         let summary: CallSummary
         do { summary = try JSONDecoder().decode(CallSummary.self, from: data) } catch {
             throw SparringError("bad_session", "\(file): not a summary (\(error))")
@@ -82,7 +82,7 @@ enum SessionChecks {
 
 extension SessionEvent {
     /// Whether every time and number in the event is one a call could have made; an event that is not is skipped.
-    var isPlausible: Bool {
+    public var isPlausible: Bool {
         func ok(_ value: Double?, _ range: ClosedRange<Double>) -> Bool { value.map { $0.isFinite && range.contains($0) } ?? true }
         let day = 0...SessionChecks.longestCall
         guard ok(t, day), ok(latency_ms, 0...SessionChecks.longestMilliseconds), ok(hold_ms, 0...SessionChecks.longestMilliseconds),

@@ -56,11 +56,7 @@ struct TurnTally {
     var wer: Double { Double(errors) / Double(max(1, words)) }
 }
 
-func threadCPU() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-}
+func threadCPU() -> Double { CPUTime.thread() }
 
 func loadTurns(_ path: String, part: String) throws -> [BenchTurn] {
     let text = try String(contentsOfFile: path, encoding: .utf8)

@@ -47,6 +47,20 @@ if let count = Int(option("--fuzz", "")) {
     }
     exit(0)
 }
+/// `--hub [--agents N] [--uploads N] [--fill N] [--requests N]`: the hub on loopback with PostgreSQL (HubBench.swift).
+if arguments.contains("--hub") {
+    let finished = DispatchSemaphore(value: 0)
+    // Detached: top-level code is the main actor's, and the main thread waits below.
+    Task.detached {
+        do { try await hubBench(root: root) } catch {
+            FileHandle.standardError.write(Data("sparring-bench: \(error)\n".utf8))
+            exit(1)
+        }
+        finished.signal()
+    }
+    finished.wait()
+    exit(0)
+}
 /// The CPU reference, run on the same audio as the call.
 let referenceDecoder = "/usr/bin/pocketsphinx_continuous"
 let needsReference = !arguments.contains("--soak")

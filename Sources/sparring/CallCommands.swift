@@ -181,6 +181,7 @@ struct RunCommand: ParsableCommand {
         do {
             let summary = try live.run()
             try LiveView.summary(summary, json: call.json)
+            HubAfterCall.send(sessions: (live.session.directory as NSString).deletingLastPathComponent)
             try LiveView.requireRecorded(summary)
         } catch let error as SparringError {
             throw Terminal.fail(error.message)

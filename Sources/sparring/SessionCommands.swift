@@ -4,6 +4,7 @@ import Foundation
 import SparringAudio
 import SparringCore
 import SparringDaemon
+import SparringHubClient
 import SparringSessions
 
 /// Where the sessions are: every command that reads them takes `--sessions`.
@@ -46,7 +47,7 @@ struct SessionsCommand: ParsableCommand {
         defaultSubcommand: SessionsList.self)
 }
 
-struct SessionsList: ParsableCommand {
+struct SessionsList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List recorded calls, newest first.")
 
     @OptionGroup var location: SessionsLocation
@@ -57,8 +58,11 @@ struct SessionsList: ParsableCommand {
     @Flag(help: "Only scored calls below their pass mark.") var failed = false
     @Flag(help: "Rebuild the index from the session folders first.") var reindex = false
     @Flag(help: "Print the rows as JSON.") var json = false
+    @Option(help: "List the calls on this hub instead (with the device token `sparring hub join` kept).") var hub: String?
+    @OptionGroup var hubConfig: HubConfigOption
 
-    func run() throws {
+    func run() async throws {
+        if let hub { return try await listHub(hub) }
         let index = try location.index(rebuild: reindex)
         let filter = SessionFilter(agent: agent, scenario: scenario, since: since, outcome: outcome, failedOnly: failed)
         let rows: [IndexedSession]
@@ -76,6 +80,33 @@ struct SessionsList: ParsableCommand {
             let score = row.score.map { "\(SessionText.number($0)) \(row.passed == true ? "pass" : "fail")" } ?? "—"
             let outcome = row.interrupted && row.outcome != "interrupted" ? "\(row.outcome) (interrupted)" : row.outcome
             return [row.id, SessionText.date(row.started_at), row.agent, row.scenario, Clock.format(row.duration_s), outcome, score]
+        }
+        Terminal.out(SessionText.table([header] + table))
+    }
+
+    /// The hub's list, filtered there; the token is the one kept for that hub.
+    func listHub(_ url: String) async throws {
+        let rows: [HubSession]
+        do {
+            let credentials = try HubCredentials.load(from: hubConfig.file)
+            var client = try HubClient(url: url)
+            if client.base == (try HubClient(credentials)).base { client.token = credentials.token }
+            var query: [String: String] = [:]
+            for (key, value) in [("agent", agent), ("scenario", scenario), ("since", since), ("outcome", outcome)] { if let value { query[key] = value } }
+            rows = try await client.sessions(query: query).filter { !failed || $0.passed == false }
+        } catch { throw Terminal.fail(error.message) }
+        if json {
+            Terminal.out(try Terminal.json(rows))
+            return
+        }
+        if rows.isEmpty {
+            Terminal.out("no sessions match on \(url)")
+            return
+        }
+        let header = ["ID", "DATE", "AGENT", "SCENARIO", "LENGTH", "OUTCOME", "SCORE"]
+        let table = rows.map { row -> [String] in
+            let score = row.score.map { "\(SessionText.number($0)) \(row.passed == true ? "pass" : "fail")" } ?? "—"
+            return [row.id, SessionText.date(row.started_at), row.agent, row.scenario, Clock.format(row.duration_s), row.outcome, score]
         }
         Terminal.out(SessionText.table([header] + table))
     }

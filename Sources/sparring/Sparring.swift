@@ -17,7 +17,7 @@ struct Sparring: AsyncParsableCommand {
         subcommands: [ScenariosCommand.self, MovesCommand.self, HearCommand.self, RehearseCommand.self, RunCommand.self, SimulateCommand.self,
                       CallCommand.self, HangupCommand.self, StatusCommand.self,
                       SessionsCommand.self, ShowCommand.self, ReplayCommand.self, AnnotateCommand.self,
-                      ReportCommand.self, ExportCommand.self, DeleteCommand.self])
+                      ReportCommand.self, ExportCommand.self, DeleteCommand.self, HubCommand.self])
 }
 
 /// Where scenarios and voices are read from; every command that needs them takes these.
