@@ -464,9 +464,11 @@ extension Live.DaemonTests {
         }
         print("sparringd after each of \(calls) calls: fds \(samples.map(\.fds)), RSS KiB \(samples.map(\.rssKiB))")
         #expect(try await harness.status().calls == calls)
-        // The first calls warm caches and allocator arenas; from the third on nothing may pile up.
+        // The first calls warm caches and allocator arenas: descriptors settle by the third call, memory
+        // keeps warming for several more (5–9 MiB over calls 3 to 12 on a 2-core machine, flat after
+        // about the seventh). A leak is growth that does not flatten: the second half may add little.
         #expect(samples[2].fds == samples[calls - 1].fds)
-        #expect(samples[calls - 1].rssKiB - samples[2].rssKiB < 8 * 1024)
+        #expect(samples[calls - 1].rssKiB - samples[calls / 2].rssKiB < 4 * 1024)
         #expect(try await harness.stop() == 0)
     }
 }
