@@ -42,7 +42,8 @@ struct HubOutboxTests {
             // The hub answers again (here: the right address); the retry sends what waited, with no call ending.
             try joined.save(to: credentials)
             #expect(try await Self.waitUntil { try await fixture.hub.store.contentHash(of: first) != nil })
-            #expect(HubOutbox.load(from: outbox).failed.isEmpty)
+            // The outbox file is written when the push is over, a moment after the hub has the call.
+            #expect(try await Self.waitUntil { HubOutbox.load(from: outbox).failed.isEmpty })
             // A call ends: the desk's nudge sends it long before the hour the service would otherwise wait.
             try HubFixture.session(in: sessions, id: second, tone: 520)
             try await Task.sleep(nanoseconds: 300_000_000)
