@@ -38,11 +38,6 @@ struct Dashboard {
         whole == 0 ? "0" : String(format: "%.2f", Double(part) / Double(whole))
     }
 
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
 }
 
 /// A row of a list of calls.

@@ -13,6 +13,8 @@ public struct HubConfiguration: Sendable {
     public var data: String
     /// A PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) for the metadata; nil keeps it in SQLite in `data`.
     public var database: String?
+    /// How long PostgreSQL may take to answer at start before the hub gives up with one line, in seconds.
+    public var databaseStartupTimeout: Double = 15
     /// The largest upload accepted, in bytes (a session's three files together).
     public var maxUpload = 256 << 20
     /// Whether sign-in cookies are marked Secure (the hub is reached over TLS, behind a proxy).
@@ -58,7 +60,7 @@ public final class Hub: Sendable {
         }
         let store: any HubDatabase
         if let url = configuration.database, !url.isEmpty {
-            store = try await PostgresHubStore.open(url, logger: logger)
+            store = try await PostgresHubStore.open(url, startupTimeout: configuration.databaseStartupTimeout, logger: logger)
         } else {
             store = try SQLiteHubStore(path: configuration.data + "/hub.sqlite")
         }
@@ -145,8 +147,7 @@ public final class Hub: Sendable {
 
     /// The API's caller: a device token, else a sign-in cookie; 401 when neither is good.
     func apiViewer(_ request: Request) async throws -> Viewer {
-        if let viewer = try await device(request) { return viewer }
-        if let (viewer, _) = try await signedIn(request) { return viewer }
+        if let viewer = try await apiViewerOrNil(request) { return viewer }
         throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "sign in, or send a device token")
     }
 

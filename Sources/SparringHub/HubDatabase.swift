@@ -68,6 +68,13 @@ enum HubQueries {
 
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 
+    /// The columns of a `HubSession`, in the order both stores read them (the override is the latest one).
+    static let sessionColumns = """
+        sessions.id, sessions.agent, sessions.team, sessions.scenario, sessions.started_at, sessions.duration_s,
+        sessions.outcome, sessions.score, sessions.passed, sessions.difficulty, sessions.audio_bytes, sessions.wav_bytes, sessions.end_anger,
+        (SELECT score FROM overrides WHERE overrides.session = sessions.id ORDER BY overrides.id DESC LIMIT 1) AS override_score
+        """
+
     /// The tables, the same in SQLite and PostgreSQL but for how an id counts up (`serial`).
     /// Criterion rows repeat their call's agent, team, scenario, outcome and start (calls never change),
     /// so the dashboard counts them without a join.
@@ -263,7 +270,7 @@ public struct CallSummaryRecord: Sendable {
 public enum UploadResult: String, Sendable, Codable {
     /// Stored now.
     case stored
-    /// The hub had this session with the same content already: nothing changed.
+    /// The hub had this call, with the same content, already: nothing changed.
     case duplicate
 }
 

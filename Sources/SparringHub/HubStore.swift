@@ -163,11 +163,6 @@ final class SQLiteHubStore: HubDatabase {
         }
     }
 
-    static let sessionColumns = """
-        sessions.id, sessions.agent, sessions.team, sessions.scenario, sessions.started_at, sessions.duration_s,
-        sessions.outcome, sessions.score, sessions.passed, sessions.difficulty, sessions.audio_bytes, sessions.wav_bytes, sessions.end_anger,
-        (SELECT score FROM overrides WHERE overrides.session = sessions.id ORDER BY overrides.id DESC LIMIT 1) AS override_score
-        """
 
     static func session(_ row: Row) -> HubSession {
         HubSession(id: row["id"], agent: row["agent"], team: row["team"], scenario: row["scenario"], started_at: row["started_at"],
@@ -182,7 +177,7 @@ final class SQLiteHubStore: HubDatabase {
         var query = StatementArguments(strings)
         _ = query.append(contentsOf: [max(1, min(limit, 10_000))])
         let arguments = query
-        let sql = "SELECT \(Self.sessionColumns) FROM sessions WHERE \(conditions) ORDER BY sessions.started_at DESC, sessions.id DESC LIMIT ?"
+        let sql = "SELECT \(HubQueries.sessionColumns) FROM sessions WHERE \(conditions) ORDER BY sessions.started_at DESC, sessions.id DESC LIMIT ?"
         return try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.session) }
     }
 
@@ -220,7 +215,7 @@ final class SQLiteHubStore: HubDatabase {
         let arguments = query
         return try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT \(Self.sessionColumns), sessions.summary, sessions.events, sessions.audio FROM sessions
+                SELECT \(HubQueries.sessionColumns), sessions.summary, sessions.events, sessions.audio FROM sessions
                 WHERE sessions.id = ? AND \(scope.sql)
                 """, arguments: arguments) else { return nil }
             let annotations = try Row.fetchAll(db, sql: """

@@ -16,16 +16,16 @@ final class PostgresHubStore: HubDatabase {
 
     /// Connects to `url` (`postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable|prefer|require`)
     /// and brings its tables up to date.
-    static func open(_ url: String, logger: Logger) async throws(SparringError) -> PostgresHubStore {
+    static func open(_ url: String, startupTimeout: Double, logger: Logger) async throws(SparringError) -> PostgresHubStore {
         let store = PostgresHubStore(client: PostgresClient(configuration: try configuration(url), backgroundLogger: logger), logger: logger)
         // A database that does not answer is a start-up failure in seconds, not a wait on the pool's retries.
-        let outcome = await within(seconds: 15) { () -> String? in
+        let outcome = await within(seconds: startupTimeout) { () -> String? in
             do { try await store.migrate() } catch { return String(reflecting: error).prefix(300).description }
             return nil
         }
         guard let outcome, outcome == nil else {
             store.runner.cancel()
-            let reason = outcome.flatMap { $0 } ?? "no answer within 15 s"
+            let reason = outcome.flatMap { $0 } ?? "no answer within \(plainNumber(startupTimeout)) s"
             throw SparringError("hub_store", "\(redacted(url)): cannot prepare the database (\(reason))")
         }
         return store
@@ -247,8 +247,6 @@ final class PostgresHubStore: HubDatabase {
         }
     }
 
-    static let sessionColumns = SQLiteHubStore.sessionColumns
-
     typealias SessionColumns = (String, String, String?, String, String, Double, String, Double?, Bool?, String?, Int?, Int?, Double?, Double?)
 
     static func session(_ c: SessionColumns) -> HubSession {
@@ -259,7 +257,7 @@ final class PostgresHubStore: HubDatabase {
     func sessions(for viewer: Viewer, filter: HubFilter, limit: Int) async throws -> [HubSession] {
         let (conditions, arguments) = HubQueries.conditions(for: viewer, filter: filter)
         let query = Self.numbered("""
-            SELECT \(Self.sessionColumns) FROM sessions WHERE \(conditions) ORDER BY sessions.started_at DESC, sessions.id DESC LIMIT ?
+            SELECT \(HubQueries.sessionColumns) FROM sessions WHERE \(conditions) ORDER BY sessions.started_at DESC, sessions.id DESC LIMIT ?
             """, arguments, extra: [max(1, min(limit, 10_000))])
         var result: [HubSession] = []
         for try await row in try await client.query(query, logger: logger).decode(SessionColumns.self) { result.append(Self.session(row)) }
@@ -293,7 +291,7 @@ final class PostgresHubStore: HubDatabase {
     func session(_ id: String, for viewer: Viewer) async throws -> HubSessionDetail? {
         let scope = viewer.sessionScope
         let query = Self.numbered("""
-            SELECT \(Self.sessionColumns), sessions.summary, sessions.events, sessions.audio FROM sessions
+            SELECT \(HubQueries.sessionColumns), sessions.summary, sessions.events, sessions.audio FROM sessions
             WHERE sessions.id = ? AND \(scope.sql)
             """, [id] + scope.arguments)
         var found: (HubSession, String, String, String?)?

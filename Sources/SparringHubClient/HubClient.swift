@@ -80,7 +80,7 @@ public struct HubClient: Sendable {
 
     /// Sends a request; the body of a 2xx answer, else one line with the status and the hub's message.
     func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws(SparringError) -> (Int, Data) {
-        var request = URLRequest(url: base.appendingPathComponent(path), timeoutInterval: timeout)
+        var request = URLRequest(url: URL(string: base.absoluteString + path)!, timeoutInterval: timeout)
         request.httpMethod = method
         request.httpBody = body
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
@@ -130,15 +130,9 @@ public struct HubClient: Sendable {
     public func sessions(query: [String: String] = [:]) async throws(SparringError) -> [HubSession] {
         var components = URLComponents()
         components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        let suffix = query.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? "")
-        var request = URLRequest(url: URL(string: base.absoluteString + "/api/v1/sessions" + suffix)!, timeoutInterval: timeout)
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let data: Data, response: URLResponse
-        do { (data, response) = try await session.data(for: request) } catch {
-            throw SparringError("hub_unreachable", "\(base.absoluteString): \(error.localizedDescription)")
-        }
-        guard (response as? HTTPURLResponse)?.statusCode == 200, let list = try? JSONDecoder().decode([HubSession].self, from: data) else {
-            throw SparringError("hub_refused", "\(base.absoluteString)/api/v1/sessions: \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+        let (_, data) = try await send("GET", "/api/v1/sessions" + (query.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? "")))
+        guard let list = try? JSONDecoder().decode([HubSession].self, from: data) else {
+            throw SparringError("hub_failed", "\(base.absoluteString)/api/v1/sessions: the list could not be read")
         }
         return list
     }

@@ -9,7 +9,7 @@ import Testing
 
 @Suite("sparringd's hub outbox")
 struct HubOutboxTests {
-    static func waitUntil(seconds: Double = 15, _ condition: () async throws -> Bool) async throws -> Bool {
+    static func waitUntil(seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await condition() { return true }

@@ -20,6 +20,8 @@ struct HubFixture {
         configuration.bcryptCost = 4
         configuration.maxUpload = 4 << 20
         configuration.database = try backend.databaseURL()
+        // The parallel test phase can keep both cores busy for minutes: a database that is up is waited for.
+        configuration.databaseStartupTimeout = 300
         hub = try await Hub.open(configuration: configuration)
         try await hub.addUser("root", role: .admin, team: nil, password: Self.password)
         try await hub.addUser("nora", role: .supervisor, team: "north", password: Self.password)
@@ -391,6 +393,7 @@ struct HubDatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var configuration = HubConfiguration(data: folder)
         configuration.database = try server.database()
+        configuration.databaseStartupTimeout = 300
         configuration.bcryptCost = 4
         let hub = try await Hub.open(configuration: configuration)
         try await hub.addUser("root", role: .admin, team: nil, password: HubFixture.password)
