@@ -52,9 +52,14 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
+# Tests build without debug information (a quarter less build time) and
+# print line by line, so a log shows every test that started and did not
+# end. A run longer than TEST_LIMIT is stopped and fails, rather than hang.
+TEST_BUILD ?= -debug-info-format none
+TEST_LIMIT ?= 50m
 test: deps
-	$(SWIFT) build
-	$(SWIFT) test
+	$(SWIFT) build $(TEST_BUILD)
+	stdbuf -oL -eL timeout --kill-after=1m $(TEST_LIMIT) $(SWIFT) test $(TEST_BUILD)
 
 # A full spoken call: a scripted agent (Festival voice) talks to the caller
 # (eSpeak NG) through PocketSphinx, the engine and the recorder, on an
