@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 import SparringCore
 import SparringSessions
 
@@ -115,17 +116,29 @@ final class PostgresHubStore: HubDatabase {
         } ?? false
     }
 
-    /// `operation`'s result, or nil when it fails or takes longer than `seconds` (it is cancelled then).
+    /// `operation`'s result, or nil when it fails or takes longer than `seconds`. The answer comes at
+    /// the deadline whatever the operation does: it is cancelled then, but not waited for, since a
+    /// query queued for a connection need not notice its cancellation soon.
     static func within<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async -> T? {
-        await withTaskGroup(of: T?.self) { group in
-            group.addTask { try? await operation() }
-            group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-                return nil
+        let answered = OnceFlag()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            @Sendable func answer(_ value: T?) {
+                let first = answered.set.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: value) }
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+            let work = Task { try await operation() }
+            let timer = Task {
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                work.cancel()
+                answer(nil)
+            }
+            Task {
+                answer(try? await work.value)
+                timer.cancel()
+            }
         }
     }
 
@@ -379,4 +392,9 @@ final class PostgresHubStore: HubDatabase {
         }
         return result
     }
+}
+
+/// A flag set once, from any task: who set it first.
+private final class OnceFlag: Sendable {
+    let set = Mutex(false)
 }

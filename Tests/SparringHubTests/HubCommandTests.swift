@@ -9,7 +9,7 @@ import SparringCore
 import SparringHub
 
 /// The executables as a team uses them: `sparring-hub` on a port, `sparring hub` on an agent's machine.
-@Suite("Hub commands")
+@Suite("Hub commands", .timeLimit(.minutes(10)))
 struct HubCommandTests {
     static func binary(_ name: String) -> String {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -7,7 +7,7 @@ import Testing
 @testable import SparringHubClient
 @testable import SparringSessions
 
-@Suite("sparringd's hub outbox")
+@Suite("sparringd's hub outbox", .timeLimit(.minutes(10)))
 struct HubOutboxTests {
     static func waitUntil(seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

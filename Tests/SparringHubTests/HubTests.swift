@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 import Testing
 @testable import SparringCore
 @testable import SparringHub
@@ -19,7 +20,7 @@ struct HubFixture {
         var configuration = HubConfiguration(data: folder + "/data")
         configuration.bcryptCost = 4
         configuration.maxUpload = 4 << 20
-        configuration.database = try backend.databaseURL()
+        configuration.database = try await backend.databaseURL()
         // The parallel test phase can keep both cores busy for minutes: a database that is up is waited for.
         configuration.databaseStartupTimeout = 300
         hub = try await Hub.open(configuration: configuration)
@@ -112,7 +113,7 @@ struct HubFixture {
     static func form(_ cookie: String) -> HTTPFields { [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"] }
 }
 
-@Suite("The hub")
+@Suite("The hub", .timeLimit(.minutes(10)))
 struct HubTests {
     @Test("an agent's machine joins with a one-time code, pushes its calls once, and the hub keeps them losslessly", arguments: HubBackend.allCases)
     func joinAndPush(_ backend: HubBackend) async throws {
@@ -383,7 +384,7 @@ struct HubTests {
     }
 }
 
-@Suite("The hub and its database")
+@Suite("The hub and its database", .timeLimit(.minutes(10)))
 struct HubDatabaseTests {
     @Test("PostgreSQL restarted under a running hub: healthz says so, and the hub answers again without a restart of its own")
     func postgresRestart() async throws {
@@ -412,6 +413,24 @@ struct HubDatabaseTests {
             print("the hub answered again \(Int(Date().timeIntervalSince(restarted) * 1000)) ms after PostgreSQL was back")
             _ = try await HubFixture.signIn(client, "root")
         }
+    }
+
+    @Test("a database deadline answers on time, even when the work it waits for ignores its cancellation")
+    func deadline() async {
+        let finished = TestFlag()
+        // A wait that never looks at cancellation, as a query queued for a connection may not;
+        // it ends a minute later, long after the deadline however busy the machine is.
+        let late = await PostgresHubStore.within(seconds: 0.2) { [finished] () -> Int in
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 60) {
+                    finished.value.withLock { $0 = true }
+                    continuation.resume(returning: 1)
+                }
+            }
+        }
+        #expect(late == nil)
+        #expect(finished.value.withLock { $0 } == false, "the deadline waited for the work")
+        #expect(await PostgresHubStore.within(seconds: 30) { 7 } == 7)
     }
 
     @Test("a bad database URL is one line naming it, without its password")
@@ -459,10 +478,21 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     static let server: Result<LocalPostgres, SparringError> = Result { () throws(SparringError) in try LocalPostgres() }
 
     /// The `--database` URL for a new, empty store; nil for SQLite.
-    func databaseURL() throws -> String? {
+    ///
+    /// The server's first start (initdb, pg_ctl) and createdb wait on child processes: they run on a
+    /// thread of their own, so the tests' async work (hubs, database clients) goes on meanwhile.
+    func databaseURL() async throws -> String? {
         switch self {
         case .sqlite: return nil
-        case .postgres: return try Self.server.get().database()
+        case .postgres:
+            return try await withCheckedThrowingContinuation { continuation in
+                Thread { continuation.resume(with: Result { try Self.server.get().database() }) }.start()
+            }
         }
     }
+}
+
+/// A flag shared between a test and the work it starts.
+final class TestFlag: Sendable {
+    let value = Mutex(false)
 }
