@@ -73,10 +73,10 @@ public struct HubOutboxService: Service {
                     logger.warning("hub: \(error.message)")
                 }
             }
-            var waited = Duration.zero
-            while waited < pause && !signal.take() {
+            // The pause is measured on the clock: a busy machine that wakes the loop late does not stretch it.
+            let clock = ContinuousClock(), resume = clock.now + pause
+            while clock.now < resume && !signal.take() {
                 try await Task.sleep(for: tick)
-                waited += tick
             }
         }
     }
