@@ -109,7 +109,7 @@ extension Live {
 
         @Test("dead air through ALSA: the caller prompts on the audio clock, then hangs up, and the run ends by itself")
         func deadAir() throws {
-            let result = try Self.call("debt-threat", script: "[silence 30]\n", speed: 2)
+            let result = try Self.call("debt-threat", script: "[silence 60]\n", speed: 2)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.summary["outcome"] as? String == "hang_up")
             let events = try Self.events(result)
