@@ -38,18 +38,11 @@ public enum SpokenCorpus {
         Voice(name: "espeak-f3-190", engine: .espeak("en-us+f3", wpm: 190)),
     ]
 
-    public static var cacheDirectory: URL {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return base.appendingPathComponent("sparring/corpus-audio")
-    }
+    public static var cacheDirectory: URL { URL(fileURLWithPath: CacheFolder.path("corpus-audio")) }
 
     /// A stable name for one line in one voice.
     static func key(_ text: String, _ voice: Voice) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(voice.name)|\(voice.speed)|\(voice.engine)|\(text)".utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return String(h, radix: 16)
+        String(CacheFolder.stableHash("\(voice.name)|\(voice.speed)|\(voice.engine)|\(text)"), radix: 16)
     }
 
     /// The 16 kHz samples of each line spoken by `voice`, rendering (and caching) what is missing.

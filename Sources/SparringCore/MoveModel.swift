@@ -121,7 +121,7 @@ final class MoveModel: Sendable {
     /// Training shuffles with this seed, so the same examples always give the same model.
     static let seed: UInt64 = 17
 
-    private init(moves: [String], vocabulary: [UInt64: Int32], weights: [Float], bias: [Float], charWeight: Float, groups: [String: [String]]) {
+    init(moves: [String], vocabulary: [UInt64: Int32], weights: [Float], bias: [Float], charWeight: Float, groups: [String: [String]]) {
         self.charWeight = charWeight
         self.groups = groups
         self.moves = moves

@@ -158,7 +158,15 @@ public final class MoveRecognizer: @unchecked Sendable {
         for move in negatives + moves { for line in teaching(move) { add(line, move.id) } }
         for line in library.noMove { add(line, nil) }
         let examples = order.map { MoveModel.Example(text: MoveText(words: $0), labels: labels[$0]!) }
-        let model = MoveModel.train(moves: moves.map(\.id), examples: examples, groups: MoveFeatures.index(library.wordGroups), settings: settings)
+        let ids = moves.map(\.id), groups = MoveFeatures.index(library.wordGroups)
+        let key = MoveModelCache.key(moves: ids, examples: examples, groups: groups, settings: settings)
+        let model: MoveModel
+        if let stored = MoveModelCache.load(key), stored.moves == ids {
+            model = stored
+        } else {
+            model = MoveModel.train(moves: ids, examples: examples, groups: groups, settings: settings)
+            MoveModelCache.store(model, key)
+        }
         var cited: [String: [(String, Set<String>)]] = [:]
         for move in moves {
             cited[move.id] = teaching(move).map { ($0, Self.wordSet(Words.normalize($0))) }

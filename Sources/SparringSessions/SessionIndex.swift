@@ -116,10 +116,8 @@ public final class SessionIndex {
     static func location(for root: String, environment: [String: String]) throws -> String {
         if access(root, W_OK) == 0 { return root + "/.index.sqlite" }
         let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in resolved.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        let directory = cache + "/sparring/index"
+        let hash = CacheFolder.stableHash(resolved)
+        let directory = CacheFolder.path("index", environment: environment)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let name = URL(fileURLWithPath: resolved).lastPathComponent
         return directory + "/\(name)-\(String(hash, radix: 16)).sqlite"

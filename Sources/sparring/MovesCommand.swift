@@ -98,7 +98,8 @@ struct MovesCommand: ParsableCommand {
             let trained = Date().timeIntervalSince(began)
             let evaluation = MoveEvaluation.run(recognizer, on: lines, moves: moves, hearing: hearing)
             print(evaluation.report(title: "\(path)\(suffix)", showMisses: misses), terminator: "")
-            print(String(format: "models trained in %.2f s", trained))
+            print(String(format: "models ready in %.2f s", trained)
+                  + (MoveModelCache.modelsRead > 0 ? " (read from \(CacheFolder.path("moves")), not trained)" : " (trained)"))
         }
 
         /// Renders the lines with each voice (cached), recognizes them (a recognizer per voice,
