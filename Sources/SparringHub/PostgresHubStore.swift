@@ -35,7 +35,8 @@ final class PostgresHubStore: HubDatabase {
     init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
-        runner = Task { await client.run() }
+        // Started at once, up to its first wait: the pool is running before the first query asks it for a connection.
+        runner = Task.immediate { await client.run() }
     }
 
     deinit { runner.cancel() }
