@@ -34,6 +34,7 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     public let stopRequested = Atomic<Bool>(false)
     public let finished = Atomic<Bool>(false)
     public private(set) var error: LineError?
+    /// Whether the thread got SCHED_FIFO, and the sentence that says so; both are set before `start` returns.
     public private(set) var realtime = false
     public private(set) var realtimeNote = ""
 
@@ -41,6 +42,8 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     private let playback: UnsafeMutablePointer<Int16>
     private let stereo: UnsafeMutablePointer<Int16>
     private let done = DispatchSemaphore(value: 0)
+    /// Signalled by the thread once it has asked for its priority: what it got is published by then.
+    private let promoted = DispatchSemaphore(value: 0)
     private var joined = false
     /// Read here, not on the audio thread: the first read of the environment allocates and locks.
     private let speedAllowance = LinePace.speedAllowance
@@ -69,9 +72,13 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
         try line.start()
         // The closure is allocated here, once; the loop inside allocates nothing.
         startNamedThread("sp-audio", stackSize: 1 << 20) { [self] in
+            promote()
+            promoted.signal()
             run()
             done.signal()
         }
+        // Written by the thread before the signal, read by others after this wait: no race on the note.
+        promoted.wait()
     }
 
     public func requestStop() { stopRequested.store(true, ordering: .releasing) }
@@ -93,7 +100,6 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     }
 
     private func run() {
-        promote()
         let period = line.periodFrames
         var callerWasSilent = true
         let paced = line.runsInRealTime

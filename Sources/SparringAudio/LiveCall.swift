@@ -173,7 +173,10 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             throw SparringError("device", error.description)
         }
         onLineOpened?(nil)
-        if !loop.realtimeNote.isEmpty { log(event(0, "audio_thread") { $0.reason = loop.realtimeNote }) }
+        log(event(0, "audio_thread") {
+            $0.reason = loop.realtimeNote
+            $0.cause = loop.realtime ? "realtime" : "normal_priority"
+        })
 
         let recorderDone = DispatchSemaphore(value: 0)
         let recognizerDone = DispatchSemaphore(value: 0)

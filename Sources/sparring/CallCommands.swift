@@ -116,7 +116,9 @@ struct LiveView {
         case "outcome": return ("\(time)          outcome: \(event.outcome ?? "")", false)
         // A failed line ends the call with its error, which says it once with the session's folder.
         case "line_error": return nil
-        case "audio_thread", "disk_full": return (event.reason ?? "", true)
+        // Real-time scheduling is what a call should have; only its absence is worth a line.
+        case "audio_thread": return event.cause == "realtime" ? nil : (event.reason ?? "", true)
+        case "disk_full": return (event.reason ?? "", true)
         case "synthesis_error": return ("caller could not speak \"\(event.text ?? "")\": \(event.reason ?? "")", true)
         default: return nil
         }
