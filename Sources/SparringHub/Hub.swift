@@ -15,6 +15,8 @@ public struct HubConfiguration: Sendable {
     public var database: String?
     /// How long PostgreSQL may take to answer at start before the hub gives up with one line, in seconds.
     public var databaseStartupTimeout: Double = 15
+    /// How long `/healthz` waits for the database to answer before it says the store cannot be reached, in seconds.
+    public var healthTimeout: Double = 3
     /// The largest upload accepted, in bytes (a session's three files together).
     public var maxUpload = 256 << 20
     /// Whether sign-in cookies are marked Secure (the hub is reached over TLS, behind a proxy).
@@ -122,7 +124,7 @@ public final class Hub: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: SecurityHeaders())
         router.get("healthz") { _, _ -> Response in
-            await self.store.reachable() ? Self.text("ok\n") : Self.text("the store cannot be reached\n", status: .serviceUnavailable)
+            await self.store.reachable(within: self.configuration.healthTimeout) ? Self.text("ok\n") : Self.text("the store cannot be reached\n", status: .serviceUnavailable)
         }
         addAPI(to: router)
         addPages(to: router)

@@ -10,8 +10,8 @@ import SparringSessions
 /// overrides are rows of their own. Every query of sessions is narrowed to
 /// what the asker may see (`HubQueries.conditions`).
 protocol HubDatabase: Sendable {
-    /// Whether the database answers; `/healthz` asks it.
-    func reachable() async -> Bool
+    /// Whether the database answers within `seconds` (a file on this machine always answers); `/healthz` asks it.
+    func reachable(within seconds: Double) async -> Bool
     func addUser(_ name: String, role: Viewer.Role, team: String?, passwordHash: String) async throws
     /// The user and their password hash, for sign-in.
     func user(_ name: String) async throws -> (Viewer, String)?

@@ -30,8 +30,8 @@ final class SQLiteHubStore: HubDatabase {
         return migrator
     }
 
-    /// Whether the database answers; `/healthz` asks it.
-    func reachable() async -> Bool {
+    /// Whether the database file answers; it is on this machine, so there is no deadline to keep.
+    func reachable(within seconds: Double) async -> Bool {
         (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 

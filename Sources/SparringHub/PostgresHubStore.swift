@@ -110,8 +110,8 @@ final class PostgresHubStore: HubDatabase {
 
     /// Whether a query is answered within `seconds`: a database that is down makes the pool wait for a
     /// connection, and the health check must say so rather than wait with it.
-    func reachable() async -> Bool {
-        await Self.within(seconds: 3) { [client, logger] in
+    func reachable(within seconds: Double) async -> Bool {
+        await Self.within(seconds: seconds) { [client, logger] in
             for try await one in try await client.query("SELECT 1", logger: logger).decode(Int.self) { return one == 1 }
             return false
         } ?? false

@@ -21,24 +21,26 @@ struct HubCommandTests {
             .appendingPathComponent(".build/debug/\(name)").path
     }
 
-    /// Runs a command to its end: status, output, errors.
+    /// Runs a command to its end, on a thread of its own: status, output, errors.
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary(tool))
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, errors)
+    static func run(_ tool: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws -> (Int32, String, String) {
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary(tool))
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let out = Pipe(), err = Pipe(), inPipe = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = inPipe
+            try process.run()
+            if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+            try inPipe.fileHandleForWriting.close()
+            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output, errors)
+        }
     }
 
     /// A plain TCP connection to the loopback port, to send a request by hand.
@@ -62,15 +64,15 @@ struct HubCommandTests {
         let data = folder + "/data", config = folder + "/agent/hub.json", sessions = folder + "/sessions"
         try HubFixture.session(in: sessions, id: "20261130T100000Z-debt-threat-0c11")
 
-        let (noPassword, _, usage) = try Self.run("sparring-hub", ["user", "add", "root", "--role", "admin", "--data", data])
+        let (noPassword, _, usage) = try await Self.run("sparring-hub", ["user", "add", "root", "--role", "admin", "--data", data])
         #expect(noPassword == 64 && usage.contains("--password-stdin"))
-        let (short, _, shortError) = try Self.run("sparring-hub", ["user", "add", "root", "--role", "admin", "--password-stdin", "--data", data], input: "short\n")
+        let (short, _, shortError) = try await Self.run("sparring-hub", ["user", "add", "root", "--role", "admin", "--password-stdin", "--data", data], input: "short\n")
         #expect(short == 1 && shortError.split(separator: "\n").count == 1 && shortError.contains("8 characters"))
-        let (badName, _, badNameError) = try Self.run("sparring-hub", ["enroll", "../etc", "--data", data])
+        let (badName, _, badNameError) = try await Self.run("sparring-hub", ["enroll", "../etc", "--data", data])
         #expect(badName == 1 && badNameError.contains("AGENT '../etc'"))
-        #expect(try Self.run("sparring-hub", ["user", "add", "root", "--role", "admin", "--password-stdin", "--data", data],
+        #expect(try await Self.run("sparring-hub", ["user", "add", "root", "--role", "admin", "--password-stdin", "--data", data],
                              input: "a long password\n").0 == 0)
-        let (enrolled, code, _) = try Self.run("sparring-hub", ["enroll", "alice", "--team", "north", "--data", data])
+        let (enrolled, code, _) = try await Self.run("sparring-hub", ["enroll", "alice", "--team", "north", "--data", data])
         #expect(enrolled == 0)
 
         let port = LocalPostgres.freePort()
@@ -89,19 +91,19 @@ struct HubCommandTests {
         }
         #expect(up)
 
-        let (joined, joinOutput, joinErrors) = try Self.run("sparring", ["hub", "join", url, code.trimmingCharacters(in: .whitespacesAndNewlines), "--hub-config", config])
+        let (joined, joinOutput, joinErrors) = try await Self.run("sparring", ["hub", "join", url, code.trimmingCharacters(in: .whitespacesAndNewlines), "--hub-config", config])
         #expect(joined == 0, "\(joinErrors)")
         #expect(joinOutput.contains("as alice (team north)"))
         let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        let (again, _, againErrors) = try Self.run("sparring", ["hub", "join", url, code.trimmingCharacters(in: .whitespacesAndNewlines), "--hub-config", folder + "/other.json"])
+        let (again, _, againErrors) = try await Self.run("sparring", ["hub", "join", url, code.trimmingCharacters(in: .whitespacesAndNewlines), "--hub-config", folder + "/other.json"])
         #expect(again == 1 && againErrors.contains("403") && againErrors.split(separator: "\n").count == 1)
 
-        let (pushed, pushOutput, pushErrors) = try Self.run("sparring", ["hub", "push", "--sessions", sessions, "--hub-config", config])
+        let (pushed, pushOutput, pushErrors) = try await Self.run("sparring", ["hub", "push", "--sessions", sessions, "--hub-config", config])
         #expect(pushed == 0 && pushOutput.contains("sent 1,"), "\(pushErrors)")
-        let (status, statusOutput, _) = try Self.run("sparring", ["hub", "status", "--sessions", sessions, "--hub-config", config])
+        let (status, statusOutput, _) = try await Self.run("sparring", ["hub", "status", "--sessions", sessions, "--hub-config", config])
         #expect(status == 0 && statusOutput.contains("nothing waits to be sent"))
-        let (listed, list, _) = try Self.run("sparring", ["sessions", "--hub", url, "--hub-config", config, "--json"])
+        let (listed, list, _) = try await Self.run("sparring", ["sessions", "--hub", url, "--hub-config", config, "--json"])
         #expect(listed == 0)
         let rows = try JSONDecoder().decode([HubSession].self, from: Data(list.utf8))
         #expect(rows.map(\.id) == ["20261130T100000Z-debt-threat-0c11"] && rows.first?.agent == "alice")
@@ -130,20 +132,20 @@ struct HubCommandTests {
             up = (try? await URLSession.shared.data(from: URL(string: url + "/healthz")!))?.1 is HTTPURLResponse
             if !up { try await Task.sleep(nanoseconds: 100_000_000) }
         }
-        let (_, before, _) = try Self.run("sparring", ["sessions", "--hub", url, "--hub-config", config, "--json"])
+        let (_, before, _) = try await Self.run("sparring", ["sessions", "--hub", url, "--hub-config", config, "--json"])
         #expect(try JSONDecoder().decode([HubSession].self, from: Data(before.utf8)).count == 1)
-        let (resent, resentOutput, _) = try Self.run("sparring", ["hub", "push", "--sessions", sessions, "--hub-config", config])
+        let (resent, resentOutput, _) = try await Self.run("sparring", ["hub", "push", "--sessions", sessions, "--hub-config", config])
         #expect(resent == 0 && resentOutput.contains("sent 1, on the hub already 1"), "\(resentOutput)")
-        let (_, after, _) = try Self.run("sparring", ["sessions", "--hub", url, "--hub-config", config, "--json"])
+        let (_, after, _) = try await Self.run("sparring", ["sessions", "--hub", url, "--hub-config", config, "--json"])
         #expect(try JSONDecoder().decode([HubSession].self, from: Data(after.utf8)).count == 2)
 
         // The hub gone: the push fails in one line per call and exits 1; nothing is lost.
         restarted.terminate()
         restarted.waitUntilExit()
         try HubFixture.session(in: sessions, id: "20261130T120000Z-debt-threat-0c13")
-        let (failed, _, failedErrors) = try Self.run("sparring", ["hub", "push", "--sessions", sessions, "--hub-config", config])
+        let (failed, _, failedErrors) = try await Self.run("sparring", ["hub", "push", "--sessions", sessions, "--hub-config", config])
         #expect(failed == 1 && failedErrors.contains("20261130T120000Z-debt-threat-0c13 not sent"), "\(failedErrors)")
-        let (_, waiting, _) = try Self.run("sparring", ["hub", "status", "--sessions", sessions, "--hub-config", config])
+        let (_, waiting, _) = try await Self.run("sparring", ["hub", "status", "--sessions", sessions, "--hub-config", config])
         #expect(waiting.contains("20261130T120000Z-debt-threat-0c13  failed:") && !waiting.contains("0c12"))
     }
 }

@@ -23,6 +23,7 @@ struct HubFixture {
         configuration.database = try await backend.databaseURL()
         // The parallel test phase can keep both cores busy for minutes: a database that is up is waited for.
         configuration.databaseStartupTimeout = 300
+        configuration.healthTimeout = 20
         hub = try await Hub.open(configuration: configuration)
         try await hub.addUser("root", role: .admin, team: nil, password: Self.password)
         try await hub.addUser("nora", role: .supervisor, team: "north", password: Self.password)
@@ -150,7 +151,7 @@ struct HubTests {
             let path = try #require(detail.audio.flatMap(fixture.hub.vault.path))
             #expect(ContentHash.sha256(try Data(contentsOf: URL(fileURLWithPath: path))) + ".flac" == detail.audio)
             let original = try WaveFile.read(path: sessions + "/20261130T100000Z-debt-threat-0001/call.wav")
-            let decoded = try Sox.decode(path)
+            let decoded = try await Sox.decode(path)
             #expect(decoded == Data(original.samples.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] }))
             #expect((detail.session.audio_bytes ?? 0) < (detail.session.wav_bytes ?? 0))
             #expect(detail.events.contains("call_start") && detail.summary.contains("<b>morning</b>"))
@@ -388,21 +389,22 @@ struct HubTests {
 struct HubDatabaseTests {
     @Test("PostgreSQL restarted under a running hub: healthz says so, and the hub answers again without a restart of its own")
     func postgresRestart() async throws {
-        let server = try LocalPostgres()
+        let server = try await onOwnThread { try LocalPostgres() }
         defer { server.remove() }
         let folder = NSTemporaryDirectory() + "sparring-hub-pg-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var configuration = HubConfiguration(data: folder)
-        configuration.database = try server.database()
+        configuration.database = try await onOwnThread { try server.database() }
         configuration.databaseStartupTimeout = 300
+        configuration.healthTimeout = 20
         configuration.bcryptCost = 4
         let hub = try await Hub.open(configuration: configuration)
         try await hub.addUser("root", role: .admin, team: nil, password: HubFixture.password)
         try await hub.serving { client, _ in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
-            try server.stop()
+            try await onOwnThread { try server.stop() }
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .serviceUnavailable)
-            try server.start()
+            try await onOwnThread { try server.start() }
             var back = false
             let restarted = Date()
             for _ in 0..<900 where !back {
@@ -452,16 +454,18 @@ struct HubDatabaseTests {
 
 /// sox from Debian reads the hub's FLAC back to raw samples: an independent decoder.
 enum Sox {
-    static func decode(_ path: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
-        process.arguments = [path, "-t", "raw", "-e", "signed", "-b", "16", "-L", "-"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return data
+    static func decode(_ path: String) async throws -> Data {
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
+            process.arguments = [path, "-t", "raw", "-e", "signed", "-b", "16", "-L", "-"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
     }
 }
 
@@ -485,9 +489,7 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .sqlite: return nil
         case .postgres:
-            return try await withCheckedThrowingContinuation { continuation in
-                Thread { continuation.resume(with: Result { try Self.server.get().database() }) }.start()
-            }
+            return try await onOwnThread { try Self.server.get().database() }
         }
     }
 }
