@@ -20,7 +20,8 @@ extension Live {
             return made
         }
 
-        struct Result {
+        /// Handed over from the thread the call ran on, then only read.
+        struct Result: @unchecked Sendable {
             var summary: CallSummary
             var events: [SessionEvent]
             var agent: ScriptedAgent
@@ -28,17 +29,24 @@ extension Live {
             var rendered: [[Int16]]
         }
 
-        static func call(_ scenarioID: String, script: String, seed: UInt64 = 1, prepare: Bool = true) throws -> Result {
+        static func call(_ scenarioID: String, script: String, seed: UInt64 = 1, prepare: Bool = true) async throws -> Result {
             let models = try models()
             let agent = try models.scriptedAgent(try ScriptStep.parse(script), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
-            return try call(scenarioID, agent: agent, seed: seed, prepare: prepare)
+            return try await call(scenarioID, agent: agent, seed: seed, prepare: prepare)
         }
 
-        static func call(_ scenarioID: String, agent: ScriptedAgent, seed: UInt64 = 1, prepare: Bool = true) throws -> Result {
-            try call(try #require(catalog.scenarios.first { $0.id == scenarioID }), agent: agent, seed: seed, prepare: prepare)
+        static func call(_ scenarioID: String, agent: ScriptedAgent, seed: UInt64 = 1, prepare: Bool = true) async throws -> Result {
+            try await call(try #require(catalog.scenarios.first { $0.id == scenarioID }), agent: agent, seed: seed, prepare: prepare)
         }
 
-        static func call(_ scenario: Scenario, agent: ScriptedAgent, seed: UInt64 = 1, prepare: Bool = true) throws -> Result {
+        /// A whole call on the in-memory line, waited for on a thread of its own rather than on one of
+        /// the test tasks' shared threads (a call blocks its caller until it ends).
+        static func call(_ scenario: Scenario, agent: ScriptedAgent, seed: UInt64 = 1, prepare: Bool = true) async throws -> Result {
+            nonisolated(unsafe) let agent = agent
+            return try await onOwnThread { try blockingCall(scenario, agent: agent, seed: seed, prepare: prepare) }
+        }
+
+        static func blockingCall(_ scenario: Scenario, agent: ScriptedAgent, seed: UInt64, prepare: Bool) throws -> Result {
             let models = try models()
             let rendered = agent.lines
             let line = MemoryLine(farEnd: agent)
@@ -55,10 +63,10 @@ extension Live {
         }
 
         @Test("a reply prepared while the agent pauses is the same line, at the same time, as one synthesized after the turn")
-        func preparedReplies() throws {
+        func preparedReplies() async throws {
             let script = try Self.skilled("tenant-repair")
-            let prepared = try Self.call("tenant-repair", script: script)
-            let plain = try Self.call("tenant-repair", script: script, prepare: false)
+            let prepared = try await Self.call("tenant-repair", script: script)
+            let plain = try await Self.call("tenant-repair", script: script, prepare: false)
             let starts = prepared.events.filter { $0.type == "caller_line_start" }
             let plainStarts = plain.events.filter { $0.type == "caller_line_start" }
             #expect(starts.filter { $0.prepared == true }.count >= 3, "too few replies came from prepared audio")
@@ -83,11 +91,16 @@ extension Live {
         }
 
         @Test("a skilled agent: the caller opens, answers every line, and agrees; the recording is aligned")
-        func skilledCall() throws {
-            let result = try Self.call("debt-threat", script: try Self.skilled("debt-threat"))
+        func skilledCall() async throws {
+            let result = try await Self.call("debt-threat", script: try Self.skilled("debt-threat"))
             #expect(result.summary.outcome == "agree")
             #expect(result.summary.score?.passed == true)
             #expect(result.summary.ended_by == "caller")
+            // The audio thread's priority is reported once, at the start, whatever it got.
+            let priority = result.events.filter { $0.type == "audio_thread" }
+            #expect(priority.count == 1 && priority.first?.t == 0)
+            #expect(priority.first.map { ($0.cause == "realtime") == ($0.reason?.hasPrefix("audio thread running SCHED_FIFO") == true) } == true,
+                    "\(priority.map { "\($0.cause ?? "") \($0.reason ?? "")" })")
             // The caller speaks first.
             let firstCaller = try #require(result.events.first { $0.type == "caller_line_start" })
             let firstAgent = try #require(result.events.first { $0.type == "agent_speech_start" })
@@ -128,17 +141,17 @@ extension Live {
         }
 
         @Test("a dismissive agent is escalated or hung up on")
-        func dismissiveCall() throws {
+        func dismissiveCall() async throws {
             let script = try String(contentsOfFile: Self.root.appendingPathComponent("scenarios/scripts/debt-threat.dismissive.txt").path, encoding: .utf8)
-            let result = try Self.call("debt-threat", script: script)
+            let result = try await Self.call("debt-threat", script: script)
             #expect(["hang_up", "escalate"].contains(result.summary.outcome))
             #expect(result.summary.score?.passed == false)
             #expect(result.events.contains { $0.moves?.contains { $0.move == "calm_down" } == true })
         }
 
         @Test("dead air: the caller prompts, then hangs up, and the call ends by itself")
-        func deadAir() throws {
-            let result = try Self.call("debt-threat", script: "[silence 30]\n")
+        func deadAir() async throws {
+            let result = try await Self.call("debt-threat", script: "[silence 30]\n")
             let prompts = result.events.filter { $0.type == "trigger" && $0.trigger == "dead_air" }
             #expect(prompts.count >= 2)
             #expect(result.events.contains { $0.type == "caller_line" && $0.text?.hasPrefix("Hello?") == true })
@@ -152,8 +165,8 @@ extension Live {
         }
 
         @Test("barge-in: a yielding caller stops within 150 ms of the agent starting")
-        func bargeIn() throws {
-            let result = try Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n")
+        func bargeIn() async throws {
+            let result = try await Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n")
             let barge = try #require(result.events.first { $0.type == "barge_in" })
             #expect(barge.yielded == true)
             let stop = try #require(result.events.first { $0.type == "barge_in_stop" })
@@ -188,8 +201,8 @@ extension Live {
         }
 
         @Test("a cough over a yielding caller is no barge-in: the caller goes on")
-        func coughIsNoBargeIn() throws {
-            let result = try Self.call("tenant-repair", agent: ScriptedAgent(steps: [.say(Self.cough(), interrupting: true)], rate: 16_000))
+        func coughIsNoBargeIn() async throws {
+            let result = try await Self.call("tenant-repair", agent: ScriptedAgent(steps: [.say(Self.cough(), interrupting: true)], rate: 16_000))
             // PocketSphinx's VAD heard something (so a rule on its speech start would have barged in):
             // the cough is logged as a noise ignored, or as speech that no voice backs ...
             #expect(result.events.contains { $0.type == "agent_noise" || $0.type == "agent_speech_start" },

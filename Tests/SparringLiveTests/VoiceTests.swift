@@ -90,12 +90,12 @@ extension Live {
         }
 
         @Test("a line the caller's voice cannot speak is an event, and the agent hears it in the fallback voice")
-        func synthesisFailure() throws {
+        func synthesisFailure() async throws {
             var scenario = try #require(LiveCallTests.catalog.scenarios.first { $0.id == "debt-threat" })
             scenario.persona.voice.espeakVoice = "en-gb"
             let models = try LiveCallTests.models()
             let agent = try models.scriptedAgent(try ScriptStep.parse("[silence 8]\n"), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
-            let result = try LiveCallTests.call(scenario, agent: agent)
+            let result = try await LiveCallTests.call(scenario, agent: agent)
             let failures = result.events.filter { $0.type == "synthesis_error" }
             #expect(!failures.isEmpty)
             #expect(failures.allSatisfy { $0.reason?.contains("no voice 'en-gb+m3'") == true && $0.reason?.contains("spoken in 'en'") == true },
@@ -110,11 +110,11 @@ extension Live {
 
 extension Live.LiveCallTests {
     @Test("a strict caller: the difficulty shifts the meters, is saved in the session and shown in the report")
-    func difficulty() throws {
+    func difficulty() async throws {
         let scenario = try #require(Self.catalog.scenarios.first { $0.id == "debt-threat" })
         let models = try Self.models()
         let agent = try models.scriptedAgent(try ScriptStep.parse("[silence 3]\n"), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
-        let result = try Self.call(scenario.at(.strict), agent: agent)
+        let result = try await Self.call(scenario.at(.strict), agent: agent)
         #expect(result.summary.difficulty == "strict")
         let directory = try #require(result.summary.session)
         let stored = try SessionStore(root: URL(fileURLWithPath: directory).deletingLastPathComponent().path)
