@@ -675,33 +675,9 @@ extension SpeechModels {
         do { return try result.get() } catch { throw SparringError("synthesizer", error.description) }
     }
 
-    /// Speaks `text` with a Festival voice (`text2wave`), resampled to the line's rate.
-    ///
-    /// Only the scripted agent of `simulate` uses it: it stands in for a
-    /// person, and PocketSphinx recognizes Festival's HTS voices about as well
-    /// as human speech, where eSpeak NG's formant voices lose half the words.
+    /// Speaks `text` with a Festival voice (`text2wave`), resampled to the line's rate (see `FestivalVoice`).
     public func renderFestival(_ text: String, voice: String, rate: Int) throws(SparringError) -> [Int16] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-festival-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let input = directory.appendingPathComponent("line.txt").path, output = directory.appendingPathComponent("line.wav").path
-        defer { try? FileManager.default.removeItem(at: directory) }
-        do { try text.write(toFile: input, atomically: true, encoding: .utf8) } catch {
-            throw SparringError("festival", "cannot write \(input)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/text2wave")
-        process.arguments = ["-eval", "(voice_\(voice))", input, "-o", output]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw SparringError("festival", "text2wave not found: install festival and festvox-us-slt-hts, or use --voice agent")
-        }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw SparringError("festival", "text2wave failed for voice '\(voice)'") }
-        let audio = try WaveFile.read(path: output)
-        do { return try Resampler(from: audio.rate, to: rate).resample(audio.channel(0)) } catch {
-            throw SparringError("resampler", error.description)
-        }
+        try FestivalVoice.render(text, voice: voice, rate: rate)
     }
 
     /// The scripted agent's turns, synthesized before the call starts, with an
