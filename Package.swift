@@ -141,9 +141,11 @@ let package = Package(
             dependencies: ["SparringCore", "SparringSessions", "SparringHub", "SparringHubClient", "SparringDaemon",
                            .product(name: "Hummingbird", package: "hummingbird")]
         ),
+        // Counts one thread's heap allocations, for the test that the audio thread makes none.
+        .target(name: "CAllocCount", path: "Tests/CAllocCount"),
         .testTarget(
             name: "SparringLiveTests",
-            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon", "CAllocCount"]
         ),
     ],
     swiftLanguageModes: [.v6]
@@ -151,6 +153,6 @@ let package = Package(
 
 // A module's extensions are visible only where that module is imported (SE-0444): GRDB's
 // `joined` on sequences of strings must not reach code that never queries a database.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CAllocCount" {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
 }

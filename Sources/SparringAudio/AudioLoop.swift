@@ -37,6 +37,8 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     /// Whether the thread got SCHED_FIFO, and the sentence that says so; both are set before `start` returns.
     public private(set) var realtime = false
     public private(set) var realtimeNote = ""
+    /// The audio thread, once `start` has returned, for what watches it (the allocation test).
+    public private(set) var thread: pthread_t?
 
     private let capture: UnsafeMutablePointer<Int16>
     private let playback: UnsafeMutablePointer<Int16>
@@ -72,12 +74,13 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
         try line.start()
         // The closure is allocated here, once; the loop inside allocates nothing.
         startNamedThread("sp-audio", stackSize: 1 << 20) { [self] in
+            thread = pthread_self()
             promote()
             promoted.signal()
             run()
             done.signal()
         }
-        // Written by the thread before the signal, read by others after this wait: no race on the note.
+        // Written by the thread before the signal, read by others after this wait: no race on the note or the thread.
         promoted.wait()
     }
 
