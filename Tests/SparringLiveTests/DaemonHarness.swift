@@ -203,6 +203,16 @@ final class DaemonHarness: @unchecked Sendable {
     func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
+/// All that a child writes on `handle` until it closes it, read on a thread of its own.
+func dataToEnd(_ handle: FileHandle) async throws -> Data {
+    try await onOwnThread { handle.readDataToEndOfFile() }
+}
+
+/// All that a child writes on `handle` until it closes it, as text.
+func textToEnd(_ handle: FileHandle) async throws -> String {
+    String(decoding: try await dataToEnd(handle), as: UTF8.self)
+}
+
 func waitForExit(_ process: Process, seconds: Double = 120) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }

@@ -5,7 +5,7 @@ import Testing
 @testable import SparringDaemon
 @testable import SparringSessions
 
-extension Live {
+extension LiveProcesses {
 
     /// `sparringd` as a process on FIFO-backed ALSA PCMs, driven through its socket and `sparring call`.
     @Suite("The daemon", .serialized)
@@ -40,8 +40,8 @@ extension Live {
             let far = DaemonHarness.Running(try harness.farEnd(script: try Live.LiveCallTests.skilled("debt-threat"), speed: 2))
             let (process, out, err) = try Self.sparring(["call", "debt-threat", "--seed", "1", "--json"], harness: harness)
             far.farEnd.onHangUp = { kill(process.processIdentifier, SIGINT) }
-            let output = out.fileHandleForReading.readDataToEndOfFile()
-            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let output = try await dataToEnd(out.fileHandleForReading)
+            let errors = try await textToEnd(err.fileHandleForReading)
             try await waitForExit(process)
             try await far.wait()
             #expect(process.terminationStatus == 0, "\(errors)")
@@ -116,7 +116,7 @@ extension Live {
                 try await Task.sleep(for: .seconds(4))
                 let (hangup, _, _) = try Self.sparring(["hangup"], harness: harness)
                 try await waitForExit(hangup)
-                let shown = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let shown = try await textToEnd(out.fileHandleForReading)
                 try await waitForExit(process)
                 try await far.wait()
                 try await harness.waitIdle()
@@ -317,7 +317,7 @@ extension Live {
     }
 }
 
-extension Live.DaemonTests {
+extension LiveProcesses.DaemonTests {
     @Test("the line vanishes mid-call: the call ends with the reason in its session and on the client; the next call works")
     func vanishingLine() async throws {
         let harness = try DaemonHarness()
@@ -328,8 +328,8 @@ extension Live.DaemonTests {
         try await Task.sleep(for: .seconds(4))
         far.farEnd.vanish()
         try await far.wait()
-        let shown = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let complaint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let shown = try await textToEnd(out.fileHandleForReading)
+        let complaint = try await textToEnd(err.fileHandleForReading)
         try await waitForExit(client)
         try await harness.waitIdle(seconds: 20)
         // On the client: the reason, once, as the last line, and a failing exit status.
@@ -357,7 +357,7 @@ extension Live.DaemonTests {
     }
 }
 
-extension Live.DaemonTests {
+extension LiveProcesses.DaemonTests {
     @Test("SIGKILL mid-call: the next start repairs the session (valid WAV, events intact, marked interrupted)")
     func killedMidCall() async throws {
         let harness = try DaemonHarness()
@@ -400,7 +400,7 @@ extension Live.DaemonTests {
         let (client, out, _) = try Self.sparring(["call", "debt-threat", "--json"], harness: harness)
         try await Task.sleep(for: .seconds(4))
         #expect(try await harness.stop(SIGTERM) == 0)
-        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let output = try await dataToEnd(out.fileHandleForReading)
         try await waitForExit(client)
         try await far.wait()
         let messages = try output.split(separator: 0x0A).map { try JSONDecoder().decode(ControlMessage.self, from: Data($0)) }
@@ -473,7 +473,7 @@ extension Live.DaemonTests {
     }
 }
 
-extension Live.DaemonTests {
+extension LiveProcesses.DaemonTests {
     /// `sparring run` on FIFO-backed ALSA PCMs (the daemon harness's line, no daemon).
     /// `realTime`: the line is held to real time (the harness lets its FIFO lines run faster).
     static func run(_ harness: DaemonHarness, _ scenario: String, capture: String, playback: String,
@@ -516,8 +516,8 @@ extension Live.DaemonTests {
 
     /// Not killed by a signal, not run on: exit 1, one line naming the device, the session complete.
     static func expectDeviceEnd(_ process: Process, _ out: Pipe, _ err: Pipe, device: String, harness: DaemonHarness) async throws {
-        let shown = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let complaint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let shown = try await textToEnd(out.fileHandleForReading)
+        let complaint = try await textToEnd(err.fileHandleForReading)
         try await waitForExit(process, seconds: 30)
         #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(process.terminationReason) \(process.terminationStatus)")
         let lines = complaint.split(separator: "\n")

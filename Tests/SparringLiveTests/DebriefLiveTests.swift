@@ -3,11 +3,11 @@ import Testing
 @testable import SparringCore
 @testable import SparringSessions
 
-extension Live.SupervisorTests {
+extension LiveRecorded.SupervisorTests {
     /// The debrief of calls recorded through the whole pipeline (Festival agent, PocketSphinx, engine, eSpeak NG).
     @Test("a recorded call's debrief: show --debrief gives each moment with what was said, the mood, the criterion and an alternative")
-    func showDebrief() throws {
-        let calls = try Self.calls()
+    func showDebrief() async throws {
+        let calls = try await Self.calls()
         let dismissive = calls.summaries[1]
         let points = try #require(dismissive.turning_points)
         // What a trainer picks in the dismissive call: moves that hurt, worst first, and no best moment.
@@ -16,14 +16,14 @@ extension Live.SupervisorTests {
         #expect(!points.contains { $0.kind == .best })
         #expect(points.allSatisfy { $0.kind == .best || $0.alternative != nil })
 
-        let shown = try sparring(["show", dismissive.id, "--debrief"])
+        let shown = try await sparring(["show", dismissive.id, "--debrief"])
         #expect(shown.status == 0, "\(shown.err)")
         let first = try #require(points.first)
         for part in ["1. \(first.headline)", "You said: \"\(first.said ?? "")\"", "The caller: \(first.moodBefore.rawValue) → ",
                      "A conscious alternative", "--from \(dismissive.id):1"] {
             #expect(shown.out.contains(part), "missing \(part) in:\n\(shown.out)")
         }
-        let json = try sparring(["show", dismissive.id, "--debrief", "--json"])
+        let json = try await sparring(["show", dismissive.id, "--debrief", "--json"])
         #expect(try JSONDecoder().decode([TurningPoint].self, from: Data(json.out.utf8)) == points)
 
         // A skilled call has its best moment.
@@ -32,8 +32,8 @@ extension Live.SupervisorTests {
     }
 
     @Test("--from practises a moment again: the retry starts in its phase and mood with the line before it, and is linked to it")
-    func retryMoment() throws {
-        let calls = try Self.calls()
+    func retryMoment() async throws {
+        let calls = try await Self.calls()
         let original = calls.summaries[1]
         let point = try #require(original.turning_points?.first)
         // In a folder of its own, so the other tests' listings keep their three calls.
@@ -42,7 +42,7 @@ extension Live.SupervisorTests {
         try FileManager.default.copyItem(atPath: calls.sessions + "/" + original.id, toPath: folder + "/" + original.id)
         let script = calls.root + "/retry.txt"
         try "\(point.alternative ?? "I understand why you are angry.")\n".write(toFile: script, atomically: true, encoding: .utf8)
-        let run = try sparring(["simulate", original.scenario, "--script", script, "--from", "\(original.id):1", "--seed", "5", "--json"], sessions: folder)
+        let run = try await sparring(["simulate", original.scenario, "--script", script, "--from", "\(original.id):1", "--seed", "5", "--json"], sessions: folder)
         #expect(run.status == 0, "\(run.err)")
         let retry = try JSONDecoder().decode(CallSummary.self, from: Data(try #require(run.out.split(separator: "\n").last).utf8))
         #expect(retry.id != original.id)
@@ -58,7 +58,7 @@ extension Live.SupervisorTests {
         #expect(retry.difficulty == original.difficulty)
         let said = events.first { $0.type == "caller_line_start" }?.text
         #expect(said == point.callerLine, "opened with \(said ?? "nothing"), not \(point.callerLine ?? "nothing")")
-        let shown = try sparring(["show", retry.id, "--debrief"], sessions: folder)
+        let shown = try await sparring(["show", retry.id, "--debrief"], sessions: folder)
         #expect(shown.out.contains("This call practised moment 1 of \(original.id) again"), "\(shown.out)")
 
         // A moment that is not there, a session of another scenario, a bad shape: one line each.
@@ -66,7 +66,7 @@ extension Live.SupervisorTests {
                                           ("\(original.id):1", "tenant-repair", "is a call of 'debt-threat'"),
                                           ("nonsense", original.scenario, "expected SESSION_ID:MOMENT"),
                                           ("20990101T000000Z-nothing-0000:1", original.scenario, "no session")] {
-            let bad = try sparring(["simulate", scenario, "--script", script, "--from", from], sessions: folder)
+            let bad = try await sparring(["simulate", scenario, "--script", script, "--from", from], sessions: folder)
             #expect(bad.status == 1 && bad.err.split(separator: "\n").count == 1 && bad.err.contains(message), "\(from): \(bad.err)")
         }
     }

@@ -5,7 +5,7 @@ import Testing
 @testable import SparringSpeech
 import SparringSessions
 
-extension Live {
+extension LiveLines {
 
     /// The same whole call as on the in-memory line, through real ALSA: `sparring run`
     /// on FIFO-backed `file` PCMs, with a paced test line on the other end.
@@ -17,7 +17,7 @@ extension Live {
                 let path = candidate.appendingPathComponent("sparring").path
                 if FileManager.default.isExecutableFile(atPath: path) { return path }
             }
-            return LiveCallTests.root.appendingPathComponent(".build/debug/sparring").path
+            return Live.LiveCallTests.root.appendingPathComponent(".build/debug/sparring").path
         }
 
         /// Handed over from the thread the call ran on, then only read.
@@ -37,7 +37,7 @@ extension Live {
             try FIFOFarEnd.asoundrc(agentFIFO: agentFIFO, callerFIFO: callerFIFO)
                 .write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
 
-            let models = try LiveCallTests.models()
+            let models = try Live.LiveCallTests.models()
             let agent = try models.scriptedAgent(try ScriptStep.parse(script), voice: .festival("cmu_us_slt_arctic_hts"), rate: 16_000)
             let rendered = agent.lines
             let farEnd = FIFOFarEnd(agent: agent, agentFIFO: agentFIFO, callerFIFO: callerFIFO, speed: speed)
@@ -46,8 +46,8 @@ extension Live {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["run", scenario, "--capture", "line_in", "--playback", "line_out", "--json", "--max-minutes", "3", "--seed", "7",
                                  "--sessions", directory.appendingPathComponent("sessions").path,
-                                 "--scenarios", LiveCallTests.root.appendingPathComponent("scenarios").path,
-                                 "--voices", LiveCallTests.root.appendingPathComponent("voices").path]
+                                 "--scenarios", Live.LiveCallTests.root.appendingPathComponent("scenarios").path,
+                                 "--voices", Live.LiveCallTests.root.appendingPathComponent("voices").path]
             var environment = ProcessInfo.processInfo.environment
             environment["HOME"] = directory.path
             environment["SPARRING_LINE_SPEED"] = String(speed + 1)
@@ -69,7 +69,7 @@ extension Live {
 
         @Test("a skilled call through ALSA: the caller agrees, both channels aligned, no xruns")
         func skilledCall() async throws {
-            let script = try LiveCallTests.skilled("debt-threat")
+            let script = try Live.LiveCallTests.skilled("debt-threat")
             let result = try await Self.call("debt-threat", script: script, speed: 2)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.summary["outcome"] as? String == "agree", "\(result.summary["transcript"] ?? result.stderr)")
@@ -98,12 +98,12 @@ extension Live {
         }
 
         static func events(_ result: Outcome) throws -> [SessionEvent] {
-            try LiveCallTests.events(in: try #require(result.summary["session"] as? String, "\(result.stderr)"))
+            try Live.LiveCallTests.events(in: try #require(result.summary["session"] as? String, "\(result.stderr)"))
         }
 
         @Test("a dismissive agent through ALSA is escalated or hung up on; anger goes up")
         func dismissiveCall() async throws {
-            let script = try String(contentsOfFile: LiveCallTests.root.appendingPathComponent("scenarios/scripts/debt-threat.dismissive.txt").path, encoding: .utf8)
+            let script = try String(contentsOfFile: Live.LiveCallTests.root.appendingPathComponent("scenarios/scripts/debt-threat.dismissive.txt").path, encoding: .utf8)
             let result = try await Self.call("debt-threat", script: script, speed: 2)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(["hang_up", "escalate"].contains(result.summary["outcome"] as? String))

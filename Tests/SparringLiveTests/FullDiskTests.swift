@@ -149,7 +149,7 @@ enum Tmpfs {
     }
 }
 
-extension Live.DaemonTests {
+extension LiveProcesses.DaemonTests {
     @Test("the disk fills mid-call: the call ends (disk_full) with its session readable, the client gets one line, the daemon answers, refuses calls until there is room, then works",
           .enabled(if: Tmpfs.available))
     func diskFillsUnderTheDaemon() async throws {
@@ -166,8 +166,8 @@ extension Live.DaemonTests {
         let (client, out, err) = try Self.sparring(["call", "debt-threat"], harness: harness)
         try await Task.sleep(for: .seconds(3))
         Tmpfs.fill(harness.sessions)
-        let shown = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let complaint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let shown = try await textToEnd(out.fileHandleForReading)
+        let complaint = try await textToEnd(err.fileHandleForReading)
         try await waitForExit(client)
         far.farEnd.vanish()
         try await far.wait()

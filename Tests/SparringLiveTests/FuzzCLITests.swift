@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 
-extension Live {
+extension LiveLines {
     /// The fuzzing harness at a small N: the same inputs `make fuzz` feeds by the thousand.
     @Suite("Hostile files against the command line")
     struct FuzzCLITests {
         @Test("crafted scenario files and session folders: no crash, no hang, every problem located")
         func smallFuzz() throws {
-            let root = LiveCallTests.root.path
+            let root = Live.LiveCallTests.root.path
             let bench = root + "/.build/debug/sparring-bench"
             let process = Process()
             process.executableURL = URL(fileURLWithPath: bench)

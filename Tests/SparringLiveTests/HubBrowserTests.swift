@@ -3,7 +3,7 @@ import Testing
 import SparringCore
 @testable import SparringSessions
 
-extension Live.SupervisorTests {
+extension LiveRecorded.SupervisorTests {
     /// `sparring-hub serve` on a loopback port with a supervisor, and the recorded calls pushed by agent ana's machine.
     final class HubServer {
         let data: String
@@ -15,7 +15,7 @@ extension Live.SupervisorTests {
             let data = calls.root + "/hub-\(UUID().uuidString.prefix(6))"
             self.data = data
             func hub(_ arguments: [String], input: String? = nil) throws -> Run {
-                try Live.SupervisorTests.run(DaemonHarness.binary("sparring-hub"), arguments + ["--data", data], input: input)
+                try LiveRecorded.SupervisorTests.run(DaemonHarness.binary("sparring-hub"), arguments + ["--data", data], input: input)
             }
             for (name, role) in [("nora", "supervisor"), ("ana", "agent")] {
                 let added = try hub(["user", "add", name, "--role", role, "--team", "north", "--password-stdin"], input: Self.password + "\n")
@@ -34,12 +34,12 @@ extension Live.SupervisorTests {
             try server.run()
             var joined = Run(status: -1, out: "", err: "")
             for _ in 0..<100 {
-                joined = try Live.SupervisorTests.sparring(["hub", "join", url, code, "--hub-config", data + "/agent.json"], home: calls.root)
+                joined = try await LiveRecorded.SupervisorTests.sparring(["hub", "join", url, code, "--hub-config", data + "/agent.json"], home: calls.root)
                 if joined.status == 0 || !joined.err.contains("unreachable") && !joined.err.contains("refused") && !joined.err.contains("connect") { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(joined.status == 0, "\(joined.err)")
-            let pushed = try Live.SupervisorTests.sparring(["hub", "push", "--sessions", calls.sessions, "--hub-config", data + "/agent.json"], home: calls.root)
+            let pushed = try await LiveRecorded.SupervisorTests.sparring(["hub", "push", "--sessions", calls.sessions, "--hub-config", data + "/agent.json"], home: calls.root)
             #expect(pushed.status == 0, "\(pushed.err)")
         }
 
@@ -69,7 +69,7 @@ extension Live.SupervisorTests {
 
     @Test("the hub in headless Chromium: sign in, dashboard, a call played and sought from its transcript, annotated at the moment played, its score overridden")
     func hubInBrowser() async throws {
-        let calls = try Self.calls()
+        let calls = try await Self.calls()
         let hub = try await HubServer(calls: calls)
         defer { hub.stop() }
         let browser = try await Browser()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SparringAudio
 @testable import SparringCore
@@ -12,12 +13,18 @@ extension Live {
     struct LiveCallTests {
         static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         static let catalog = Catalog.load(scenarios: root.appendingPathComponent("scenarios").path, voices: root.appendingPathComponent("voices").path)
-        nonisolated(unsafe) static var sharedModels: SpeechModels?
+        /// Loaded once for the test process; the suites that run side by side wait for the one load.
+        static let sharedModels = Mutex<SpeechModels?>(nil)
         static func models() throws -> SpeechModels {
-            if let sharedModels { return sharedModels }
-            let made = try SpeechModels()
-            sharedModels = made
-            return made
+            let loaded: Swift.Result<SpeechModels, any Error> = sharedModels.withLock { models in
+                if let models { return .success(models) }
+                do {
+                    let made = try SpeechModels()
+                    models = made
+                    return .success(made)
+                } catch { return .failure(error) }
+            }
+            return try loaded.get()
         }
 
         /// Handed over from the thread the call ran on, then only read.

@@ -3,7 +3,7 @@ import Testing
 import SparringCore
 @testable import SparringSessions
 
-extension Live.SupervisorTests {
+extension LiveRecorded.SupervisorTests {
     /// A minimal W3C WebDriver client for Debian's chromedriver driving headless Chromium.
     final class Browser {
         let driver: Process
@@ -118,11 +118,11 @@ extension Live.SupervisorTests {
 
     @Test("the report loads in headless Chromium without errors, draws the plot and timeline, and a transcript click seeks the audio")
     func reportInBrowser() async throws {
-        let calls = try Self.calls()
+        let calls = try await Self.calls()
         let summary = calls.summaries[0]
-        _ = try sparring(["annotate", summary.id, "--at", "0:40", "--by", "sue", "<b>not bold</b> & fine"])
+        _ = try await sparring(["annotate", summary.id, "--at", "0:40", "--by", "sue", "<b>not bold</b> & fine"])
         let path = calls.root + "/report.html"
-        let made = try sparring(["report", summary.id, "-o", path])
+        let made = try await sparring(["report", summary.id, "-o", path])
         #expect(made.status == 0, "\(made.err)")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         print("report: \(size / 1024) KiB for a \(summary.duration_s) s call")
@@ -130,7 +130,7 @@ extension Live.SupervisorTests {
         // The dismissive call's report, for its turning points' clips.
         let dismissive = calls.summaries[1]
         let clipsPath = calls.root + "/report-debrief.html"
-        let clipsReport = try sparring(["report", dismissive.id, "-o", clipsPath])
+        let clipsReport = try await sparring(["report", dismissive.id, "-o", clipsPath])
         #expect(clipsReport.status == 0, "\(clipsReport.err)")
 
         let browser = try await Browser()

@@ -4,7 +4,7 @@ import Testing
 @testable import SparringCore
 @testable import SparringSessions
 
-extension Live {
+extension LiveRecorded {
 
     /// `sparring sessions/show/annotate/replay/report/export/delete` on sessions
     /// recorded by real calls (`sparring simulate`: Festival agent, PocketSphinx,
@@ -18,34 +18,49 @@ extension Live {
         final class Calls: @unchecked Sendable {
             let root: String
             let sessions: String
-            var summaries: [CallSummary] = []
-            init() throws {
-                root = "/tmp/sparring-supervisor-\(UUID().uuidString.prefix(8))"
-                sessions = root + "/sessions"
+            let summaries: [CallSummary]
+
+            init(root: String, sessions: String, summaries: [CallSummary]) {
+                self.root = root
+                self.sessions = sessions
+                self.summaries = summaries
+            }
+
+            /// Three calls by `sparring simulate`, one after the other, so they are listed in this order.
+            static func record() async throws -> Calls {
+                let root = "/tmp/sparring-supervisor-\(UUID().uuidString.prefix(8))"
+                let sessions = root + "/sessions"
                 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+                var summaries: [CallSummary] = []
                 let calls = [("debt-threat", "skilled", "ana", 7), ("debt-threat", "dismissive", "ben", 3), ("tenant-repair", "skilled", "ana", 2)]
                 for (scenario, kind, agent, seed) in calls {
-                    let run = try SupervisorTests.sparring(["simulate", scenario, "--script", "scenarios/scripts/\(scenario).\(kind).txt",
-                                                            "--agent", agent, "--seed", "\(seed)", "--sessions", sessions, "--json"], home: root)
+                    let run = try await SupervisorTests.sparring(["simulate", scenario, "--script", "scenarios/scripts/\(scenario).\(kind).txt",
+                                                                  "--agent", agent, "--seed", "\(seed)", "--sessions", sessions, "--json"], home: root)
                     #expect(run.status == 0, "\(run.err)")
                     let line = try #require(run.out.split(separator: "\n").last)
                     summaries.append(try JSONDecoder().decode(CallSummary.self, from: Data(line.utf8)))
                 }
+                return Calls(root: root, sessions: sessions, summaries: summaries)
             }
         }
         nonisolated(unsafe) static var recorded: Calls?
-        static func calls() throws -> Calls {
+        static func calls() async throws -> Calls {
             if let recorded { return recorded }
-            let made = try Calls()
+            let made = try await Calls.record()
             recorded = made
             return made
         }
 
-        static func sparring(_ arguments: [String], home: String, input: String? = nil) throws -> Run {
+        /// A command run to its end on a thread of its own: status, output, errors.
+        static func sparring(_ arguments: [String], home: String, input: String? = nil) async throws -> Run {
+            try await onOwnThread { try blockingSparring(arguments, home: home, input: input) }
+        }
+
+        static func blockingSparring(_ arguments: [String], home: String, input: String? = nil) throws -> Run {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: DaemonHarness.binary("sparring"))
             process.arguments = arguments
-            process.currentDirectoryURL = LiveCallTests.root
+            process.currentDirectoryURL = Live.LiveCallTests.root
             var environment = ProcessInfo.processInfo.environment
             environment["HOME"] = home
             environment["XDG_CONFIG_HOME"] = home + "/config"
@@ -71,29 +86,30 @@ extension Live {
                        err: String(decoding: errData.withLock { $0 }, as: UTF8.self))
         }
 
-        func sparring(_ arguments: [String], sessions: String? = nil) throws -> Run {
-            let calls = try Self.calls()
-            return try Self.sparring(arguments + ["--sessions", sessions ?? calls.sessions], home: calls.root)
+        func sparring(_ arguments: [String], sessions: String? = nil) async throws -> Run {
+            let calls = try await Self.calls()
+            return try await Self.sparring(arguments + ["--sessions", sessions ?? calls.sessions], home: calls.root)
         }
 
-        func list(_ filters: [String], sessions: String? = nil) throws -> [String] {
-            let run = try sparring(["sessions"] + filters + ["--json"], sessions: sessions)
+        func list(_ filters: [String], sessions: String? = nil) async throws -> [String] {
+            let run = try await sparring(["sessions"] + filters + ["--json"], sessions: sessions)
             #expect(run.status == 0, "\(run.err)")
             let rows = try JSONDecoder().decode([IndexedSession].self, from: Data(run.out.utf8))
             return rows.map(\.id)
         }
 
         @Test("sessions lists the recorded calls newest first; filters agree with the summaries; --reindex after deleting the database gives the same answers")
-        func index() throws {
-            let calls = try Self.calls()
+        func index() async throws {
+            let calls = try await Self.calls()
             let byNewest = calls.summaries.sorted { ($0.started_at, $0.id) > ($1.started_at, $1.id) }
-            #expect(try list([]) == byNewest.map(\.id))
+            #expect(try await list([]) == byNewest.map(\.id))
             let failed = byNewest.filter { $0.score?.passed == false }.map(\.id)
             #expect(!failed.isEmpty, "the dismissive call should fail its rubric")
             let queries: [[String]] = [[], ["--agent", "ana"], ["--agent", "ben"], ["--scenario", "tenant-repair"], ["--failed"],
                                        ["--outcome", calls.summaries[1].outcome], ["--since", "2026-01-01"], ["--since", "2999-01-01"],
                                        ["--agent", "ana", "--scenario", "debt-threat"]]
-            let answers = try queries.map { try list($0) }
+            var answers: [[String]] = []
+            for query in queries { answers.append(try await list(query)) }
             #expect(answers[1] == byNewest.filter { $0.agent == "ana" }.map(\.id))
             #expect(answers[2] == [calls.summaries[1].id])
             #expect(answers[3] == [calls.summaries[2].id])
@@ -101,45 +117,50 @@ extension Live {
             #expect(answers[5] == byNewest.filter { $0.outcome == calls.summaries[1].outcome }.map(\.id))
             #expect(answers[6] == answers[0] && answers[7].isEmpty)
             #expect(answers[8] == [calls.summaries[0].id])
-            let table = try sparring(["sessions"])
+            let table = try await sparring(["sessions"])
             #expect(table.out.hasPrefix("ID ") && table.out.contains("debt-threat") && table.out.split(separator: "\n").count == 4, "\(table.out)")
 
             try FileManager.default.removeItem(atPath: calls.sessions + "/.index.sqlite")
-            #expect(try list(["--reindex"]) == answers[0])
+            #expect(try await list(["--reindex"]) == answers[0])
             try FileManager.default.removeItem(atPath: calls.sessions + "/.index.sqlite")
-            #expect(try queries.map { try list($0) } == answers)
+            var again: [[String]] = []
+            for query in queries { again.append(try await list(query)) }
+            #expect(again == answers)
         }
 
         @Test("show prints the transcript, moves, moods, score with evidence and turn gaps; an annotation shows in show, replay cues and report")
-        func showAndAnnotate() throws {
-            let calls = try Self.calls()
+        func showAndAnnotate() async throws {
+            let calls = try await Self.calls()
             let summary = calls.summaries[0]
-            let shown = try sparring(["show", summary.id])
+            let shown = try await sparring(["show", summary.id])
             #expect(shown.status == 0, "\(shown.err)")
             for line in summary.transcript.prefix(3) { #expect(shown.out.contains(line.text), "\(line.text)") }
             #expect(shown.out.contains("move: ") && shown.out.contains("(like \"") && shown.out.contains("· mood "))
             #expect(shown.out.contains("Score \(plainNumber(summary.score?.total ?? -1)) of 100"))
             #expect(shown.out.contains("Turn gaps: p50 \(Int(summary.turn_gap_ms.p50 ?? -1)) ms"))
-            let json = try sparring(["show", summary.id, "--json"])
+            let json = try await sparring(["show", summary.id, "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
             #expect((object["summary"] as? [String: Any])?["id"] as? String == summary.id)
             #expect(((object["events"] as? [Any])?.count ?? 0) > 10)
 
-            let note = try sparring(["annotate", summary.id, "--at", "0:15", "--by", "sue", "Good", "acknowledgement", "here"])
+            let note = try await sparring(["annotate", summary.id, "--at", "0:15", "--by", "sue", "Good", "acknowledgement", "here"])
             #expect(note.status == 0, "\(note.err)")
-            let again = try sparring(["show", summary.id])
+            let again = try await sparring(["show", summary.id])
             #expect(again.out.contains("✎ note by sue: Good acknowledgement here"))
             #expect(again.out.contains("  0:15.0  ✎ note by sue"))
-            let outside = try sparring(["annotate", summary.id, "--at", "59:00", "late"])
+            let outside = try await sparring(["annotate", summary.id, "--at", "59:00", "late"])
             #expect(outside.status == 1 && outside.err.contains("outside the call"))
-            let badTime = try sparring(["annotate", summary.id, "--at", "1:99", "x"])
+            let badTime = try await sparring(["annotate", summary.id, "--at", "1:99", "x"])
             #expect(badTime.status == 1 && badTime.err.contains("expected MM:SS"))
         }
 
         // MARK: Replay through FIFO-backed ALSA PCMs
 
         /// A private HOME whose `.asoundrc` names `replay_out`, a file PCM writing into a FIFO.
-        final class ReplayLine {
+        final class ReplayLine: @unchecked Sendable {
+            /// What a replay gave, handed over from the thread it ran on.
+            struct Heard: @unchecked Sendable { var status: Int32; var samples: [Int16]; var lines: [(String, Double)]; var err: String }
+
             let home: String
             let fifo: String
             init() throws {
@@ -155,7 +176,14 @@ extension Live {
             /// Runs `sparring replay … --device replay_out`, reading the FIFO at `pace` times real time
             /// (unpaced when infinite); returns the samples heard and each printed line with the
             /// position of the audio read from the FIFO when the line arrived.
-            func replay(_ arguments: [String], sessions: String, pace: Double = .infinity, interruptAfter: Double? = nil) throws -> (status: Int32, samples: [Int16], lines: [(String, Double)], err: String) {
+            func replay(_ arguments: [String], sessions: String, pace: Double = .infinity, interruptAfter: Double? = nil) async throws -> Heard {
+                try await onOwnThread { [self] in
+                    let (status, samples, lines, err) = try blockingReplay(arguments, sessions: sessions, pace: pace, interruptAfter: interruptAfter)
+                    return Heard(status: status, samples: samples, lines: lines, err: err)
+                }
+            }
+
+            func blockingReplay(_ arguments: [String], sessions: String, pace: Double, interruptAfter: Double?) throws -> (Int32, [Int16], [(String, Double)], String) {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: DaemonHarness.binary("sparring"))
                 process.arguments = ["replay"] + arguments + ["--device", "replay_out", "--sessions", sessions]
@@ -168,7 +196,7 @@ extension Live {
                 // The pipe is made small (F_SETPIPE_SZ, 4 KiB = 128 ms) before the replay can fill it,
                 // through a descriptor of our own that also keeps the reader from an early end of file.
                 let keep = open(fifo, O_RDWR)
-                #expect(keep >= 0 && fcntl(keep, 1031, 4096) == 4096)
+                guard keep >= 0 && fcntl(keep, 1031, 4096) == 4096 else { throw SparringTestError("\(fifo): cannot hold it open with a 4 KiB pipe (\(errno))") }
                 try process.run()
                 let heard = Atomic<Int>(0)
                 let samples = Mutex([Int16]())
@@ -229,21 +257,21 @@ extension Live {
         }
 
         @Test("replay returns exactly the recorded audio per channel and mixed, and --from starts where asked")
-        func replayExact() throws {
-            let calls = try Self.calls()
+        func replayExact() async throws {
+            let calls = try await Self.calls()
             let id = calls.summaries[0].id
             let audio = try WaveFile.read(path: "\(calls.sessions)/\(id)/call.wav")
             let line = try ReplayLine()
             let expected: [(String, [Int16])] = [("agent", audio.channel(0)), ("caller", audio.channel(1)), ("both", audio.mixdown())]
             for (channel, samples) in expected {
-                let run = try line.replay([id, "--channel", channel], sessions: calls.sessions)
+                let run = try await line.replay([id, "--channel", channel], sessions: calls.sessions)
                 #expect(run.status == 0, "\(run.err)")
                 #expect(run.samples.count == samples.count, "\(channel): \(run.samples.count) vs \(samples.count)")
                 #expect(run.samples == samples, "\(channel): the replayed audio differs from the recording")
                 #expect(run.lines.last?.0.hasPrefix("end of the recording at") == true)
             }
             #expect(expected[2].1.contains { $0 != 0 } && expected[0].1 != expected[1].1)
-            let from = try line.replay([id, "--channel", "caller", "--from", "0:10.5"], sessions: calls.sessions)
+            let from = try await line.replay([id, "--channel", "caller", "--from", "0:10.5"], sessions: calls.sessions)
             #expect(from.samples == Array(audio.channel(1)[168_000...]))
             let cues = from.lines.dropFirst().filter { $0.0.hasPrefix("[") }
             #expect(!cues.isEmpty)
@@ -256,22 +284,22 @@ extension Live {
             let (start, end) = SessionReport.clip(point, duration: dismissive.duration_s)
             let mixed = wave.mixdown()
             let first = Int((start * Double(wave.rate)).rounded()), last = min(mixed.count, Int((end * Double(wave.rate)).rounded()))
-            let clip = try line.replay([dismissive.id, "--moment", "1"], sessions: calls.sessions)
+            let clip = try await line.replay([dismissive.id, "--moment", "1"], sessions: calls.sessions)
             #expect(clip.status == 0, "\(clip.err)")
             #expect(clip.samples == Array(mixed[first..<last]), "clip of \(clip.samples.count) samples, not \(last - first)")
             #expect(clip.lines.last?.0.hasPrefix("end of the clip at") == true)
-            let none = try line.replay([dismissive.id, "--moment", "9"], sessions: calls.sessions)
+            let none = try await line.replay([dismissive.id, "--moment", "9"], sessions: calls.sessions)
             #expect(none.status == 1 && none.err.contains("has turning points 1 to"), "\(none.err)")
         }
 
         @Test("replay prints each utterance, caller line, mood change and annotation as its audio is heard")
-        func replayAligned() throws {
-            let calls = try Self.calls()
+        func replayAligned() async throws {
+            let calls = try await Self.calls()
             let summary = calls.summaries[2]
-            _ = try sparring(["annotate", summary.id, "--at", "0:20", "--by", "sue", "listen", "from", "here"])
+            _ = try await sparring(["annotate", summary.id, "--at", "0:20", "--by", "sue", "listen", "from", "here"])
             let line = try ReplayLine()
             // 4× real time from 0:05: the reader's pace sets the pace of the replay.
-            let run = try line.replay([summary.id, "--from", "0:05"], sessions: calls.sessions, pace: 4)
+            let run = try await line.replay([summary.id, "--from", "0:05"], sessions: calls.sessions, pace: 4)
             #expect(run.status == 0, "\(run.err)")
             let cues = run.lines.filter { $0.0.hasPrefix("[") }
             #expect(cues.contains { $0.0.contains("note by sue: listen from here") })
@@ -311,24 +339,24 @@ extension Live {
         }
 
         @Test("Ctrl-C stops a replay at once, cleanly, saying where")
-        func replayInterrupted() throws {
+        func replayInterrupted() async throws {
             let (store, id) = try Self.toneSession()
             defer { try? FileManager.default.removeItem(atPath: store) }
             let line = try ReplayLine()
             // Read at real time; SIGINT once a second of audio has been heard.
-            let run = try line.replay([id, "--channel", "caller"], sessions: store, pace: 1, interruptAfter: 1.0)
+            let run = try await line.replay([id, "--channel", "caller"], sessions: store, pace: 1, interruptAfter: 1.0)
             #expect(run.status == 0, "\(run.err)")
             #expect(run.lines.last?.0.hasPrefix("stopped at 0:01") == true, "\(run.lines.map(\.0))")
             #expect(run.samples.count > 16_000 && run.samples.count < 32_000, "\(run.samples.count) samples heard")
         }
 
         @Test("--speed keeps the pitch and changes the length; out-of-range speeds are refused")
-        func replaySpeed() throws {
+        func replaySpeed() async throws {
             let (store, id) = try Self.toneSession()
             defer { try? FileManager.default.removeItem(atPath: store) }
             let line = try ReplayLine()
             for speed in [0.5, 1.5, 2.0] {
-                let run = try line.replay([id, "--channel", "caller", "--speed", "\(speed)"], sessions: store)
+                let run = try await line.replay([id, "--channel", "caller", "--speed", "\(speed)"], sessions: store)
                 #expect(run.status == 0, "\(run.err)")
                 let expected = 64_000 / speed
                 #expect(abs(Double(run.samples.count) - expected) / expected < 0.03, "speed \(speed): \(run.samples.count) samples, expected ~\(Int(expected))")
@@ -343,17 +371,17 @@ extension Live {
                 let hertz = Double(crossings) / (Double(middle.count) / 16_000)
                 #expect(abs(hertz - 440) < 15, "speed \(speed): the tone came out at \(hertz) Hz")
             }
-            let bad = try line.replay([id, "--speed", "3"], sessions: store)
+            let bad = try await line.replay([id, "--speed", "3"], sessions: store)
             #expect(bad.status == 1 && bad.err.contains("--speed 3.0: must be between 0.5 and 2"), "\(bad.err)")
-            let late = try line.replay([id, "--from", "9:00"], sessions: store)
+            let late = try await line.replay([id, "--from", "9:00"], sessions: store)
             #expect(late.status == 1 && late.err.contains("past the end"), "\(late.err)")
         }
 
         // MARK: Crash safety and bad ids
 
         @Test("a session cut as SIGKILL leaves it is repaired, listed, shown and replayed")
-        func crashedSession() throws {
-            let calls = try Self.calls()
+        func crashedSession() async throws {
+            let calls = try await Self.calls()
             let original = calls.summaries[1]
             let store = calls.root + "/crashed"
             let directory = store + "/" + original.id
@@ -370,21 +398,21 @@ extension Live {
             #expect(truncate(wavPath, off_t(size * 2 / 3 + 3)) == 0)
             let keptFrames = (size * 2 / 3 + 3 - 44) / 4
 
-            let listed = try sparring(["sessions", "--json"], sessions: store)
+            let listed = try await sparring(["sessions", "--json"], sessions: store)
             #expect(listed.status == 0)
             #expect(listed.err.contains("repaired \(original.id)"), "\(listed.err)")
             let rows = try JSONDecoder().decode([IndexedSession].self, from: Data(listed.out.utf8))
             let row = try #require(rows.first)
             #expect(row.interrupted && row.ended_by == "crash" && row.agent == "ben" && row.scenario == "debt-threat")
-            let shown = try sparring(["show", original.id], sessions: store)
+            let shown = try await sparring(["show", original.id], sessions: store)
             #expect(shown.status == 0 && shown.out.contains("interrupted: repaired after a crash"))
             #expect(shown.out.contains(original.transcript[0].text))
             // A crash leaves no debrief, and the debrief says why.
-            let debrief = try sparring(["show", original.id, "--debrief"], sessions: store)
+            let debrief = try await sparring(["show", original.id, "--debrief"], sessions: store)
             #expect(debrief.status == 0 && debrief.out.contains("No turning points: the call was interrupted before it could be debriefed"),
                     "\(debrief.out)")
             let line = try ReplayLine()
-            let replay = try line.replay([original.id, "--channel", "both"], sessions: store)
+            let replay = try await line.replay([original.id, "--channel", "both"], sessions: store)
             #expect(replay.status == 0, "\(replay.err)")
             #expect(replay.samples.count == keptFrames)
             let recorded = try WaveFile.read(path: "\(calls.sessions)/\(original.id)/call.wav")
@@ -392,9 +420,9 @@ extension Live {
         }
 
         @Test("bad ids get one clear line from every command and touch nothing")
-        func badIDs() throws {
-            let calls = try Self.calls()
-            _ = try list([])
+        func badIDs() async throws {
+            let calls = try await Self.calls()
+            _ = try await list([])
             func snapshot() throws -> [String] {
                 let enumerator = FileManager.default.enumerator(atPath: calls.root)
                 var entries: [String] = []
@@ -413,7 +441,7 @@ extension Live {
             for id in ids {
                 for command in commands {
                     let arguments = [command[0], id] + command.dropFirst()
-                    let run = try sparring(arguments)
+                    let run = try await sparring(arguments)
                     #expect(run.status == 1, "\(arguments): \(run.status)")
                     let lines = run.err.split(separator: "\n")
                     #expect(lines.count == 1, "\(arguments): \(run.err)")
@@ -426,25 +454,25 @@ extension Live {
         }
 
         @Test("export copies the call with its report; delete removes it from folders and index; prune keeps recent calls")
-        func exportDeletePrune() throws {
-            let calls = try Self.calls()
+        func exportDeletePrune() async throws {
+            let calls = try await Self.calls()
             let store = calls.root + "/copy"
             try FileManager.default.copyItem(atPath: calls.sessions, toPath: store)
             let id = calls.summaries[1].id
             let out = calls.root + "/export"
-            let exported = try sparring(["export", id, "-o", out], sessions: store)
+            let exported = try await sparring(["export", id, "-o", out], sessions: store)
             #expect(exported.status == 0, "\(exported.err)")
             #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)).isSuperset(of: ["call.wav", "events.jsonl", "summary.json", "report.html"]))
-            let unasked = try sparring(["delete", id], sessions: store)
+            let unasked = try await sparring(["delete", id], sessions: store)
             #expect(unasked.status == 1 && unasked.err.contains("needs --yes"))
-            let deleted = try sparring(["delete", id, "--yes"], sessions: store)
+            let deleted = try await sparring(["delete", id, "--yes"], sessions: store)
             #expect(deleted.status == 0, "\(deleted.err)")
-            #expect(try list([], sessions: store) == (try list([])).filter { $0 != id })
-            let pruned = try sparring(["sessions", "prune", "--older-than", "1"], sessions: store)
+            #expect(try await list([], sessions: store) == (try await list([])).filter { $0 != id })
+            let pruned = try await sparring(["sessions", "prune", "--older-than", "1"], sessions: store)
             #expect(pruned.status == 0 && pruned.out.contains("0 sessions older than 1 days deleted"), "\(pruned.out)")
-            let all = try sparring(["sessions", "prune", "--older-than", "0"], sessions: store)
+            let all = try await sparring(["sessions", "prune", "--older-than", "0"], sessions: store)
             #expect(all.out.contains("2 sessions older than 0 days deleted"), "\(all.out)")
-            #expect(try list([], sessions: store).isEmpty)
+            #expect(try await list([], sessions: store).isEmpty)
         }
     }
 }
