@@ -25,6 +25,10 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
     public let capturedAt = Atomic<UInt64>(0)
     /// Set by the synthesizer side to drop queued caller audio; the loop clears it.
     public let flushRequested = Atomic<Bool>(false)
+    /// Signalled after each period put in the capture ring of a line that is not paced (the in-memory
+    /// line, which waits for the call to settle), so the recognizer wakes for it instead of polling.
+    /// A paced line never signals it: no system call on the real-time path.
+    public let periodWritten = DispatchSemaphore(value: 0)
     /// Frame at which the caller's audio last went from silence to sound (for turn gaps).
     public let callerSoundStartedAt = Atomic<Int>(-1)
     /// Frame at which a flush was carried out (for barge-in latency).
@@ -124,6 +128,7 @@ public final class AudioLoop<Line: DuplexLine>: @unchecked Sendable {
             captureRing.write(capture, count: got)
             // clock_gettime through the vDSO: no system call, no allocation.
             capturedAt.store(DispatchTime.now().uptimeNanoseconds, ordering: .releasing)
+            if !paced { periodWritten.signal() }
 
             if flushRequested.load(ordering: .acquiring) {
                 playbackRing.discardAll()

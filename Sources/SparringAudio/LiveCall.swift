@@ -280,7 +280,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 return
             }
             guard loop.line.runsInRealTime else {
-                usleep(2_000)
+                // In lockstep the next period comes as soon as this one has settled: woken by it.
+                _ = loop.periodWritten.wait(timeout: .now() + .milliseconds(2))
                 continue
             }
             // Sleep until the period wanted should be in the ring: the next one, or mid-speech the
