@@ -65,7 +65,11 @@ extension Hub {
         api.get("sessions") { request, context -> Response in
             let viewer = try await self.apiViewer(request)
             let filter = (try? request.uri.decodeQuery(as: HubFilter.self, context: context)) ?? HubFilter()
-            return try Self.json(try await self.store.sessions(for: viewer, filter: filter))
+            let limit = try Self.pageLimit(request.uri.queryParameters["limit"].map(String.init))
+            if let before = filter.before, (try? SessionStore.validate(before)) == nil {
+                throw HTTPError(.badRequest, message: "before: '\(before.prefix(80))' is not a session id")
+            }
+            return try Self.json(try await self.store.sessions(for: viewer, filter: filter, limit: limit))
         }
 
         api.get("sessions/:id") { request, context -> Response in
@@ -77,6 +81,18 @@ extension Hub {
             return try Self.json(SessionReply(session: detail.session, summary: summary, events: events, annotations: detail.annotations,
                                               overrides: detail.overrides, audio: detail.audio == nil ? nil : "/sessions/\(id)/audio"))
         }
+    }
+
+    /// The most sessions one list answers with, and the default.
+    static let pageSize = 500
+
+    /// `limit` of the session list: 1 to `pageSize`, `pageSize` when not given.
+    static func pageLimit(_ text: String?) throws -> Int {
+        guard let text else { return pageSize }
+        guard let limit = Int(text), (1...pageSize).contains(limit) else {
+            throw HTTPError(.badRequest, message: "limit: '\(text.prefix(20))' is not a whole number from 1 to \(pageSize)")
+        }
+        return limit
     }
 
     /// Checks, stores and indexes one upload. Nothing is kept of an upload that fails a check.

@@ -54,7 +54,7 @@ protocol HubDatabase: Sendable {
 
 extension HubDatabase {
     func sessions(for viewer: Viewer, filter: HubFilter = HubFilter()) async throws -> [HubSession] {
-        try await sessions(for: viewer, filter: filter, limit: 500)
+        try await sessions(for: viewer, filter: filter, limit: Hub.pageSize)
     }
 }
 
@@ -187,6 +187,12 @@ enum HubQueries {
                 arguments.append(value)
             }
         }
+        if let before = filter.before, !before.isEmpty {
+            // After that session in the list's order (newest first, ties by id), found among what the asker may see.
+            let pageScope = scope.sql.replacingOccurrences(of: "sessions.", with: "page.")
+            conditions.append("(sessions.started_at, sessions.id) < (SELECT page.started_at, page.id FROM sessions AS page WHERE page.id = ? AND \(pageScope))")
+            arguments += [before] + scope.arguments
+        }
         return (conditions.joined(separator: " AND "), arguments)
     }
 }
@@ -294,13 +300,17 @@ public struct HubFilter: Sendable, Equatable, Codable {
     public var since: String?
     /// ISO 8601 date: calls started before it.
     public var until: String?
+    /// A session id: only the calls listed after it, newest first (the next page of a list). Nothing
+    /// when the asker may not see that session, as when it does not exist.
+    public var before: String?
     public init(team: String? = nil, agent: String? = nil, scenario: String? = nil, outcome: String? = nil,
-                since: String? = nil, until: String? = nil) {
+                since: String? = nil, until: String? = nil, before: String? = nil) {
         self.team = team
         self.agent = agent
         self.scenario = scenario
         self.outcome = outcome
         self.since = since
         self.until = until
+        self.before = before
     }
 }

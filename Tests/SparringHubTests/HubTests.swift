@@ -235,6 +235,58 @@ struct HubTests {
         }
     }
 
+    @Test("the session list is read page by page: newest first, ties by id, none repeated or skipped; a hidden or unknown `before` gives nothing", arguments: HubBackend.allCases)
+    func paging(_ backend: HubBackend) async throws {
+        let fixture = try await HubFixture(backend)
+        defer { fixture.remove() }
+        let aliceSessions = fixture.folder + "/alice", bobSessions = fixture.folder + "/bob"
+        // Three started in the same second (ties), two earlier and one later.
+        let starts = ["0a": "2026-11-30T10:00:00Z", "0b": "2026-11-30T10:00:00Z", "0c": "2026-11-30T10:00:00Z",
+                      "0d": "2026-11-30T09:00:00Z", "0e": "2026-11-29T09:00:00Z", "0f": "2026-11-30T11:00:00Z"]
+        for (suffix, start) in starts {
+            let id = "20261130T100000Z-debt-threat-00\(suffix)"
+            try HubFixture.session(in: aliceSessions, id: id)
+            let path = aliceSessions + "/\(id)/summary.json"
+            try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "2026-11-30T10:00:00Z", with: start)
+                .write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let hidden = "20261130T100000Z-debt-threat-00bb"
+        try HubFixture.session(in: bobSessions, id: hidden, tone: 550)
+        try await fixture.live { client, url in
+            for (agent, team, folder) in [("alice", "north", aliceSessions), ("bob", "south", bobSessions)] {
+                _ = await HubPush.run(client: try await fixture.device(agent, team: team, url: url), store: SessionStore(root: folder),
+                                      outbox: folder + ".outbox")
+            }
+            let (cookie, _) = try await HubFixture.signIn(client, "alice")
+            func list(_ query: String) async throws -> (HTTPResponse.Status, [String]) {
+                let response = try await client.execute(uri: "/api/v1/sessions" + query, method: .get, headers: [.cookie: cookie])
+                guard response.status == .ok else { return (response.status, []) }
+                return (.ok, try JSONDecoder().decode([HubSession].self, from: Data(bytesOf: response.body)).map(\.id))
+            }
+            let (_, whole) = try await list("")
+            let expected = ["0f", "0c", "0b", "0a", "0d", "0e"].map { "20261130T100000Z-debt-threat-00\($0)" }
+            #expect(whole == expected)
+            var paged: [String] = []
+            var query = "?limit=2"
+            while true {
+                let (status, page) = try await list(query)
+                #expect(status == .ok && page.count <= 2)
+                paged += page
+                guard page.count == 2, paged.count < 20 else { break }
+                query = "?limit=2&before=\(page.last!)"
+            }
+            #expect(paged == expected)
+            // Filters hold on every page.
+            let (_, filtered) = try await list("?limit=1&before=\(expected[1])&since=2026-11-30")
+            #expect(filtered == [expected[2]])
+            #expect(try await list("?before=\(hidden)").1.isEmpty)
+            #expect(try await list("?before=20991231T000000Z-none").1.isEmpty)
+            for bad in ["?limit=0", "?limit=501", "?limit=many", "?before=..%2Fhub.sqlite"] {
+                #expect(try await list(bad).0 == .badRequest, "\(bad)")
+            }
+        }
+    }
+
     @Test("who sees what: agents their own calls, supervisors their team's, admins all, on every route; 404 alike for hidden and missing", arguments: HubBackend.allCases)
     func visibility(_ backend: HubBackend) async throws {
         let fixture = try await HubFixture(backend)
