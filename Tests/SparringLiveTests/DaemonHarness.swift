@@ -174,6 +174,28 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Waits until the daemon is idle again (the call's session complete).
+    /// Waits until the call in progress has its caller's first line begun (in the session's events)
+    /// and, when `seconds` is given, has reached it on its own clock (the time of its latest event),
+    /// rather than for a stretch of wall time, which a busy machine can spend before the call has
+    /// even opened. The call is the daemon's when it runs, else the one `sparring run` records here.
+    func waitForCall(atLeast seconds: Double = 0, within limit: Double = 60) async throws {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            if process != nil {
+                if let call = try await status().call, call.t >= seconds, callerHasSpoken(in: call.session) { return }
+            } else if ((try? FileManager.default.contentsOfDirectory(atPath: sessions)) ?? []).contains(where: callerHasSpoken) {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("no call reached \(seconds) s with the caller speaking within \(limit) s")
+    }
+
+    /// Whether a caller line has begun in the session.
+    func callerHasSpoken(in session: String) -> Bool {
+        ((try? String(contentsOfFile: "\(sessions)/\(session)/events.jsonl", encoding: .utf8)) ?? "").contains("\"type\":\"caller_line_start\"")
+    }
+
     func waitIdle(seconds: Double = 120) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

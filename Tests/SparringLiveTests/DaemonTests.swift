@@ -110,10 +110,8 @@ extension LiveProcesses {
                 process.standardOutput = out
                 process.standardInput = input
                 try process.run()
-                // The caller speaks first: once the call has run a few seconds its line has been shown.
-                let deadline = Date().addingTimeInterval(30)
-                while try await harness.status().state != "in_call", Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-                try await Task.sleep(for: .seconds(4))
+                // The caller speaks first: once its line has begun, it has been shown.
+                try await harness.waitForCall()
                 let (hangup, _, _) = try Self.sparring(["hangup"], harness: harness)
                 try await waitForExit(hangup)
                 let shown = try await textToEnd(out.fileHandleForReading)
@@ -325,7 +323,7 @@ extension LiveProcesses.DaemonTests {
         try await harness.start()
         let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 60]", speed: 1))
         let (client, out, err) = try Self.sparring(["call", "debt-threat"], harness: harness)
-        try await Task.sleep(for: .seconds(4))
+        try await harness.waitForCall()
         far.farEnd.vanish()
         try await far.wait()
         let shown = try await textToEnd(out.fileHandleForReading)
@@ -366,7 +364,7 @@ extension LiveProcesses.DaemonTests {
         let far = DaemonHarness.Running(try harness.farEnd(script: try Live.LiveCallTests.skilled("debt-threat"), speed: 1))
         let started = try await harness.request(DaemonHarness.start("debt-threat"))
         let session = try #require(started.session, "\(started.message ?? "")")
-        try await Task.sleep(for: .seconds(9))
+        try await harness.waitForCall(atLeast: 8)
         try await harness.stop(SIGKILL)
         try await far.wait()
         let directory = "\(harness.sessions)/\(session)"
@@ -398,7 +396,7 @@ extension LiveProcesses.DaemonTests {
         try await harness.start()
         let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 60]", speed: 1))
         let (client, out, _) = try Self.sparring(["call", "debt-threat", "--json"], harness: harness)
-        try await Task.sleep(for: .seconds(4))
+        try await harness.waitForCall()
         #expect(try await harness.stop(SIGTERM) == 0)
         let output = try await dataToEnd(out.fileHandleForReading)
         try await waitForExit(client)
@@ -493,7 +491,7 @@ extension LiveProcesses.DaemonTests {
         defer { harness.remove() }
         let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 60]", speed: 1))
         let (process, out, err) = try Self.run(harness, "debt-threat", capture: "line_in", playback: "line_out")
-        try await Task.sleep(for: .seconds(4))
+        try await harness.waitForCall()
         far.farEnd.vanish()
         try await Self.expectDeviceEnd(process, out, err, device: "line_out", harness: harness)
         try await far.wait(seconds: 30)

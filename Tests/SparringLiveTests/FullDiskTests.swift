@@ -164,7 +164,8 @@ extension LiveProcesses.DaemonTests {
         try await harness.start()
         let far = DaemonHarness.Running(try harness.farEnd(script: "[silence 60]", speed: 1))
         let (client, out, err) = try Self.sparring(["call", "debt-threat"], harness: harness)
-        try await Task.sleep(for: .seconds(3))
+        // Seconds into the call, so there is a recording to keep.
+        try await harness.waitForCall(atLeast: 3)
         Tmpfs.fill(harness.sessions)
         let shown = try await textToEnd(out.fileHandleForReading)
         let complaint = try await textToEnd(err.fileHandleForReading)
