@@ -127,28 +127,33 @@ extension LiveProcesses {
 
         @Test("a control connection with no traffic for idle_timeout_s is closed; one that keeps asking stays open")
         func idleTimeout() async throws {
-            let harness = try DaemonHarness(config: "idle_timeout_s: 1")
+            let harness = try DaemonHarness(config: "idle_timeout_s: 2")
             defer { harness.remove() }
             try await harness.start()
             let quiet = try Self.rawConnect(harness.socket)
             defer { close(quiet) }
             let talking = try Self.rawConnect(harness.socket)
             defer { close(talking) }
-            let began = Date()
             let request = Array("{\"v\":1,\"op\":\"status\",\"id\":1}\n".utf8)
-            for _ in 0..<8 {
-                #expect(write(talking, request, request.count) == request.count)
-                var line: [UInt8] = []
-                var byte: UInt8 = 0
-                while read(talking, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
-                #expect(String(decoding: line, as: UTF8.self).contains("\"ok\":true"))
-                try await Task.sleep(for: .milliseconds(400))
+            // A request every 300 ms for three seconds, from a thread of its own so that a busy test
+            // process cannot stretch the pauses past the timeout.
+            let answers = try await onOwnThread { () -> [Bool] in
+                var answers: [Bool] = []
+                for _ in 0..<10 {
+                    guard write(talking, request, request.count) == request.count else { return answers + [false] }
+                    var line: [UInt8] = []
+                    var byte: UInt8 = 0
+                    while read(talking, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+                    answers.append(String(decoding: line, as: UTF8.self).contains("\"ok\":true"))
+                    usleep(300_000)
+                }
+                return answers
             }
-            // Over three seconds in: the quiet client was closed by the daemon (end of file at once,
-            // not its own five-second read timeout).
+            #expect(answers == Array(repeating: true, count: 10), "\(answers)")
+            // Over three seconds in: the quiet client was closed by the daemon, an end of file (its
+            // own five-second read timeout would be an error instead).
             var byte: UInt8 = 0
             #expect(read(quiet, &byte, 1) == 0)
-            #expect(Date().timeIntervalSince(began) < 5)
             #expect(try await harness.stop() == 0)
         }
 

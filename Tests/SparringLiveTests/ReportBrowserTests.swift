@@ -170,8 +170,12 @@ extension LiveRecorded.SupervisorTests {
             // Played up to its end, the clip stops there by itself.
             try await browser.click("#moment-\(point.number) button.clip")
             try await browser.run("var p = document.getElementById('player'); p.currentTime = \(max(start, end - 0.6)); p.play(); return 0")
-            try await Task.sleep(for: .milliseconds(1_600))
-            let paused = try await browser.run("return document.getElementById('player').paused") as? Bool ?? false
+            // Waited for as it plays (0.6 s of audio), however slowly a busy machine plays it.
+            var paused = false
+            for _ in 0..<100 where !paused {
+                try await Task.sleep(for: .milliseconds(100))
+                paused = try await browser.run("return document.getElementById('player').paused") as? Bool ?? false
+            }
             let stopped = try await browser.run("return document.getElementById('player').currentTime") as? Double ?? -1
             #expect(paused && stopped >= end - 0.1 && stopped <= end + 0.6, "moment \(point.number): clip to \(end) stopped at \(stopped), paused \(paused)")
         }
@@ -226,8 +230,12 @@ extension LiveRecorded.SupervisorTests {
         #expect(severe.isEmpty, "console errors: \(severe)")
         // The check above can see an error: one raised on purpose now shows up as SEVERE.
         try await browser.run("setTimeout(function () { throw new Error('sparring-probe'); }, 0); return 0")
-        try await Task.sleep(for: .milliseconds(300))
-        let probe = try await browser.log().filter { ($0["level"] as? String) == "SEVERE" }
+        var probe: [[String: Any]] = []
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(100))
+            probe += try await browser.log().filter { ($0["level"] as? String) == "SEVERE" }
+            if probe.contains(where: { ($0["message"] as? String)?.contains("sparring-probe") == true }) { break }
+        }
         #expect(probe.contains { ($0["message"] as? String)?.contains("sparring-probe") == true }, "\(probe)")
     }
 }
