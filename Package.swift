@@ -123,9 +123,11 @@ let package = Package(
             dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon",
                            "SparringHub", "SparringHubClient"]
         ),
+        // What the tests share: child processes run to their end, blocking work off the tasks' threads.
+        .target(name: "SparringTestSupport", path: "Tests/SparringTestSupport"),
         .testTarget(
             name: "SparringCoreTests",
-            dependencies: ["SparringCore"],
+            dependencies: ["SparringCore", "SparringTestSupport"],
             exclude: ["Fixtures"]
         ),
         // Fast tests of the daemon's and the session store's logic (no audio).
@@ -138,14 +140,15 @@ let package = Package(
         // The hub on loopback: real HTTP, real SQLite, real uploads.
         .testTarget(
             name: "SparringHubTests",
-            dependencies: ["SparringCore", "SparringSessions", "SparringHub", "SparringHubClient", "SparringDaemon",
+            dependencies: ["SparringCore", "SparringSessions", "SparringHub", "SparringHubClient", "SparringDaemon", "SparringTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird")]
         ),
         // Counts one thread's heap allocations, for the test that the audio thread makes none.
         .target(name: "CAllocCount", path: "Tests/CAllocCount"),
         .testTarget(
             name: "SparringLiveTests",
-            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon", "CAllocCount"]
+            dependencies: ["SparringCore", "SparringSessions", "SparringSpeech", "SparringAudio", "SparringDaemon", "CAllocCount",
+                           "SparringTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -65,11 +65,13 @@ extension Hub {
         api.get("sessions") { request, context -> Response in
             let viewer = try await self.apiViewer(request)
             let filter = (try? request.uri.decodeQuery(as: HubFilter.self, context: context)) ?? HubFilter()
+            // Paging is this list's own: `limit` and `before` are not filters the dashboard shares.
             let limit = try Self.pageLimit(request.uri.queryParameters["limit"].map(String.init))
-            if let before = filter.before, (try? SessionStore.validate(before)) == nil {
+            let before = request.uri.queryParameters["before"].flatMap { $0.isEmpty ? nil : String($0) }
+            if let before, (try? SessionStore.validate(before)) == nil {
                 throw HTTPError(.badRequest, message: "before: '\(before.prefix(80))' is not a session id")
             }
-            return try Self.json(try await self.store.sessions(for: viewer, filter: filter, limit: limit))
+            return try Self.json(try await self.store.sessions(for: viewer, filter: filter, limit: limit, before: before))
         }
 
         api.get("sessions/:id") { request, context -> Response in

@@ -33,7 +33,9 @@ protocol HubDatabase: Sendable {
     /// Stores a new session once: the same id with the same content is a duplicate, with other content a conflict.
     func insert(_ new: NewSession) async throws(SparringError) -> UploadResult
     /// What `viewer` may see, newest first, filtered.
-    func sessions(for viewer: Viewer, filter: HubFilter, limit: Int) async throws -> [HubSession]
+    /// At most `limit` sessions, newest first (ties by id); with `before`, those listed after that
+    /// session (the next page), or none when the viewer may not see it, as when it does not exist.
+    func sessions(for viewer: Viewer, filter: HubFilter, limit: Int, before: String?) async throws -> [HubSession]
     /// Per agent and rubric criterion, how many of the calls `viewer` may see failed it.
     func criterionFailures(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.CriterionFailures]
     /// Every criterion result of `agent`'s calls that `viewer` may see.
@@ -53,8 +55,8 @@ protocol HubDatabase: Sendable {
 }
 
 extension HubDatabase {
-    func sessions(for viewer: Viewer, filter: HubFilter = HubFilter()) async throws -> [HubSession] {
-        try await sessions(for: viewer, filter: filter, limit: Hub.pageSize)
+    func sessions(for viewer: Viewer, filter: HubFilter = HubFilter(), limit: Int = Hub.pageSize) async throws -> [HubSession] {
+        try await sessions(for: viewer, filter: filter, limit: limit, before: nil)
     }
 }
 
@@ -175,7 +177,7 @@ enum HubQueries {
 
     /// The WHERE clause of what `viewer` may see, narrowed by `filter`.
     /// `?` placeholders; the PostgreSQL store numbers them.
-    static func conditions(for viewer: Viewer, filter: HubFilter) -> (sql: String, arguments: [String]) {
+    static func conditions(for viewer: Viewer, filter: HubFilter, before: String? = nil) -> (sql: String, arguments: [String]) {
         let scope = viewer.sessionScope
         var conditions = [scope.sql]
         var arguments = scope.arguments
@@ -187,11 +189,11 @@ enum HubQueries {
                 arguments.append(value)
             }
         }
-        if let before = filter.before, !before.isEmpty {
+        if let before, !before.isEmpty {
             // After that session in the list's order (newest first, ties by id), found among what the asker may see.
-            let pageScope = scope.sql.replacingOccurrences(of: "sessions.", with: "page.")
-            conditions.append("(sessions.started_at, sessions.id) < (SELECT page.started_at, page.id FROM sessions AS page WHERE page.id = ? AND \(pageScope))")
-            arguments += [before] + scope.arguments
+            let pageScope = viewer.sessionScope(of: "page")
+            conditions.append("(sessions.started_at, sessions.id) < (SELECT page.started_at, page.id FROM sessions AS page WHERE page.id = ? AND \(pageScope.sql))")
+            arguments += [before] + pageScope.arguments
         }
         return (conditions.joined(separator: " AND "), arguments)
     }
@@ -214,11 +216,14 @@ public struct Viewer: Sendable, Equatable {
 
     /// The condition on `sessions` rows this viewer may see, with its arguments. Every query of
     /// sessions goes through it, so what a person may not see is never read.
-    var sessionScope: (sql: String, arguments: [String]) {
+    var sessionScope: (sql: String, arguments: [String]) { sessionScope(of: "sessions") }
+
+    /// The same condition on the sessions table under another name in a query (`table`).
+    func sessionScope(of table: String) -> (sql: String, arguments: [String]) {
         switch role {
         case .admin: ("1 = 1", [])
-        case .supervisor: ("sessions.team = ?", [team ?? ""])
-        case .agent: ("sessions.agent = ?", [name])
+        case .supervisor: ("\(table).team = ?", [team ?? ""])
+        case .agent: ("\(table).agent = ?", [name])
         }
     }
 }
@@ -300,17 +305,13 @@ public struct HubFilter: Sendable, Equatable, Codable {
     public var since: String?
     /// ISO 8601 date: calls started before it.
     public var until: String?
-    /// A session id: only the calls listed after it, newest first (the next page of a list). Nothing
-    /// when the asker may not see that session, as when it does not exist.
-    public var before: String?
     public init(team: String? = nil, agent: String? = nil, scenario: String? = nil, outcome: String? = nil,
-                since: String? = nil, until: String? = nil, before: String? = nil) {
+                since: String? = nil, until: String? = nil) {
         self.team = team
         self.agent = agent
         self.scenario = scenario
         self.outcome = outcome
         self.since = since
         self.until = until
-        self.before = before
     }
 }

@@ -172,8 +172,8 @@ final class SQLiteHubStore: HubDatabase {
     }
 
     /// What `viewer` may see, newest first, filtered.
-    func sessions(for viewer: Viewer, filter: HubFilter = HubFilter(), limit: Int = 500) async throws -> [HubSession] {
-        let (conditions, strings) = HubQueries.conditions(for: viewer, filter: filter)
+    func sessions(for viewer: Viewer, filter: HubFilter, limit: Int, before: String?) async throws -> [HubSession] {
+        let (conditions, strings) = HubQueries.conditions(for: viewer, filter: filter, before: before)
         var query = StatementArguments(strings)
         _ = query.append(contentsOf: [max(1, min(limit, 10_000))])
         let arguments = query

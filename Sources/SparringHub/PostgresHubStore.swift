@@ -268,8 +268,8 @@ final class PostgresHubStore: HubDatabase {
                    difficulty: c.9, override_score: c.13, end_anger: c.12, audio_bytes: c.10, wav_bytes: c.11)
     }
 
-    func sessions(for viewer: Viewer, filter: HubFilter, limit: Int) async throws -> [HubSession] {
-        let (conditions, arguments) = HubQueries.conditions(for: viewer, filter: filter)
+    func sessions(for viewer: Viewer, filter: HubFilter, limit: Int, before: String?) async throws -> [HubSession] {
+        let (conditions, arguments) = HubQueries.conditions(for: viewer, filter: filter, before: before)
         let query = Self.numbered("""
             SELECT \(HubQueries.sessionColumns) FROM sessions WHERE \(conditions) ORDER BY sessions.started_at DESC, sessions.id DESC LIMIT ?
             """, arguments, extra: [max(1, min(limit, 10_000))])

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import SparringTestSupport
 
 /// Runs the built `sparring` binary the way a user or a script would.
 @Suite("sparring command line")
 struct CLITests {
-    struct Run { var status: Int32; var out: String; var err: String }
+    typealias Run = ChildRun
 
     static var binary: String {
         // The test bundle sits beside the products of the same build.
@@ -18,22 +19,7 @@ struct CLITests {
 
     func sparring(_ arguments: [String], input: String? = nil, in directory: URL = Shipped.root,
                   environment: [String: String]? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inp
-        try process.run()
-        if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
-        try inp.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+        try ChildProcess.run(Self.binary, arguments, input: input, environment: environment, directory: directory)
     }
 
     @Test("scenarios, moves and voices are found from any directory, through one search path")

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import SparringTestSupport
 @testable import SparringHubClient
 @testable import SparringSessions
 import SparringCore
@@ -24,23 +25,9 @@ struct HubCommandTests {
     /// Runs a command to its end, on a thread of its own: status, output, errors.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws -> (Int32, String, String) {
-        try await onOwnThread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary(tool))
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let out = Pipe(), err = Pipe(), inPipe = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = inPipe
-            try process.run()
-            if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-            try inPipe.fileHandleForWriting.close()
-            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output, errors)
-        }
+        let run = try await ChildProcess.finish(binary(tool), arguments, input: input,
+                                                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        return (run.status, run.out, run.err)
     }
 
     /// A plain TCP connection to the loopback port, to send a request by hand.

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import Synchronization
 import Testing
+import SparringTestSupport
 @testable import SparringCore
 @testable import SparringHub
 @testable import SparringHubClient

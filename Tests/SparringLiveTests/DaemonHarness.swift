@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import SparringTestSupport
 @testable import SparringAudio
 @testable import SparringCore
 @testable import SparringDaemon
@@ -173,7 +174,6 @@ final class DaemonHarness: @unchecked Sendable {
         try Live.LiveCallTests.events(in: "\(sessions)/\(session)")
     }
 
-    /// Waits until the daemon is idle again (the call's session complete).
     /// Waits until the call in progress has its caller's first line begun (in the session's events)
     /// and, when `seconds` is given, has reached it on its own clock (the time of its latest event),
     /// rather than for a stretch of wall time, which a busy machine can spend before the call has
@@ -196,6 +196,7 @@ final class DaemonHarness: @unchecked Sendable {
         ((try? String(contentsOfFile: "\(sessions)/\(session)/events.jsonl", encoding: .utf8)) ?? "").contains("\"type\":\"caller_line_start\"")
     }
 
+    /// Waits until the daemon is idle again (the call's session complete).
     func waitIdle(seconds: Double = 120) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SparringTestSupport
 @testable import SparringAudio
 @testable import SparringCore
 @testable import SparringDaemon

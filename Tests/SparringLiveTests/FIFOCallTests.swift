@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SparringTestSupport
 @testable import SparringAudio
 @testable import SparringCore
 @testable import SparringSpeech
@@ -127,7 +128,7 @@ extension LiveLines {
 
         /// The 150 ms goal is the benchmark's (`make bench` prints it over many calls, in a release
         /// build). Here a debug build shares two cores with the rest of the tests and has measured
-        /// 80–540 ms, so this test asks what a broken barge-in cannot do: that the caller fall silent
+        /// 70–540 ms, so this test asks what a broken barge-in cannot do: that the caller fall silent
         /// while the agent is still saying the line that interrupted it.
         @Test("barge-in through ALSA: a yielding caller stops while the agent is still saying the line that interrupted it")
         func bargeIn() async throws {

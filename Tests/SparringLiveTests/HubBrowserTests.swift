@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SparringTestSupport
 import SparringCore
 @testable import SparringSessions
 
@@ -15,7 +16,7 @@ extension LiveRecorded.SupervisorTests {
             let data = calls.root + "/hub-\(UUID().uuidString.prefix(6))"
             self.data = data
             func hub(_ arguments: [String], input: String? = nil) throws -> Run {
-                try LiveRecorded.SupervisorTests.run(DaemonHarness.binary("sparring-hub"), arguments + ["--data", data], input: input)
+                try ChildProcess.run(DaemonHarness.binary("sparring-hub"), arguments + ["--data", data], input: input)
             }
             for (name, role) in [("nora", "supervisor"), ("ana", "agent")] {
                 let added = try hub(["user", "add", name, "--role", role, "--team", "north", "--password-stdin"], input: Self.password + "\n")
@@ -47,24 +48,6 @@ extension LiveRecorded.SupervisorTests {
             if server.isRunning { server.terminate() }
             server.waitUntilExit()
         }
-    }
-
-    /// Runs a program to its end with `input` on its standard input.
-    static func run(_ program: String, _ arguments: [String], input: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, out: String(decoding: output, as: UTF8.self), err: String(decoding: errors, as: UTF8.self))
     }
 
     @Test("the hub in headless Chromium: sign in, dashboard, a call played and sought from its transcript, annotated at the moment played, its score overridden")

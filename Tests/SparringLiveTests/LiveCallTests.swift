@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import SparringTestSupport
 @testable import SparringAudio
 @testable import SparringCore
 @testable import SparringSessions

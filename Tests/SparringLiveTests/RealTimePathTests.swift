@@ -36,11 +36,12 @@ extension Live {
             #expect(seen > 0 && made.count >= 1_000, "the allocation counter saw nothing: it does not replace the allocator")
 
             let loop = AudioLoop(line: UnpacedALSA(ALSALine(capture: "null", playback: "null")))
-            try loop.start()
-            let thread = try #require(loop.thread)
-            // Caller audio waits to be played, so playback copies real samples, not only silence.
+            // A second of caller audio waits to be played before the loop starts, so the loop's first
+            // 100 periods copy real samples to playback and the recording, the rest silence.
             let tone = (0..<16_000).map { Int16(8_000 * sin(Double($0) * 2 * .pi * 440 / 16_000)) }
             tone.withUnsafeBufferPointer { loop.playbackRing.write($0.baseAddress!, count: $0.count) }
+            try loop.start()
+            let thread = try #require(loop.thread)
             sparring_alloc_watch(thread)
             let from = loop.clock, periods = 10_000
             let deadline = Date().addingTimeInterval(120)

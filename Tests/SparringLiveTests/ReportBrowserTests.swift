@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SparringTestSupport
 import SparringCore
 @testable import SparringSessions
 

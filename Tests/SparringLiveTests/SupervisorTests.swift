@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import SparringTestSupport
 @testable import SparringCore
 @testable import SparringSessions
 
@@ -12,7 +13,7 @@ extension LiveRecorded {
     /// report opened in headless Chromium.
     @Suite("Supervisors' tools on recorded calls", .serialized)
     struct SupervisorTests {
-        struct Run { var status: Int32; var out: String; var err: String }
+        typealias Run = ChildRun
 
         /// The calls every test here reads: recorded once per test run.
         final class Calls: @unchecked Sendable {
@@ -51,39 +52,14 @@ extension LiveRecorded {
             return made
         }
 
-        /// A command run to its end on a thread of its own: status, output, errors.
-        static func sparring(_ arguments: [String], home: String, input: String? = nil) async throws -> Run {
-            try await onOwnThread { try blockingSparring(arguments, home: home, input: input) }
-        }
-
-        static func blockingSparring(_ arguments: [String], home: String, input: String? = nil) throws -> Run {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: DaemonHarness.binary("sparring"))
-            process.arguments = arguments
-            process.currentDirectoryURL = Live.LiveCallTests.root
+        /// `sparring` run to its end from the repository, with a private home, on a thread of its own.
+        static func sparring(_ arguments: [String], home: String) async throws -> Run {
             var environment = ProcessInfo.processInfo.environment
             environment["HOME"] = home
             environment["XDG_CONFIG_HOME"] = home + "/config"
             environment["XDG_DATA_HOME"] = home + "/data"
-            process.environment = environment
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            // Both pipes drained together, so a full one never blocks the child.
-            let errData = Mutex(Data())
-            let drained = DispatchSemaphore(value: 0)
-            Thread.detachNewThread {
-                let data = err.fileHandleForReading.readDataToEndOfFile()
-                errData.withLock { $0 = data }
-                drained.signal()
-            }
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            drained.wait()
-            process.waitUntilExit()
-            return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
-                       err: String(decoding: errData.withLock { $0 }, as: UTF8.self))
+            return try await ChildProcess.finish(DaemonHarness.binary("sparring"), arguments, environment: environment,
+                                                 directory: Live.LiveCallTests.root)
         }
 
         func sparring(_ arguments: [String], sessions: String? = nil) async throws -> Run {
