@@ -36,8 +36,9 @@ protocol HubDatabase: Sendable {
     /// At most `limit` sessions, newest first (ties by id); with `before`, those listed after that
     /// session (the next page), or none when the viewer may not see it, as when it does not exist.
     func sessions(for viewer: Viewer, filter: HubFilter, limit: Int, before: String?) async throws -> [HubSession]
-    /// Per agent and rubric criterion, how many of the calls `viewer` may see failed it.
-    func criterionFailures(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.CriterionFailures]
+    /// Per agent and rubric criterion, how many of the calls `viewer` may see failed it; with `agents`,
+    /// only for the agents whose names fall in that range (a page of the dashboard).
+    func criterionFailures(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>?) async throws -> [HubQueries.CriterionFailures]
     /// Every criterion result of `agent`'s calls that `viewer` may see.
     func criterionResults(for viewer: Viewer, agent: String) async throws -> [HubQueries.CriterionResult]
     /// One session with what the hub keeps of it, or nil when it does not exist or `viewer` may not see it.
@@ -48,8 +49,11 @@ protocol HubDatabase: Sendable {
     func override(_ id: String, author: String, score: Double, reason: String) async throws -> HubOverride
     /// Ids and content hashes of every session `agent` has on the hub, so a device sends only what is missing.
     func uploaded(by agent: String) async throws -> [String: String]
-    /// Calls per agent and week (index into `weekStarts`, -1 before the first), counted in the database.
-    func agentWeeks(for viewer: Viewer, filter: HubFilter, weekStarts: [String]) async throws -> [HubQueries.AgentWeek]
+    /// Calls per agent and week (index into `weekStarts`, -1 before the first), counted in the database;
+    /// with `agents`, only for the agents whose names fall in that range.
+    func agentWeeks(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>?, weekStarts: [String]) async throws -> [HubQueries.AgentWeek]
+    /// Every agent with calls `viewer` may see, in the database's order of names, with their team.
+    func agents(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.AgentTeam]
     /// Calls, scored and passed calls, and the median anger at the end, per scenario.
     func scenarioStats(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.ScenarioStats]
 }
@@ -65,6 +69,7 @@ enum HubQueries {
     struct CriterionFailures: Sendable { var agent: String; var criterion: String; var title: String; var failed: Int; var total: Int }
     struct CriterionResult: Sendable { var criterion: String; var title: String; var passed: Bool; var startedAt: String }
 
+    struct AgentTeam: Sendable, Equatable { var agent: String; var team: String? }
     struct AgentWeek: Sendable { var agent: String; var team: String?; var week: Int; var calls: Int; var scored: Int; var passed: Int }
     struct ScenarioStats: Sendable { var scenario: String; var calls: Int; var scored: Int; var passed: Int; var medianAnger: Double? }
 
@@ -110,9 +115,18 @@ enum HubQueries {
         """
     }
 
+    /// Indexes that hold every column the dashboard counts, so its counts read the indexes alone
+    /// (index-only scans) instead of the sessions' rows, which carry the call's summary and events.
+    /// Agent first: a page of the dashboard counts a range of agents' calls.
+    /// Plain index columns rather than INCLUDE, which SQLite does not have.
+    static let countingIndexes = """
+        CREATE INDEX sessions_counted ON sessions (agent, started_at, team, scenario, outcome, passed, end_anger);
+        CREATE INDEX criteria_counted ON session_criteria (agent, started_at, criterion, passed, team, scenario, outcome, title)
+        """
+
     /// Calls per agent and week: the week is found by comparing `started_at` with each week's start (ISO 8601 text sorts as time).
-    static func agentWeeks(for viewer: Viewer, filter: HubFilter, weekStarts: [String]) -> (sql: String, arguments: [String]) {
-        let (conditions, arguments) = Self.conditions(for: viewer, filter: filter)
+    static func agentWeeks(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>?, weekStarts: [String]) -> (sql: String, arguments: [String]) {
+        let (conditions, arguments) = Self.conditions(for: viewer, filter: filter, agents: agents)
         let cases = weekStarts.indices.reversed().map { "WHEN sessions.started_at >= ? THEN \($0)" }.joined(separator: " ")
         return ("""
             SELECT sessions.agent, MIN(sessions.team) AS team, CASE \(cases) ELSE -1 END AS week, COUNT(*) AS calls,
@@ -122,24 +136,38 @@ enum HubQueries {
             """, weekStarts.reversed() + arguments)
     }
 
-    /// Calls, scored and passed per scenario.
-    static func scenarioCounts(for viewer: Viewer, filter: HubFilter) -> (sql: String, arguments: [String]) {
+    /// The agents with calls, in the database's order (a page of the dashboard is a range of it).
+    static func agents(for viewer: Viewer, filter: HubFilter) -> (sql: String, arguments: [String]) {
         let (conditions, arguments) = Self.conditions(for: viewer, filter: filter)
         return ("""
-            SELECT sessions.scenario, COUNT(*) AS calls, SUM(CASE WHEN sessions.passed IS NULL THEN 0 ELSE 1 END) AS scored,
-                   SUM(CASE WHEN sessions.passed THEN 1 ELSE 0 END) AS passed
-            FROM sessions WHERE \(conditions) GROUP BY sessions.scenario ORDER BY sessions.scenario
+            SELECT sessions.agent, MIN(sessions.team) AS team FROM sessions WHERE \(conditions)
+            GROUP BY sessions.agent ORDER BY sessions.agent
             """, arguments)
     }
 
-    /// How many calls of each scenario ended at each whole anger (0–100): a histogram the median is read from,
-    /// so neither database sorts every call (and SQLite, which has no median, needs none).
+    /// Per scenario and whole anger at the end (NULL where the call has none): calls, scored and passed.
+    /// One pass gives both the scenario's counts (the sum over its angers) and the histogram its
+    /// median is read from, so neither database sorts every call (and SQLite, which has no median, needs none).
     static func scenarioAngers(for viewer: Viewer, filter: HubFilter) -> (sql: String, arguments: [String]) {
         let (conditions, arguments) = Self.conditions(for: viewer, filter: filter)
         return ("""
-            SELECT sessions.scenario, CAST(ROUND(sessions.end_anger) AS DOUBLE PRECISION) AS anger, COUNT(*) AS n
-            FROM sessions WHERE \(conditions) AND sessions.end_anger IS NOT NULL GROUP BY sessions.scenario, anger
+            SELECT sessions.scenario, CAST(ROUND(sessions.end_anger) AS DOUBLE PRECISION) AS anger, COUNT(*) AS calls,
+                   SUM(CASE WHEN sessions.passed IS NULL THEN 0 ELSE 1 END) AS scored,
+                   SUM(CASE WHEN sessions.passed THEN 1 ELSE 0 END) AS passed
+            FROM sessions WHERE \(conditions) GROUP BY sessions.scenario, anger
             """, arguments)
+    }
+
+    /// One row of `scenarioAngers`.
+    struct ScenarioAnger: Sendable { var scenario: String; var anger: Double?; var calls: Int; var scored: Int; var passed: Int }
+
+    /// The scenarios' counts and median anger from the rows of `scenarioAngers`, by scenario name.
+    static func scenarioStats(_ rows: [ScenarioAnger]) -> [ScenarioStats] {
+        Dictionary(grouping: rows, by: \.scenario).sorted { $0.key < $1.key }.map { scenario, rows in
+            ScenarioStats(scenario: scenario, calls: rows.reduce(0) { $0 + $1.calls }, scored: rows.reduce(0) { $0 + $1.scored },
+                          passed: rows.reduce(0) { $0 + $1.passed },
+                          medianAnger: median(rows.compactMap { row in row.anger.map { ($0, row.calls) } }))
+        }
     }
 
     /// The median of values given as (value, count).
@@ -177,7 +205,7 @@ enum HubQueries {
 
     /// The WHERE clause of what `viewer` may see, narrowed by `filter`.
     /// `?` placeholders; the PostgreSQL store numbers them.
-    static func conditions(for viewer: Viewer, filter: HubFilter, before: String? = nil) -> (sql: String, arguments: [String]) {
+    static func conditions(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>? = nil, before: String? = nil) -> (sql: String, arguments: [String]) {
         let scope = viewer.sessionScope
         var conditions = [scope.sql]
         var arguments = scope.arguments
@@ -188,6 +216,10 @@ enum HubQueries {
                 conditions.append(column)
                 arguments.append(value)
             }
+        }
+        if let agents {
+            conditions.append("sessions.agent >= ? AND sessions.agent <= ?")
+            arguments += [agents.lowerBound, agents.upperBound]
         }
         if let before, !before.isEmpty {
             // After that session in the list's order (newest first, ties by id), found among what the asker may see.

@@ -78,16 +78,18 @@ extension Hub {
         router.get("/") { request, context -> Response in
             guard let (viewer, csrf) = try await self.signedIn(request) else { return Self.redirect("/login") }
             let filter = Self.filter(request, context: context)
-            let board = try await self.dashboard(for: viewer, filter: filter)
+            let query = request.uri.query ?? ""
+            let board = try await self.dashboard(for: viewer, filter: filter,
+                                                 agents: .page(request.uri.queryParameters["page"].map(String.init), query: query))
             return Self.html(self.pages.render("dashboard", DashboardPage(
                 title: "Dashboard", viewer: HeaderViewer(name: viewer.name, role: viewer.role.rawValue, csrf: csrf), heading: board.heading,
-                filter: filter, query: request.uri.query ?? "", agents: board.agents, criteria: board.criteria, heat: board.heat,
+                filter: filter, query: query, agents: board.agents, paging: board.paging, criteria: board.criteria, heat: board.heat,
                 scenarios: board.scenarios, sessions: board.sessions.map(SessionRow.init))))
         }
 
         router.get("dashboard.csv") { request, context -> Response in
             guard let (viewer, _) = try await self.signedIn(request) else { return Self.redirect("/login") }
-            let board = try await self.dashboard(for: viewer, filter: Self.filter(request, context: context))
+            let board = try await self.dashboard(for: viewer, filter: Self.filter(request, context: context), agents: .all)
             var csv = "agent,team,calls_this_week,calls,pass_rate\r\n"
             for row in board.agents {
                 csv += [row.agent, row.team, String(row.thisWeek), String(row.calls), row.passRate].map(Self.csvField).joined(separator: ",") + "\r\n"

@@ -27,6 +27,9 @@ final class SQLiteHubStore: HubDatabase {
         migrator.registerMigration("1 people, devices, sessions") { db in
             try db.execute(sql: HubQueries.schema(serial: "INTEGER PRIMARY KEY AUTOINCREMENT"))
         }
+        migrator.registerMigration("2 indexes the dashboard counts from") { db in
+            try db.execute(sql: HubQueries.countingIndexes)
+        }
         return migrator
     }
 
@@ -182,8 +185,8 @@ final class SQLiteHubStore: HubDatabase {
     }
 
     /// Per agent and rubric criterion, how many of the calls `viewer` may see failed it.
-    func criterionFailures(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.CriterionFailures] {
-        let (conditions, strings) = HubQueries.conditions(for: viewer, filter: filter)
+    func criterionFailures(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>?) async throws -> [HubQueries.CriterionFailures] {
+        let (conditions, strings) = HubQueries.conditions(for: viewer, filter: filter, agents: agents)
         let arguments = StatementArguments(strings)
         return try await pool.read { db in
             try Row.fetchAll(db, sql: """
@@ -270,8 +273,8 @@ final class SQLiteHubStore: HubDatabase {
         }
     }
 
-    func agentWeeks(for viewer: Viewer, filter: HubFilter, weekStarts: [String]) async throws -> [HubQueries.AgentWeek] {
-        let (sql, strings) = HubQueries.agentWeeks(for: viewer, filter: filter, weekStarts: weekStarts)
+    func agentWeeks(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>?, weekStarts: [String]) async throws -> [HubQueries.AgentWeek] {
+        let (sql, strings) = HubQueries.agentWeeks(for: viewer, filter: filter, agents: agents, weekStarts: weekStarts)
         let arguments = StatementArguments(strings)
         return try await pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map {
@@ -280,19 +283,22 @@ final class SQLiteHubStore: HubDatabase {
         }
     }
 
-    func scenarioStats(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.ScenarioStats] {
-        let (counts, strings) = HubQueries.scenarioCounts(for: viewer, filter: filter)
-        let (angers, angerStrings) = HubQueries.scenarioAngers(for: viewer, filter: filter)
-        let arguments = StatementArguments(strings), angerArguments = StatementArguments(angerStrings)
+    func agents(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.AgentTeam] {
+        let (sql, strings) = HubQueries.agents(for: viewer, filter: filter)
+        let arguments = StatementArguments(strings)
         return try await pool.read { db in
-            let histogram = try Row.fetchAll(db, sql: angers, arguments: angerArguments).map {
-                (scenario: $0["scenario"] as String, anger: $0["anger"] as Double, count: $0["n"] as Int)
-            }
-            return try Row.fetchAll(db, sql: counts, arguments: arguments).map { row in
-                let scenario: String = row["scenario"]
-                return HubQueries.ScenarioStats(scenario: scenario, calls: row["calls"], scored: row["scored"], passed: row["passed"],
-                                                medianAnger: HubQueries.median(histogram.filter { $0.scenario == scenario }.map { ($0.anger, $0.count) }))
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { HubQueries.AgentTeam(agent: $0["agent"], team: $0["team"]) }
+        }
+    }
+
+    func scenarioStats(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.ScenarioStats] {
+        let (sql, strings) = HubQueries.scenarioAngers(for: viewer, filter: filter)
+        let arguments = StatementArguments(strings)
+        let rows = try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                HubQueries.ScenarioAnger(scenario: $0["scenario"], anger: $0["anger"], calls: $0["calls"], scored: $0["scored"], passed: $0["passed"])
             }
         }
+        return HubQueries.scenarioStats(rows)
     }
 }

@@ -67,6 +67,8 @@ struct Pages: Sendable {
             <td class="trend">{{#trend}}<span class="week" title="{{week}}: {{label}}" style="--share:{{share}}">{{label}}</span>{{/trend}}</td></tr>{{/agents}}
             {{^agents}}<tr><td colspan="6">No calls match.</td></tr>{{/agents}}
             </tbody></table>
+            {{#paging}}<nav class="paging" aria-label="Pages of agents">Agents {{first}}–{{last}} of {{total}}
+            {{#previous}}<a href="/?{{.}}" rel="prev">Previous</a>{{/previous}} {{#next}}<a href="/?{{.}}" rel="next">Next</a>{{/next}}</nav>{{/paging}}
             <h2>Criteria failed, by agent</h2>
             <table id="heat"><thead><tr><th>Agent</th>{{#criteria}}<th>{{.}}</th>{{/criteria}}</tr></thead><tbody>
             {{#heat}}<tr><td>{{agent}}</td>{{#cells}}<td class="heat" style="--share:{{share}}">{{label}}</td>{{/cells}}</tr>{{/heat}}

@@ -70,6 +70,7 @@ final class PostgresHubStore: HubDatabase {
 
     static let migrations: [(Int, String)] = [
         (1, HubQueries.schema(serial: "BIGSERIAL PRIMARY KEY")),
+        (2, HubQueries.countingIndexes),
     ]
 
     /// Applies the migrations not yet applied, one transaction each, under a lock so two hubs starting together do not race.
@@ -278,8 +279,8 @@ final class PostgresHubStore: HubDatabase {
         return result
     }
 
-    func criterionFailures(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.CriterionFailures] {
-        let (conditions, arguments) = HubQueries.conditions(for: viewer, filter: filter)
+    func criterionFailures(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>?) async throws -> [HubQueries.CriterionFailures] {
+        let (conditions, arguments) = HubQueries.conditions(for: viewer, filter: filter, agents: agents)
         let query = Self.numbered("""
             \(HubQueries.criterionFailures(conditions))
             """, arguments)
@@ -368,8 +369,8 @@ final class PostgresHubStore: HubDatabase {
         return result
     }
 
-    func agentWeeks(for viewer: Viewer, filter: HubFilter, weekStarts: [String]) async throws -> [HubQueries.AgentWeek] {
-        let (sql, arguments) = HubQueries.agentWeeks(for: viewer, filter: filter, weekStarts: weekStarts)
+    func agentWeeks(for viewer: Viewer, filter: HubFilter, agents: ClosedRange<String>?, weekStarts: [String]) async throws -> [HubQueries.AgentWeek] {
+        let (sql, arguments) = HubQueries.agentWeeks(for: viewer, filter: filter, agents: agents, weekStarts: weekStarts)
         var result: [HubQueries.AgentWeek] = []
         for try await (agent, team, week, calls, scored, passed) in try await client.query(Self.numbered(sql, arguments), logger: logger)
             .decode((String, String?, Int, Int, Int, Int).self) {
@@ -378,20 +379,23 @@ final class PostgresHubStore: HubDatabase {
         return result
     }
 
-    func scenarioStats(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.ScenarioStats] {
-        let (counts, arguments) = HubQueries.scenarioCounts(for: viewer, filter: filter)
-        let (angers, angerArguments) = HubQueries.scenarioAngers(for: viewer, filter: filter)
-        var histogram: [String: [(Double, Int)]] = [:]
-        for try await (scenario, anger, count) in try await client.query(Self.numbered(angers, angerArguments), logger: logger)
-            .decode((String, Double, Int).self) {
-            histogram[scenario, default: []].append((anger, count))
-        }
-        var result: [HubQueries.ScenarioStats] = []
-        for try await (scenario, calls, scored, passed) in try await client.query(Self.numbered(counts, arguments), logger: logger)
-            .decode((String, Int, Int, Int).self) {
-            result.append(.init(scenario: scenario, calls: calls, scored: scored, passed: passed, medianAnger: HubQueries.median(histogram[scenario] ?? [])))
+    func agents(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.AgentTeam] {
+        let (sql, arguments) = HubQueries.agents(for: viewer, filter: filter)
+        var result: [HubQueries.AgentTeam] = []
+        for try await (agent, team) in try await client.query(Self.numbered(sql, arguments), logger: logger).decode((String, String?).self) {
+            result.append(.init(agent: agent, team: team))
         }
         return result
+    }
+
+    func scenarioStats(for viewer: Viewer, filter: HubFilter) async throws -> [HubQueries.ScenarioStats] {
+        let (sql, arguments) = HubQueries.scenarioAngers(for: viewer, filter: filter)
+        var rows: [HubQueries.ScenarioAnger] = []
+        for try await (scenario, anger, calls, scored, passed) in try await client.query(Self.numbered(sql, arguments), logger: logger)
+            .decode((String, Double?, Int, Int, Int).self) {
+            rows.append(.init(scenario: scenario, anger: anger, calls: calls, scored: scored, passed: passed))
+        }
+        return HubQueries.scenarioStats(rows)
     }
 }
 

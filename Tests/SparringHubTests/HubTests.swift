@@ -428,12 +428,44 @@ struct HubTests {
             #expect(board.criteria == ["Greeted and said who is speaking", "Acknowledged his situation first"])
             #expect(board.heat.first?.cells.map(\.label) == ["0 %", "100 %"])
             #expect(board.scenarios.first?.medianAnger == "45")
+            #expect(board.scenarios.first?.calls == 3 && board.scenarios.first?.passRate == "67 %")
             let csv = try await client.execute(uri: "/dashboard.csv", method: .get, headers: [.cookie: cookie])
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             #expect(String(buffer: csv.body) == "agent,team,calls_this_week,calls,pass_rate\r\nalice,north,3,3,67 %\r\n")
             #expect(Hub.csvField("=cmd()") == "'=cmd()" && Hub.csvField("a,b") == "\"a,b\"")
             let filtered = try await fixture.hub.dashboard(for: Viewer(name: "nora", role: .supervisor, team: "north"), filter: HubFilter(outcome: "hang_up"))
             #expect(filtered.agents.isEmpty)
+        }
+    }
+
+    @Test("a page of the dashboard counts only its own agents, in the database's order of names", arguments: HubBackend.allCases)
+    func dashboardPages(_ backend: HubBackend) async throws {
+        let fixture = try await HubFixture(backend)
+        defer { fixture.remove() }
+        let now = ISO8601DateFormatter().string(from: Date())
+        try await fixture.live { client, url in
+            for (agent, calls) in [("cleo", 3), ("amy", 1), ("bob", 2)] {
+                let sessions = fixture.folder + "/" + agent
+                for n in 0..<calls {
+                    let id = "20261130T10000\(n)Z-debt-threat-\(agent)\(n)"
+                    try HubFixture.session(in: sessions, id: id, score: n == 0 ? 90 : 40)
+                    let path = sessions + "/\(id)/summary.json"
+                    let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "2026-11-30T10:00:00Z", with: now)
+                    try text.write(toFile: path, atomically: true, encoding: .utf8)
+                }
+                _ = await HubPush.run(client: try await fixture.device(agent, team: "north", url: url), store: SessionStore(root: sessions),
+                                      outbox: sessions + ".outbox")
+            }
+            let admin = Viewer(name: "root", role: .admin, team: nil)
+            let second = try await fixture.hub.dashboard(for: admin, filter: HubFilter(), agents: .page("2", query: "team=north", size: 1))
+            #expect(second.agents.map(\.agent) == ["bob"] && second.agents.first?.calls == 2 && second.agents.first?.passRate == "50 %")
+            #expect(second.heat.map(\.agent) == ["bob"] && second.heat.first?.cells.map(\.label) == ["0 %", "100 %"])
+            #expect(second.paging == Dashboard.Paging(first: 2, last: 2, total: 3, previous: "team=north&page=1", next: "team=north&page=3"))
+            let last = try await fixture.hub.dashboard(for: admin, filter: HubFilter(), agents: .page("9", query: "", size: 2))
+            #expect(last.agents.map(\.agent) == ["cleo"] && last.agents.first?.thisWeek == 3)
+            let all = try await fixture.hub.dashboard(for: admin, filter: HubFilter(), agents: .all)
+            #expect(all.agents.map(\.agent) == ["amy", "bob", "cleo"] && all.agents.map(\.calls) == [1, 2, 3] && all.paging == nil)
+            #expect(all.scenarios.first?.calls == 6)
         }
     }
 }
