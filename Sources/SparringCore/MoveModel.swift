@@ -11,8 +11,8 @@ public struct MoveText: Sendable, Equatable {
 
     /// Words that turn what follows into its opposite.
     static let negators: Set<String> = ["not", "never", "no", "nobody", "nothing", "none", "neither", "nor", "noone", "without"]
-    /// How many words after a negator it governs. "I'm not going to apologise" needs four.
-    static let negationScope = 4
+    /// How many words after a negator it governs. "I'm not going to tell you to calm down" needs six.
+    static let negationScope = 6
     /// Words that end a negation's scope early: a new clause starts.
     static let clauseBreaks: Set<String> = ["but", "and", "so", "because", "though", "although", "however", "instead"]
 

@@ -73,12 +73,7 @@ struct DebriefTests {
         var skilled = RehearsalDriver(scenario: scenario, seed: 1)
         let best = skilled.run(try Shipped.script(id, "skilled")).turning_points
         #expect(best.contains { $0.kind == .best }, "\(id): \(best.map(\.headline))")
-        // The move recognizer hears "what matters most to you and your team for us to earn your
-        // trust back?" as blaming the caller as well as a question, and the caller takes offence:
-        // the debrief tells it as it happened. Known until recognition improves.
-        withKnownIssue("it-client-trust's skilled question is heard as blame") {
-            #expect(!best.contains { $0.kind == .hurt }, "\(id): \(best.map(\.headline))")
-        } when: { id == "it-client-trust" }
+        #expect(!best.contains { $0.kind == .hurt }, "\(id): \(best.map(\.headline))")
     }
 
     @Test("scenarios check counts the paraphrased calls whose debrief names a hurt the agent's line did not make")
