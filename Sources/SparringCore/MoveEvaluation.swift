@@ -143,6 +143,28 @@ public struct MoveEvaluation: Sendable {
         return evaluation
     }
 
+    /// Time to recognize whole turns as the live recognizer hands them over: `linesPerTurn` corpus
+    /// lines said in one breath, read four ways (the best hypothesis and three alternatives, each
+    /// with its own 10 % of words dropped or replaced) with a confidence per word. Seconds per turn.
+    public static func turnTimes(_ recognizer: MoveRecognizer, on corpus: [LabelledLine], linesPerTurn: Int = 3) -> [Double] {
+        recognizer.prepare()
+        var times: [Double] = []
+        var start = 0
+        while start + linesPerTurn <= corpus.count {
+            let text = corpus[start..<(start + linesPerTurn)].map(\.text).joined(separator: " ")
+            let readings = (0..<4).map { rank -> HeardHypothesis in
+                var noise = RecognitionNoise(errorRate: rank == 0 ? 0 : 0.1, seed: UInt64(start * 4 + rank))
+                let words = Words.normalize(rank == 0 ? text : noise.corrupt(text))
+                return HeardHypothesis(words: words, confidence: words.indices.map { 0.5 + 0.5 * Double(($0 * 7 + rank) % 10) / 10 })
+            }
+            let began = DispatchTime.now().uptimeNanoseconds
+            _ = recognizer.recognize(readings)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
+            start += linesPerTurn
+        }
+        return times
+    }
+
     /// k-fold cross-validation over the library's own examples (the development part):
     /// each fold is recognized by models trained on the other folds.
     public static func crossValidate(_ library: MoveLibrary, folds: Int = 5, settings: MoveRecognizer.Settings = .init(),

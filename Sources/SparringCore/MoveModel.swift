@@ -84,12 +84,27 @@ enum MoveFeatures {
             var own = [hash(1, negated, word)]
             for group in groups[Words.stem(word)] ?? [] { own.append(hash(4, negated, group)) }
             let wordFeatures = own.count
-            let scalars = Array("^\(word)$".unicodeScalars)
-            for size in 3...4 where scalars.count >= size {
-                for start in 0...(scalars.count - size) {
-                    var gram = ""
-                    gram.unicodeScalars.append(contentsOf: scalars[start..<(start + size)])
-                    own.append(hash(3, negated, gram))
+            let bounded = "^\(word)$"
+            if bounded.utf8.count == bounded.unicodeScalars.count {
+                // ASCII (nearly every word): the same hashes as below, straight from the bytes, no string per n-gram.
+                let bytes = Array(bounded.utf8)
+                var prefix: UInt64 = 0xcbf2_9ce4_8422_2325
+                for byte: UInt8 in [3, negated ? 1 : 0] { prefix = (prefix ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+                for size in 3...4 where bytes.count >= size {
+                    for start in 0...(bytes.count - size) {
+                        var h = prefix
+                        for byte in bytes[start..<(start + size)] { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+                        own.append((h ^ 0x1f) &* 0x0000_0100_0000_01b3)
+                    }
+                }
+            } else {
+                let scalars = Array(bounded.unicodeScalars)
+                for size in 3...4 where scalars.count >= size {
+                    for start in 0...(scalars.count - size) {
+                        var gram = ""
+                        gram.unicodeScalars.append(contentsOf: scalars[start..<(start + size)])
+                        own.append(hash(3, negated, gram))
+                    }
                 }
             }
             let bigram = index > 0 ? hash(2, negated || text.negated[index - 1], text.words[index - 1], word) : nil

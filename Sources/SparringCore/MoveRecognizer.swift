@@ -208,6 +208,11 @@ public final class MoveRecognizer: @unchecked Sendable {
                 if hit.confidence > best[hit.move]?.confidence ?? 0 { best[hit.move] = hit }
             }
         }
+        // The example that carried each move, found once for the reading that won.
+        for (move, hit) in best {
+            let examples = groups.lazy.compactMap { $0.examples[move] }.first ?? []
+            best[move]?.example = nearestExample(hit.words.split(separator: " ").map(String.init), examples)
+        }
         // In the order they were said; the best hypothesis's word positions stand for the rest.
         let order = Dictionary(uniqueKeysWithValues: moves.enumerated().map { ($1, $0) })
         return best.values.sorted { ($0.at, order[$0.move] ?? 0) < ($1.at, order[$1.move] ?? 0) }
@@ -234,8 +239,7 @@ public final class MoveRecognizer: @unchecked Sendable {
                 }
                 guard confidence >= minimum(move) else { continue }
                 let words = Array(text.words[span])
-                let hit = MoveHit(move: move, example: nearestExample(words, group.examples[move] ?? []),
-                                  words: words.joined(separator: " "), confidence: confidence, at: span.lowerBound)
+                let hit = MoveHit(move: move, example: "", words: words.joined(separator: " "), confidence: confidence, at: span.lowerBound)
                 hits.append((hit, span, g))
             }
         }
@@ -314,8 +318,10 @@ public final class MoveRecognizer: @unchecked Sendable {
         let heard = Self.wordSet(words)
         var best = (score: -1.0, text: "")
         for example in examples {
-            let shared = Double(heard.intersection(example.words).count)
-            let score = shared / Double(heard.union(example.words).count)
+            // Jaccard similarity, counted without building the intersection or the union.
+            let shared = heard.count <= example.words.count ? heard.reduce(0) { $0 + (example.words.contains($1) ? 1 : 0) }
+                : example.words.reduce(0) { $0 + (heard.contains($1) ? 1 : 0) }
+            let score = Double(shared) / Double(max(1, heard.count + example.words.count - shared))
             if score > best.score { best = (score, example.text) }
         }
         return best.text

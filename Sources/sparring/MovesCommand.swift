@@ -98,6 +98,12 @@ struct MovesCommand: ParsableCommand {
             let trained = Date().timeIntervalSince(began)
             let evaluation = MoveEvaluation.run(recognizer, on: lines, moves: moves, hearing: hearing)
             print(evaluation.report(title: "\(path)\(suffix)", showMisses: misses), terminator: "")
+            let turns = MoveEvaluation.turnTimes(recognizer, on: lines).sorted()
+            if !turns.isEmpty {
+                let words = lines.prefix(3 * turns.count).map { Words.normalize($0.text).count }.reduce(0, +) / max(1, turns.count)
+                print(String(format: "recognition per turn (three lines, %d words on average, four readings with word confidences): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                             words, turns[turns.count / 2] * 1000, turns[min(turns.count - 1, turns.count * 99 / 100)] * 1000, turns.last! * 1000))
+            }
             print(String(format: "models ready in %.2f s", trained)
                   + (MoveModelCache.modelsRead > 0 ? " (read from \(CacheFolder.path("moves")), not trained)" : " (trained)"))
         }
