@@ -22,9 +22,12 @@ public struct HeardHypothesis: Sendable, Equatable {
 /// from the moves' examples and phrases against every other example and the
 /// library's `no_move` lines, and kept for the process. An utterance is read
 /// through windows of 12–16 words (a shorter one whole), so a turn that makes several moves yields
-/// each where it was said, in order. A scenario's own move is more specific
-/// than the library's: where both are heard in the same words, the scenario's
-/// wins. A move's phrase said word for word (and not negated) is heard too,
+/// each where it was said, in order. A scenario's own move may be a kind of a
+/// library move (booking the repair is an offer of a solution): the library's
+/// model hears that move in a third or more of the scenario move's examples. Where both
+/// are heard in the same words, the scenario's wins, as it does over a library
+/// move that hurts; a helpful library move it is not a kind of ("does that
+/// work for you?" after a credit note) stands beside it. A move's phrase said word for word (and not negated) is heard too,
 /// whatever the model says: phrases are the author's surest evidence. Words the recognizer was unsure of count for less, and a move heard
 /// only in an alternative hypothesis still counts, a little less sure.
 public final class MoveRecognizer: @unchecked Sendable {
@@ -32,10 +35,15 @@ public final class MoveRecognizer: @unchecked Sendable {
         let model: MoveModel
         /// Moves whose effect raises anger.
         let hurting: Set<String>
+        /// Moves that hurt the call (anger or lost trust): a later file's move heard in the same words replaces them.
+        let hurts: Set<String>
         /// Per move, its phrases as light stems: an exact occurrence is heard whatever the model says.
         let phrases: [String: [(text: String, stems: [String])]]
         /// Per move, its examples with their word sets, to cite the nearest.
         let examples: [String: [(text: String, words: Set<String>)]]
+        /// Per move, the earlier files' moves it is a kind of: heard by their models in at least
+        /// a third of its examples. Heard in the same words, it replaces those.
+        var kindOf: [String: Set<String>] = [:]
     }
 
     public let library: MoveLibrary
@@ -117,7 +125,7 @@ public final class MoveRecognizer: @unchecked Sendable {
         var earlier: [AgentMove] = []
         for moves in grouped(library) {
             var hasher = Hasher()
-            hasher.combine(settings.training)
+            hasher.combine(settings)
             hasher.combine(library.noMove)
             hasher.combine(library.wordGroups)
             for move in earlier + moves {
@@ -126,12 +134,33 @@ public final class MoveRecognizer: @unchecked Sendable {
             }
             hasher.combine(moves.map(\.id))
             let key = hasher.finalize()
-            let group = trained[key] ?? train(moves, negatives: earlier, library: library, settings: settings.training)
+            var group: Group
+            if let known = trained[key] {
+                group = known
+            } else {
+                group = train(moves, negatives: earlier, library: library, settings: settings.training)
+                if !groups.isEmpty { group.kindOf = kinds(of: moves, heardBy: groups, library: library, settings: settings) }
+            }
             trained[key] = group
             groups.append(group)
             earlier += moves
         }
         return groups
+    }
+
+    /// For each of `moves`, the moves of `earlier` groups heard in at least a third of its examples.
+    static func kinds(of moves: [AgentMove], heardBy earlier: [Group], library: MoveLibrary, settings: Settings) -> [String: Set<String>] {
+        let listener = MoveRecognizer(library: library, settings: settings)
+        var result: [String: Set<String>] = [:]
+        for move in moves where !move.examples.isEmpty {
+            var heard: [String: Int] = [:]
+            for example in move.examples {
+                let found = listener.detect(MoveText(example), groups: earlier, atLeast: { _ in settings.threshold })
+                for move in Set(found.map(\.move)) { heard[move, default: 0] += 1 }
+            }
+            result[move.id] = Set(heard.filter { $0.value * 3 >= move.examples.count }.keys)
+        }
+        return result
     }
 
     /// Moves in library order, a group per file that defined them.
@@ -174,7 +203,7 @@ public final class MoveRecognizer: @unchecked Sendable {
         var phrases: [String: [(String, [String])]] = [:]
         for move in moves { phrases[move.id] = move.phrases.map { ($0.description, $0.words.map(Words.stem)) } }
         let hurting = Set(moves.filter(\.angersCaller).map(\.id))
-        return Group(model: model, hurting: hurting, phrases: phrases, examples: cited)
+        return Group(model: model, hurting: hurting, hurts: Set(moves.filter(\.hurts).map(\.id)), phrases: phrases, examples: cited)
     }
 
     static func wordSet(_ words: [String]) -> Set<String> {
@@ -243,10 +272,13 @@ public final class MoveRecognizer: @unchecked Sendable {
                 hits.append((hit, span, g))
             }
         }
-        // A later file's move (the scenario's own) replaces an earlier one heard in the same words.
+        // A later file's move (the scenario's own) replaces an earlier one heard in the same words when it is
+        // a kind of it, or when the earlier one hurts: the scenario's move says better what those words do.
         return hits.filter { candidate in
             !hits.contains { other in
                 other.group > candidate.group && overlap(other.span, candidate.span) * 2 >= candidate.span.count
+                    && (groups[candidate.group].hurts.contains(candidate.hit.move)
+                        || groups[other.group].kindOf[other.hit.move]?.contains(candidate.hit.move) == true)
             }
         }.map(\.hit)
     }

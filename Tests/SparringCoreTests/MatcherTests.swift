@@ -73,6 +73,19 @@ struct MatcherTests {
         }
     }
 
+    @Test("a scenario's own move replaces the library moves it is a kind of, and those that hurt, but not a question of agreement said after it")
+    func scenarioMoves() {
+        let invoice = MoveRecognizer.make(Shipped.scenario("it-invoice").moves)
+        let kinds = invoice.groups.last?.kindOf["credit_note"] ?? []
+        #expect(kinds.contains("offer_solution") && !kinds.contains("agree_next_steps"), "credit_note is a kind of \(kinds)")
+        let both = invoice.recognize("I'll issue a credit note for the migration days today, and the rerun is at our cost. Does that work for you?").map(\.move)
+        #expect(both.contains("credit_note") && both.contains("agree_next_steps"), "heard \(both)")
+        #expect(both.firstIndex(of: "credit_note") ?? 99 < both.firstIndex(of: "agree_next_steps") ?? -1)
+        let repair = MoveRecognizer.make(Shipped.scenario("tenant-repair").moves)
+        let booked = repair.recognize("I will book the repair with our own plumber on Monday morning between eight and twelve.").map(\.move)
+        #expect(booked == ["book_repair"], "heard \(booked)")
+    }
+
     @Test("a word the recognizer was unsure of counts for less")
     func confidence() {
         let sure = recognizer.recognize([HeardHypothesis(words: ["calm", "down"], confidence: [1, 1])])
