@@ -77,6 +77,20 @@ struct HubFixture {
     }
 
     /// Joins the hub as `agent` and returns the device's client and where its credentials are.
+    /// Pushes one call per score from `agent`'s device, each started now, so they fall in this week.
+    func pushStartedNow(_ agent: String, team: String, scores: [Double], url: String) async throws {
+        let now = ISO8601DateFormatter().string(from: Date())
+        let sessions = folder + "/" + agent
+        for (n, score) in scores.enumerated() {
+            let id = "20261130T10000\(n)Z-debt-threat-\(agent)\(n)"
+            try Self.session(in: sessions, id: id, score: score)
+            let path = sessions + "/\(id)/summary.json"
+            let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "2026-11-30T10:00:00Z", with: now)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        _ = await HubPush.run(client: try await device(agent, team: team, url: url), store: SessionStore(root: sessions), outbox: sessions + ".outbox")
+    }
+
     func device(_ agent: String, team: String, url: String) async throws -> HubClient {
         let (code, _) = try await hub.enroll(agent: agent, team: team)
         let credentials = try await HubClient(url: url).join(code: code.lowercased().replacingOccurrences(of: "-", with: " "))
@@ -406,19 +420,8 @@ struct HubTests {
     func dashboard(_ backend: HubBackend) async throws {
         let fixture = try await HubFixture(backend)
         defer { fixture.remove() }
-        let now = ISO8601DateFormatter().string(from: Date())
         try await fixture.live { client, url in
-            let sessions = fixture.folder + "/s"
-            for (n, score) in [80.0, 40, 90].enumerated() {
-                let id = "20261130T10000\(n)Z-debt-threat-d\(n)"
-                try HubFixture.session(in: sessions, id: id, score: score)
-                // Started now, so they fall in this week.
-                let path = sessions + "/\(id)/summary.json"
-                let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "2026-11-30T10:00:00Z", with: now)
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
-            }
-            _ = await HubPush.run(client: try await fixture.device("alice", team: "north", url: url), store: SessionStore(root: sessions),
-                                  outbox: sessions + ".outbox")
+            try await fixture.pushStartedNow("alice", team: "north", scores: [80, 40, 90], url: url)
             let (cookie, _) = try await HubFixture.signIn(client, "nora")
             let board = try await fixture.hub.dashboard(for: Viewer(name: "nora", role: .supervisor, team: "north"), filter: HubFilter())
             let alice = try #require(board.agents.first)
@@ -442,19 +445,9 @@ struct HubTests {
     func dashboardPages(_ backend: HubBackend) async throws {
         let fixture = try await HubFixture(backend)
         defer { fixture.remove() }
-        let now = ISO8601DateFormatter().string(from: Date())
-        try await fixture.live { client, url in
+        try await fixture.live { _, url in
             for (agent, calls) in [("cleo", 3), ("amy", 1), ("bob", 2)] {
-                let sessions = fixture.folder + "/" + agent
-                for n in 0..<calls {
-                    let id = "20261130T10000\(n)Z-debt-threat-\(agent)\(n)"
-                    try HubFixture.session(in: sessions, id: id, score: n == 0 ? 90 : 40)
-                    let path = sessions + "/\(id)/summary.json"
-                    let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "2026-11-30T10:00:00Z", with: now)
-                    try text.write(toFile: path, atomically: true, encoding: .utf8)
-                }
-                _ = await HubPush.run(client: try await fixture.device(agent, team: "north", url: url), store: SessionStore(root: sessions),
-                                      outbox: sessions + ".outbox")
+                try await fixture.pushStartedNow(agent, team: "north", scores: [90] + Array(repeating: 40, count: calls - 1), url: url)
             }
             let admin = Viewer(name: "root", role: .admin, team: nil)
             let second = try await fixture.hub.dashboard(for: admin, filter: HubFilter(), agents: .page("2", query: "team=north", size: 1))
