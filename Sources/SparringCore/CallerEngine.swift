@@ -234,7 +234,7 @@ public struct CallerEngine: Sendable {
             if yields {
                 dropQueued(keepingPlaying: true, into: &actions)
             } else {
-                say(trigger.lines, cause: "trigger:interrupted", at: now, allowRepeat: true, into: &actions)
+                sayAgain(trigger.lines, cause: "trigger:interrupted", at: now, into: &actions)
             }
         } else if yields {
             dropQueued(keepingPlaying: true, into: &actions)
@@ -320,7 +320,7 @@ public struct CallerEngine: Sendable {
             if followTransitions(ids.subtracting([repeatedMove]), at: now, into: &actions) {
                 return endIfOutOfTurns(at: now, into: &actions)
             }
-            say(repeated.lines, cause: "trigger:repeated", at: now, allowRepeat: true, into: &actions)
+            sayAgain(repeated.lines, cause: "trigger:repeated", at: now, into: &actions)
             return endIfOutOfTurns(at: now, into: &actions)
         }
         if checkOutcomes(at: now, into: &actions) { return }
@@ -462,7 +462,7 @@ public struct CallerEngine: Sendable {
             record.triggers.append(TriggerRecord(t: now, kind: .monologue, line: nil, before: before, after: meters))
             reportMood(since: before, at: now, into: &actions)
             if checkOutcomes(at: now, into: &actions) { return }
-            say(monologue.lines, cause: "trigger:monologue", at: now, allowRepeat: true, into: &actions)
+            sayAgain(monologue.lines, cause: "trigger:monologue", at: now, into: &actions)
             return
         }
         guard !agentSpeaking, queuedCallerLines == 0, let since = quietSince, let deadAir = scenario.triggers.deadAir,
@@ -531,6 +531,16 @@ public struct CallerEngine: Sendable {
         guard changed else { return }
         record.moods.append(MoodPoint(t: now, meters: meters, band: mood))
         actions.append(.moodChanged(meters: meters, band: mood))
+    }
+
+    /// The caller's answer to an act it has met before (interrupted, the same move again, a long turn):
+    /// a line of the trigger not said yet, else one of the scenario's negative reactions not said
+    /// yet, and only when those are all said, the trigger's least worn line again.
+    @discardableResult
+    private mutating func sayAgain(_ lines: MoodLines, cause: String, at now: CallTime, into actions: inout [CallerAction]) -> Bool {
+        say(lines, cause: cause, at: now, into: &actions)
+            || say(scenario.reactions.negative, cause: cause, at: now, into: &actions)
+            || say(lines, cause: cause, at: now, allowRepeat: true, into: &actions)
     }
 
     /// Says a line for the current mood that fits what happened in the call and has not been said

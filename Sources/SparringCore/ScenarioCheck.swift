@@ -14,6 +14,11 @@ public struct ScenarioCheck: Sendable {
         /// replaced by the dismissive script's, to take the caller through moods the others
         /// never reach. It has no goal; its calls show the caller stays coherent there too.
         case uneven
+        /// The skilled script as it goes on a real line: now and then a silence that runs into
+        /// dead air, a line started over the caller, three lines run together into one long
+        /// turn, and the closing question asked before the caller is ready. It has no goal;
+        /// its calls reach the caller's triggers and early answers, which the others never do.
+        case restless
     }
 
     /// Share of an uneven agent's lines taken from the dismissive script.
@@ -121,6 +126,42 @@ public struct ScenarioCheck: Sendable {
         }
     }
 
+    /// The skilled script with the slips of a real line (see `AgentKind.restless`).
+    func restless(random: inout SeededRandom) -> [ScriptStep] {
+        let spoken = skilled.compactMap { step -> String? in if case let .say(text, _) = step { text } else { nil } }
+        guard spoken.count >= 3 else { return skilled }
+        let deadAir = (scenario.triggers.deadAir?.after ?? 8) + 1
+        var result: [ScriptStep] = []
+        var index = 0
+        var saidFirst = false
+        while index < skilled.count {
+            let step = skilled[index]
+            index += 1
+            guard case let .say(text, interrupting) = step else { result.append(step); continue }
+            if !saidFirst {
+                result.append(step)
+                saidFirst = true
+                // The closing question, before the caller has been heard.
+                if random.unit() < 0.5, let last = spoken.last { result.append(.say(last, interrupting: false)) }
+                continue
+            }
+            let roll = random.unit()
+            if roll < 0.12 {
+                result += [.silence(deadAir), step]
+            } else if roll < 0.24 {
+                result.append(.say(text, interrupting: true))
+            } else if roll < 0.32 {
+                // This line and the next two said in one breath: a long turn.
+                var long = [text]
+                while long.count < 3, index < skilled.count, case let .say(next, _) = skilled[index] { long.append(next); index += 1 }
+                result.append(.say(long.joined(separator: " "), interrupting: interrupting))
+            } else {
+                result.append(step)
+            }
+        }
+        return result
+    }
+
     public func run(_ settings: Settings) -> Report {
         var report = Report(scenario: scenario.id)
         let refrains = Set(scenario.allLines.flatMap { $0.lines.notes.filter(\.value.refrain).map(\.key) })
@@ -135,6 +176,7 @@ public struct ScenarioCheck: Sendable {
                 case .paraphrased: paraphraseLabelled(skilled, random: &random)
                 case .dismissive: dismissive.map { ($0, nil) }
                 case .uneven: uneven(random: &random).map { ($0, nil) }
+                case .restless: restless(random: &random).map { ($0, nil) }
                 }
                 var driver = RehearsalDriver(scenario: scenario.at(settings.difficulty), seed: seed)
                 let noise = Box(RecognitionNoise(errorRate: settings.wordErrors, seed: seed))
@@ -167,7 +209,7 @@ public struct ScenarioCheck: Sendable {
                 tally.runs += 1
                 tally.outcomes[driver.engine.outcome?.rawValue ?? "none", default: 0] += 1
                 let agreed = driver.engine.outcome == .agree
-                if kind != .uneven, agreed == (kind == .dismissive), tally.misses.count < Self.missesKept { tally.misses.append(driver.result().turns) }
+                if kind != .uneven, kind != .restless, agreed == (kind == .dismissive), tally.misses.count < Self.missesKept { tally.misses.append(driver.result().turns) }
                 var counts: [String: Int] = [:]
                 for line in driver.engine.record.callerLines where line.unsaid != true { counts[line.text, default: 0] += 1 }
                 for (text, count) in counts where count > 1 && !refrains.contains(text) { tally.repeated[text, default: 0] += 1 }

@@ -96,9 +96,11 @@ struct ScenariosCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run each scenario many times in text and show where its calls end.",
             discussion: """
-            Four kinds of agent call each scenario: its skilled script word for word, the same script \
-            in other people's words (each move drawn from the labelled corpus), its dismissive script, and \
-            an uneven agent who slips into the dismissive script for about a third of the skilled lines. \
+            Five kinds of agent call each scenario: its skilled script word for word, the same script \
+            in other people's words (each move drawn from the labelled corpus), its dismissive script, \
+            an uneven agent who slips into the dismissive script for about a third of the skilled lines, \
+            and a restless one who says the skilled script with the slips of a real line (dead air, talking \
+            over the caller, long turns, the closing question first). \
             The recognizer gets a share of words wrong and the agent sometimes starts in the caller's pause. \
             Prints, per scenario and agent, the share of calls reaching each outcome, how many calls had \
             a caller line said twice and, for the paraphrased agent, whose moves are known, the share of its \

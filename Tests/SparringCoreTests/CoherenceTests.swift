@@ -168,6 +168,8 @@ struct CoherenceTests {
         _ = engine.handle(.agentSpeechStopped, at: CallTime(seconds: 2))
         let later = engine.handle(.agentSpeechStarted, at: CallTime(seconds: 2 + CallerEngine.interruptCooldown + 0.1))
         #expect(later.contains(.triggered(.interrupted)))
+        // Its one line said, the caller answers the new act with a negative reaction not said yet, not the same words.
+        #expect(later.said == ["Bad."])
     }
 
     @Test("an agent who starts in the pause between the caller's sentences takes the floor without offence")
@@ -331,6 +333,25 @@ struct CoherenceTests {
             }
         }
         #expect(slipped > 0 && kept > slipped)
+        // The restless agent says the skilled lines, and now and then lets dead air fall, talks over the
+        // caller, runs lines together, or asks the closing question first.
+        let lines = check.skilled.compactMap { step -> String? in if case let .say(text, _) = step { text } else { nil } }
+        let deadAir = Shipped.scenario(id).triggers.deadAir?.after ?? 8
+        var silences = 0, overs = 0, runTogether = 0, early = 0
+        for seed in 1...20 as ClosedRange<UInt64> {
+            var random = SeededRandom(seed: seed)
+            let restless = check.restless(random: &random)
+            for step in restless {
+                switch step {
+                case let .silence(seconds): if seconds > deadAir { silences += 1 }
+                case let .say(text, interrupting):
+                    if interrupting { overs += 1 }
+                    if !lines.contains(text) { runTogether += 1; #expect(lines.contains { text.hasPrefix($0) }) }
+                }
+            }
+            if case let .say(second, _) = restless.dropFirst().first { if second == lines.last { early += 1 } }
+        }
+        #expect(silences > 0 && overs > 0 && runTogether > 0 && early > 0, "\(silences) \(overs) \(runTogether) \(early)")
     }
 
     @Test("a paraphrase keeps the script's moves in order, in the corpus's words")
