@@ -23,6 +23,16 @@ public enum ScenarioLint {
         }
     }
 
+    /// Lines no call can reach: what a caller who yields when talked over would say on being
+    /// interrupted (it stops and lets the agent speak). One `file:line: field: warning: …` line each.
+    public static func unreachable(in scenario: Scenario) -> [String] {
+        guard scenario.persona.bargeIn == .yields, let lines = scenario.triggers.interrupted?.lines else { return [] }
+        let texts = MoodBand.allCases.flatMap { lines.byMood[$0] ?? [] }
+        guard let first = texts.first else { return [] }
+        return ["\(scenario.file):\(lines.lineNumbers[first] ?? 0): triggers.interrupted.lines: warning: never said: the caller "
+                + "yields when talked over (persona.barge_in: yields), stops and lets the agent speak; keep only the effect"]
+    }
+
     /// Phases that do not say what the caller waits for: the debrief can only offer the move
     /// library's general lines there. One `file:line: field: warning: …` line each.
     public static func adviceGaps(in scenario: Scenario) -> [String] {

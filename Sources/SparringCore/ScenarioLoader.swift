@@ -305,7 +305,8 @@ public struct ScenarioLoader: Sendable {
                 hangUpAfter = Int(r.number(tf["hang_up_after"], "triggers.dead_air.hang_up_after", range: 1...10) ?? 3)
             }
             let lines = moodLines(tf["lines"], "triggers.\(key).lines", r)
-            if lines.isEmpty { r.report(tn, "triggers.\(key).lines", "missing: what the caller says when it fires") }
+            // A caller who yields when talked over stops and says nothing: `interrupted` may have an effect alone.
+            if lines.isEmpty && key != "interrupted" { r.report(tn, "triggers.\(key).lines", "missing: what the caller says when it fires") }
             let effect = parseDeltas(tf["effect"], "triggers.\(key).effect", reader: r)
             check.deltas(effect, node: tf["effect"], "triggers.\(key).effect")
             return Trigger(after: after, lines: lines, effect: effect)

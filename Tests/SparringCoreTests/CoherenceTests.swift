@@ -150,6 +150,23 @@ struct CoherenceTests {
         #expect(try warnings(guarded).isEmpty)
     }
 
+    @Test("a caller who yields when talked over has no lines for it: validate warns about lines it would never say")
+    func yieldingCallerLines() throws {
+        let yielding = Self.yaml.replacingOccurrences(of: "barge_in: pushes", with: "barge_in: yields")
+        let warned = ScenarioLint.unreachable(in: try Self.scenario(yielding))
+        #expect(warned.count == 1 && warned[0].contains("flow.yaml:17: triggers.interrupted.lines: warning: never said"), "\(warned)")
+        let effectOnly = yielding.replacingOccurrences(of: "interrupted: {lines: [\"Let me finish!\"], effect: {anger: 6}}",
+                                                       with: "interrupted: {effect: {anger: 6}}")
+        var engine = try CallerEngine(scenario: Self.scenario(effectOnly), seed: 1)
+        #expect(ScenarioLint.unreachable(in: engine.scenario).isEmpty)
+        _ = engine.handle(.callOpened, at: .zero)
+        let before = engine.meters["anger"]!
+        let interrupted = engine.handle(.agentSpeechStarted, at: CallTime(seconds: 1))
+        #expect(interrupted.contains(.triggered(.interrupted)) && interrupted.said.isEmpty && engine.meters["anger"] == before + 6)
+        // A caller who pushes on still needs lines for it.
+        #expect(ScenarioLint.unreachable(in: try Self.scenario()).isEmpty)
+    }
+
     @Test("one interruption is one act: a second barge-in within the cool-down costs nothing more")
     func oneInterruption() throws {
         var engine = try CallerEngine(scenario: Self.scenario(), seed: 1)

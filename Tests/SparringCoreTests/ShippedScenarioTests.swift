@@ -10,6 +10,8 @@ struct ShippedScenarioTests {
         #expect(Set(Shipped.catalog.scenarios.map(\.id)) == Set(Shipped.ids))
         // No caller line says the agent has not done what they may already have done.
         for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.contradictions(in: scenario).isEmpty, "\(ScenarioLint.contradictions(in: scenario))") }
+        // No line a caller could never say.
+        for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.unreachable(in: scenario).isEmpty, "\(ScenarioLint.unreachable(in: scenario))") }
     }
 
     @Test("a skilled agent reaches agreement with a passing score", arguments: Shipped.ids)
