@@ -57,16 +57,25 @@ struct PositionFeatures {
 /// Character n-grams let "apologise", "apologize" and "apologies" share
 /// evidence, and a word the recognizer got half right still count for part.
 enum MoveFeatures {
-    static func hash(_ kind: UInt8, _ negated: Bool, _ parts: String...) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) { h ^= UInt64(byte); h = h &* 0x0000_0100_0000_01b3 }
-        mix(kind)
-        mix(negated ? 1 : 0)
-        for part in parts {
-            for byte in part.utf8 { mix(byte) }
+    /// FNV-1a over a feature's kind, its negation and its parts' UTF-8 bytes, each part closed by 0x1f.
+    struct Hasher {
+        private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        init(_ kind: UInt8, _ negated: Bool) {
+            mix(kind)
+            mix(negated ? 1 : 0)
+        }
+        mutating func mix(_ byte: UInt8) { value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        /// One part: its bytes, then the separator.
+        mutating func part<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+            for byte in bytes { mix(byte) }
             mix(0x1f)
         }
-        return h
+    }
+
+    static func hash(_ kind: UInt8, _ negated: Bool, _ parts: String...) -> UInt64 {
+        var hasher = Hasher(kind, negated)
+        for part in parts { hasher.part(part.utf8) }
+        return hasher.value
     }
 
     /// Word groups by the light stem of each member word.
@@ -84,27 +93,14 @@ enum MoveFeatures {
             var own = [hash(1, negated, word)]
             for group in groups[Words.stem(word)] ?? [] { own.append(hash(4, negated, group)) }
             let wordFeatures = own.count
-            let bounded = "^\(word)$"
-            if bounded.utf8.count == bounded.unicodeScalars.count {
-                // ASCII (nearly every word): the same hashes as below, straight from the bytes, no string per n-gram.
-                let bytes = Array(bounded.utf8)
-                var prefix: UInt64 = 0xcbf2_9ce4_8422_2325
-                for byte: UInt8 in [3, negated ? 1 : 0] { prefix = (prefix ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-                for size in 3...4 where bytes.count >= size {
-                    for start in 0...(bytes.count - size) {
-                        var h = prefix
-                        for byte in bytes[start..<(start + size)] { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-                        own.append((h ^ 0x1f) &* 0x0000_0100_0000_01b3)
-                    }
-                }
-            } else {
-                let scalars = Array(bounded.unicodeScalars)
-                for size in 3...4 where scalars.count >= size {
-                    for start in 0...(scalars.count - size) {
-                        var gram = ""
-                        gram.unicodeScalars.append(contentsOf: scalars[start..<(start + size)])
-                        own.append(hash(3, negated, gram))
-                    }
+            // Each n-gram hashed from its scalars' bytes as it stands: no string built per n-gram.
+            let scalars = Array("^\(word)$".unicodeScalars)
+            let prefix = Hasher(3, negated)
+            for size in 3...4 where scalars.count >= size {
+                for start in 0...(scalars.count - size) {
+                    var hasher = prefix
+                    hasher.part(scalars[start..<(start + size)].lazy.flatMap(\.utf8))
+                    own.append(hasher.value)
                 }
             }
             let bigram = index > 0 ? hash(2, negated || text.negated[index - 1], text.words[index - 1], word) : nil

@@ -294,7 +294,7 @@ public struct ScenarioLoader: Sendable {
         let problemsBefore = r.problems.count
         guard let f = r.fields(node, "triggers", allowed: ["dead_air", "monologue", "interrupted", "repeated", "unclear"]) else { return nil }
         var hangUpAfter = 3
-        func trigger(_ key: String, afterField: String?, range: ClosedRange<Double>) -> Trigger? {
+        func trigger(_ key: String, afterField: String?, range: ClosedRange<Double>, linesRequired: Bool = true) -> Trigger? {
             guard let tn = f[key] else { return nil }
             var allowed: Set<String> = ["lines", "effect"]
             if let afterField { allowed.insert(afterField) }
@@ -305,15 +305,15 @@ public struct ScenarioLoader: Sendable {
                 hangUpAfter = Int(r.number(tf["hang_up_after"], "triggers.dead_air.hang_up_after", range: 1...10) ?? 3)
             }
             let lines = moodLines(tf["lines"], "triggers.\(key).lines", r)
-            // A caller who yields when talked over stops and says nothing: `interrupted` may have an effect alone.
-            if lines.isEmpty && key != "interrupted" { r.report(tn, "triggers.\(key).lines", "missing: what the caller says when it fires") }
+            if lines.isEmpty && linesRequired { r.report(tn, "triggers.\(key).lines", "missing: what the caller says when it fires") }
             let effect = parseDeltas(tf["effect"], "triggers.\(key).effect", reader: r)
             check.deltas(effect, node: tf["effect"], "triggers.\(key).effect")
             return Trigger(after: after, lines: lines, effect: effect)
         }
         let deadAir = trigger("dead_air", afterField: "after", range: 1...120)
         let monologue = trigger("monologue", afterField: "after", range: 3...300)
-        let interrupted = trigger("interrupted", afterField: nil, range: 0...0)
+        // A caller who yields when talked over stops and says nothing: `interrupted` may have an effect alone.
+        let interrupted = trigger("interrupted", afterField: nil, range: 0...0, linesRequired: false)
         let repeated = trigger("repeated", afterField: "count", range: 2...10)
         let unclear = trigger("unclear", afterField: nil, range: 0...0)
         if r.problems.count > problemsBefore { return nil }

@@ -2,8 +2,8 @@ import Mustache
 
 // The rows the pages repeat name their fields for the templates themselves.
 // Without this, swift-mustache finds a field by reflecting the whole value
-// (a Mirror, every field's value boxed) for each `{{name}}`: the admin's
-// dashboard of 500 agents spent four fifths of its time there. A test checks
+// (a Mirror, every field's value boxed) for each `{{name}}`: rendering the
+// admin's dashboard of 500 agents took four fifths of the hub's CPU there (perf). A test checks
 // that every stored field is named here as the Mirror would give it.
 
 extension Dashboard.Week: MustacheParent {

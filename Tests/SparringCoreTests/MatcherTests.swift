@@ -86,6 +86,23 @@ struct MatcherTests {
         #expect(booked == ["book_repair"], "heard \(booked)")
     }
 
+    @Test("a character n-gram's feature is the hash of the n-gram's text, for any script")
+    func nGramHashes() {
+        for word in ["sorry", "café", "naïve"] {
+            let features = MoveFeatures.positions(MoveText(words: [word]), groups: [:])[0]
+            let scalars = Array("^\(word)$".unicodeScalars)
+            var expected: [UInt64] = []
+            for size in 3...4 where scalars.count >= size {
+                for start in 0...(scalars.count - size) {
+                    var gram = ""
+                    gram.unicodeScalars.append(contentsOf: scalars[start..<(start + size)])
+                    expected.append(MoveFeatures.hash(3, false, gram))
+                }
+            }
+            #expect(Array(features.own.dropFirst(features.wordFeatures)) == expected, "\(word)")
+        }
+    }
+
     @Test("a word the recognizer was unsure of counts for less")
     func confidence() {
         let sure = recognizer.recognize([HeardHypothesis(words: ["calm", "down"], confidence: [1, 1])])

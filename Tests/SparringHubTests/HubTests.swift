@@ -459,6 +459,11 @@ struct HubTests {
             let all = try await fixture.hub.dashboard(for: admin, filter: HubFilter(), agents: .all)
             #expect(all.agents.map(\.agent) == ["amy", "bob", "cleo"] && all.agents.map(\.calls) == [1, 2, 3] && all.paging == nil)
             #expect(all.scenarios.first?.calls == 6)
+            // The page's counts are asked for its own agents only.
+            let counted = try await fixture.hub.store.agentWeeks(for: admin, filter: HubFilter(), agents: "bob"..."bob", weekStarts: ["2000-01-03T00:00:00Z"])
+            #expect(Set(counted.map(\.agent)) == ["bob"] && counted.reduce(0) { $0 + $1.calls } == 2)
+            let failed = try await fixture.hub.store.criterionFailures(for: admin, filter: HubFilter(), agents: "amy"..."bob")
+            #expect(Set(failed.map(\.agent)) == ["amy", "bob"])
         }
     }
 }
