@@ -455,16 +455,19 @@ public final class Recognizer {
         let callOrigin = samplesEverDecoded - samplesDecoded
         func time(_ frame: Int32) -> CallTime { CallTime(seconds: seconds(max(0, Int(frame) * Self.sampleRate / 100 - callOrigin))) }
         var segment = ps_seg_iter(decoder)
+        // The first segment starts the utterance's search: its frame is where the lattice's frame 0 is.
+        var latticeOrigin: Int32?
         while let current = segment {
             var first: Int32 = 0, last: Int32 = 0
             ps_seg_frames(current, &first, &last)
+            if latticeOrigin == nil { latticeOrigin = first }
             if let word = ps_seg_word(current).map({ String(cString: $0) }), !word.hasPrefix("<"), !word.hasPrefix("["), word != "<sil>" {
                 words.append(.init(word: Self.clean(word), start: time(first), end: time(last + 1)))
             }
             segment = ps_seg_next(current)
         }
         var alternatives: [String] = []
-        if alternativeCount > 0, !words.isEmpty, wantsLattice?(words.map(\.word).joined(separator: " ")) ?? true { alternatives = readLattice(&words, origin: callOrigin) }
+        if alternativeCount > 0, !words.isEmpty, wantsLattice?(words.map(\.word).joined(separator: " ")) ?? true { alternatives = readLattice(&words, origin: callOrigin, latticeOrigin: Int(latticeOrigin ?? 0)) }
         let finalize = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         inUtterance = false
         speechStart = nil
@@ -481,12 +484,14 @@ public final class Recognizer {
     }
 
     /// Word posteriors for `words` and the n-best alternatives, from the utterance's lattice.
+    /// Lattice frames count from the utterance's first searched frame, `latticeOrigin` in the
+    /// decoder's frames (which `ps_seg_frames` gives over its whole life).
     ///
     /// A word's confidence is the summed posterior of the lattice nodes for the same
     /// word that overlap its time: near 1 when every path there says it, low when
     /// the decoder had rivals. Alternatives are the distinct word sequences of
     /// PocketSphinx's A* n-best, fillers dropped, the best one left out.
-    private func readLattice(_ words: inout [RecognizedUtterance.Word], origin: Int) -> [String] {
+    private func readLattice(_ words: inout [RecognizedUtterance.Word], origin: Int, latticeOrigin: Int) -> [String] {
         guard let activeSearch, let lm = ps_get_lm(decoder, activeSearch), let dag = ps_get_lattice(decoder) else { return [] }
         // Posteriors need the forward probabilities the best-path search computes.
         guard ps_lattice_bestpath(dag, lm, 1.0, Self.posteriorScale) != nil else { return [] }
@@ -501,7 +506,7 @@ public final class Recognizer {
                 let start = ps_latnode_times(node, &firstEnd, &lastEnd)
                 var link: OpaquePointer?
                 let probability = ps_latnode_prob(dag, node, &link)
-                nodes.append((String(cString: base), Int(start), Int(lastEnd), logmath_exp(math, probability)))
+                nodes.append((String(cString: base), Int(start) + latticeOrigin, Int(lastEnd) + latticeOrigin, logmath_exp(math, probability)))
             }
             iterator = ps_latnode_iter_next(current)
         }

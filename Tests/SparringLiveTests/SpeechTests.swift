@@ -141,6 +141,13 @@ extension Live {
             #expect(found[1].contains("calm_down"))
             #expect(found[2].contains("greeting"))
             #expect(heard.allSatisfy { $0.first?.confidence?.isEmpty == false })
+            // Every line is its own utterance on one decoder: the lattice of the second and third
+            // must be read at their own frames, or their words all come out at confidence 0.
+            for (line, reading) in zip(lines, heard) {
+                let confidence = reading.first?.confidence ?? []
+                let mean = confidence.reduce(0, +) / Double(max(1, confidence.count))
+                #expect(mean > 0.4, "\(line): word confidences \(confidence)")
+            }
         }
 
         @Test("noise is mixed in at the stated SNR")
