@@ -106,8 +106,9 @@ public struct RehearsalDriver: Sendable {
     public private(set) var now = CallTime.zero
     public private(set) var turns: [RehearsalTurn] = []
     public let seed: UInt64
-    /// Applied to each agent line before the engine hears it (simulated recognition errors).
-    public var hearing: (@Sendable (String) -> String)?
+    /// What the engine hears of each agent line, with word confidences (simulated recognition
+    /// errors, `RecognitionNoise.hear`); nil: the typed text itself.
+    public var hearing: (@Sendable (String) -> HeardHypothesis)?
 
     public static let agentSecondsPerWord = 0.4
     public static let responseGap = 0.6
@@ -154,8 +155,11 @@ public struct RehearsalDriver: Sendable {
         let words = max(1, Words.normalize(text).count)
         advance(to: start + Double(words) * Self.agentSecondsPerWord)
         perform(engine.handle(.agentSpeechStopped, at: now))
-        let heard = hearing?(text) ?? text
-        perform(engine.handle(.agentUtterance(AgentUtterance(text: heard, start: start, end: now)), at: now))
+        let utterance = hearing.map { hear in
+            let heard = hear(text)
+            return AgentUtterance(text: heard.words.joined(separator: " "), start: start, end: now, hypotheses: [heard])
+        } ?? AgentUtterance(text: text, start: start, end: now)
+        perform(engine.handle(.agentUtterance(utterance), at: now))
         return closeTurn()
     }
 

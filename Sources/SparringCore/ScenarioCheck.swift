@@ -180,7 +180,7 @@ public struct ScenarioCheck: Sendable {
                 }
                 var driver = RehearsalDriver(scenario: scenario.at(settings.difficulty), seed: seed)
                 let noise = Box(RecognitionNoise(errorRate: settings.wordErrors, seed: seed))
-                driver.hearing = { noise.value.corrupt($0) }
+                driver.hearing = { noise.value.hear($0) }
                 driver.record(driver.open())
                 // Each labelled line's moves, by when the agent began it.
                 var madeAt: [Double: Set<String>] = [:]

@@ -19,6 +19,37 @@ public enum Words {
         return previous[heard.count]
     }
 
+    /// For each heard word, whether it is a reference word in a least-cost alignment of the two
+    /// (false for a substitution or an insertion): which words a recognizer got right.
+    public static func heardCorrectly(_ reference: [String], _ heard: [String]) -> [Bool] {
+        let rows = reference.count + 1, columns = heard.count + 1
+        var cost = [Int](repeating: 0, count: rows * columns)
+        for i in 0..<rows { cost[i * columns] = i }
+        for j in 0..<columns { cost[j] = j }
+        for i in 1..<rows {
+            for j in 1..<columns {
+                let match = cost[(i - 1) * columns + j - 1] + (reference[i - 1] == heard[j - 1] ? 0 : 1)
+                cost[i * columns + j] = min(match, cost[(i - 1) * columns + j] + 1, cost[i * columns + j - 1] + 1)
+            }
+        }
+        // Back from the end: a diagonal step over equal words is a word heard right.
+        var correct = [Bool](repeating: false, count: heard.count)
+        var i = reference.count, j = heard.count
+        while i > 0 && j > 0 {
+            let here = cost[i * columns + j]
+            if reference[i - 1] == heard[j - 1] && here == cost[(i - 1) * columns + j - 1] {
+                correct[j - 1] = true; i -= 1; j -= 1
+            } else if here == cost[(i - 1) * columns + j - 1] + 1 {
+                i -= 1; j -= 1
+            } else if here == cost[i * columns + j - 1] + 1 {
+                j -= 1
+            } else {
+                i -= 1
+            }
+        }
+        return correct
+    }
+
     public static func normalize(_ text: String) -> [String] {
         var words: [String] = []
         var current = ""

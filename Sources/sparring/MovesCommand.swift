@@ -75,7 +75,7 @@ struct MovesCommand: ParsableCommand {
             let hearing: (LabelledLine) -> [HeardHypothesis] = { line in
                 guard noise > 0 else { return [HeardHypothesis(text: line.text)] }
                 var corrupt = RecognitionNoise(errorRate: noise, seed: UInt64(truncatingIfNeeded: line.line &* 7919 &+ line.text.count))
-                return [HeardHypothesis(text: corrupt.corrupt(line.text))]
+                return [corrupt.hear(line.text)]
             }
             let suffix = noise > 0 ? String(format: ", %.0f %% simulated word errors", noise * 100) : ""
             if dev {
@@ -149,6 +149,8 @@ struct MovesCommand: ParsableCommand {
             let condition = noise.map { String(format: "pink noise at %.0f dB SNR", $0) } ?? "clean"
             var pooled = MoveEvaluation(moves: moves)
             var wordErrors = (errors: 0, words: 0)
+            // The best reading's word confidences, of words heard right and of words heard wrong.
+            var confidences: [[Double]] = [[], []]
             for (index, voice) in selected.enumerated() {
                 let readings = heard.results[index]
                 var position = 0
@@ -160,11 +162,21 @@ struct MovesCommand: ParsableCommand {
                     let reference = Words.normalize(line.text)
                     wordErrors.errors += Words.editDistance(reference, reading.first?.words ?? [])
                     wordErrors.words += reference.count
+                    if let best = reading.first, let confidence = best.confidence {
+                        for (right, value) in zip(Words.heardCorrectly(reference, best.words), confidence) {
+                            confidences[right ? 0 : 1].append(value)
+                        }
+                    }
                 }
                 print("\(voice.name): " + (evaluation.report(title: "", showMisses: 0).split(separator: "\n").first { $0.hasPrefix("lowest") } ?? ""))
                 pooled.merge(evaluation)
             }
             print(String(format: "word error rate over all voices: %.1f %%", Double(wordErrors.errors) / Double(max(1, wordErrors.words)) * 100))
+            for (name, values) in zip(["right", "wrong"], confidences) where !values.isEmpty {
+                let sorted = values.sorted()
+                let deciles = (1...9).map { String(format: "%.2f", sorted[sorted.count * $0 / 10]) }.joined(separator: " ")
+                print("confidence of words heard \(name) (\(sorted.count)), deciles: \(deciles)")
+            }
             print(pooled.report(title: "\(path), spoken by \(selected.map(\.name).joined(separator: ", ")), \(condition)", showMisses: misses), terminator: "")
         }
 

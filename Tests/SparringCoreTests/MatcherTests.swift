@@ -109,6 +109,12 @@ struct MatcherTests {
         let unsure = recognizer.recognize([HeardHypothesis(words: ["calm", "down"], confidence: [0.05, 0.05])])
         #expect(sure.map(\.move) == ["calm_down"])
         #expect(unsure.isEmpty)
+        // A word heard about as sure as the recognizer's right words usually are counts whole.
+        let line = Words.normalize("I'm so sorry we let you down, that should never have happened.")
+        let typed = recognizer.recognize([HeardHypothesis(words: line)])
+        let usual = recognizer.recognize([HeardHypothesis(words: line, confidence: line.map { _ in 0.5 })])
+        #expect(typed.map(\.move) == ["apology"] && usual.map(\.move) == typed.map(\.move))
+        #expect(abs(usual[0].confidence - typed[0].confidence) < 1e-6)
     }
 
     @Test("a move heard only in an alternative hypothesis still counts, less sure")

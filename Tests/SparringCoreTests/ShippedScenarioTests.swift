@@ -56,12 +56,37 @@ struct RobustnessTests {
         for run in 0..<Self.runs {
             var driver = RehearsalDriver(scenario: Shipped.scenario(id), seed: UInt64(run))
             let noise = NoiseBox(RecognitionNoise(errorRate: 0.2, seed: UInt64(1000 + run)))
-            driver.hearing = { noise.corrupt($0) }
+            driver.hearing = { noise.hear($0) }
             if driver.run(steps).outcome == "agree" { agreed += 1 }
         }
         let rate = Double(agreed) / Double(Self.runs)
         print("robustness \(id): \(agreed)/\(Self.runs) agree (\(Int(rate * 100)) %) at 20 % word errors")
         #expect(rate >= 0.6, "\(id) agreed in only \(agreed) of \(Self.runs) noisy runs")
+    }
+
+    @Test("simulated recognition gives the words it got wrong lower confidences, as PocketSphinx does")
+    func noiseConfidence() {
+        var noise = RecognitionNoise(errorRate: 0.2, seed: 4)
+        let text = Array(repeating: "alpha beta gamma delta epsilon", count: 200).joined(separator: " ")
+        let heard = noise.hear(text)
+        let said: Set<String> = ["alpha", "beta", "gamma", "delta", "epsilon"]
+        let confidence = heard.confidence ?? []
+        #expect(confidence.count == heard.words.count && confidence.allSatisfy { (0...1).contains($0) })
+        let right = zip(heard.words, confidence).filter { said.contains($0.0) }.map(\.1)
+        let wrong = zip(heard.words, confidence).filter { !said.contains($0.0) }.map(\.1)
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        #expect(!wrong.isEmpty && abs(median(right) - 0.72) < 0.08 && abs(median(wrong) - 0.10) < 0.08,
+                "right \(median(right)), wrong \(median(wrong))")
+    }
+
+    @Test("which heard words a recognizer got right, by alignment with what was said")
+    func heardCorrectly() {
+        let said = Words.normalize("let me book a technician for tuesday")
+        #expect(Words.heardCorrectly(said, Words.normalize("let me put it technician for tuesday morning"))
+                == [true, true, false, false, true, true, true, false])
+        #expect(Words.heardCorrectly(said, []) == [])
+        #expect(Words.heardCorrectly([], ["so"]) == [false])
+        #expect(Words.heardCorrectly(said, said) == Array(repeating: true, count: said.count))
     }
 
     @Test("the noise really changes about a fifth of the words")
@@ -81,5 +106,5 @@ final class NoiseBox: @unchecked Sendable {
     private var noise: RecognitionNoise
     private let lock = NSLock()
     init(_ noise: RecognitionNoise) { self.noise = noise }
-    func corrupt(_ text: String) -> String { lock.withLock { noise.corrupt(text) } }
+    func hear(_ text: String) -> HeardHypothesis { lock.withLock { noise.hear(text) } }
 }
