@@ -1,6 +1,11 @@
 /// Runs a scenario many times in text to see whether its caller holds together:
 /// skilled agents should reach agreement, dismissive ones never, whatever words
 /// the skilled agent uses, with recognition errors and agents who start early.
+///
+/// The agents follow their scripts but answer the caller as anyone on a phone
+/// would in two ways: a line the caller did not catch is said again, and a
+/// caller left waiting when the script is over ("And then?") hears the last
+/// line again, twice at most, before the agent hangs up.
 public struct ScenarioCheck: Sendable {
     /// The kinds of agent a check sends to the caller.
     public enum AgentKind: String, Sendable, CaseIterable {
@@ -114,6 +119,14 @@ public struct ScenarioCheck: Sendable {
     }
 
     static let missesKept = 5
+    /// How many times an agent whose lines ran out says its last line again before hanging up.
+    static let followUps = 2
+
+    /// A line said again when the caller asked for it: right after the caller's question, never over it.
+    static func sayAgain(_ step: ScriptStep) -> ScriptStep {
+        guard case let .say(text, _) = step else { return step }
+        return .say(text, interrupting: false)
+    }
 
     /// The skilled script with some spoken lines swapped for the dismissive script's, in its order.
     func uneven(random: inout SeededRandom) -> [ScriptStep] {
@@ -184,10 +197,15 @@ public struct ScenarioCheck: Sendable {
                 driver.record(driver.open())
                 // Each labelled line's moves, by when the agent began it.
                 var madeAt: [Double: Set<String>] = [:]
-                for (step, moves) in labelled where !driver.isOver {
-                    let early = random.unit() < settings.earlyStarts
+                // A line the caller asks to hear again ("Sorry, what was that?") is said again, as anyone would.
+                let spoken = labelled.flatMap { line -> [(step: ScriptStep, moves: Set<String>?, again: Bool)] in
+                    [(line.step, line.moves, false), (line.step, line.moves, true)]
+                }
+                for (step, moves, again) in spoken where !driver.isOver {
+                    if again && driver.turns.last?.triggers.contains(TriggerKind.unclear.rawValue) != true { continue }
+                    let early = !again && random.unit() < settings.earlyStarts
                     let before = driver.engine.record.utterances.count
-                    let turn = early ? driver.stepEarly(step) : driver.step(step)
+                    let turn = early ? driver.stepEarly(step) : driver.step(again ? Self.sayAgain(step) : step)
                     driver.record(turn)
                     if let moves {
                         tally.labelledLines += 1
@@ -196,6 +214,13 @@ public struct ScenarioCheck: Sendable {
                             madeAt[said.start.seconds] = moves
                         }
                     }
+                }
+                // An agent does not leave a caller waiting on the line ("And then?"): with its lines said and the
+                // call still open, it says its last line again, the paraphrasing agent in other words, twice at most.
+                for _ in 0..<Self.followUps where !driver.isOver {
+                    let again = kind == .paraphrased ? paraphraseLabelled(skilled, random: &random) : labelled
+                    guard let last = again.last(where: { if case .say = $0.step { true } else { false } }) else { break }
+                    driver.record(driver.step(Self.sayAgain(last.step)))
                 }
                 driver.hangUp()
                 if !madeAt.isEmpty {

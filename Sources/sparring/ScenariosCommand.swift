@@ -102,7 +102,10 @@ struct ScenariosCommand: ParsableCommand {
             an uneven agent who slips into the dismissive script for about a third of the skilled lines, \
             and a restless one who says the skilled script with the slips of a real line (dead air, talking \
             over the caller, long turns, the closing question first). \
-            The recognizer gets a share of words wrong and the agent sometimes starts in the caller's pause. \
+            The recognizer gets a share of words wrong, with confidences like PocketSphinx's, and the agent \
+            sometimes starts in the caller's pause. Every agent says a line again when the caller asks for it \
+            ("Sorry, what was that?") and, with its lines said and the caller still on the line, says its last \
+            line twice more (the paraphrasing agent in other words) before it hangs up. \
             Prints, per scenario and agent, the share of calls reaching each outcome, how many calls had \
             a caller line said twice and, for the paraphrased agent, whose moves are known, the share of its \
             lines in which the caller heard a move the line did not make; then the caller lines no call said.

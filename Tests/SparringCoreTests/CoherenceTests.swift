@@ -371,6 +371,38 @@ struct CoherenceTests {
         #expect(silences > 0 && overs > 0 && runTogether > 0 && early > 0, "\(silences) \(overs) \(runTogether) \(early)")
     }
 
+    @Test("the check's agents say a line again when the caller asks, and do not leave a waiting caller")
+    func checkAgentsAnswer() throws {
+        // Two lines the caller never agrees to, so every call is kept as a miss.
+        let greeting = "Hello, this is Sam from the repairs team, how are you today?"
+        let weather = "The weather has been lovely this week, has it not?"
+        let check = ScenarioCheck(scenario: try Self.scenario(), skilled: [.say(greeting, interrupting: false), .say(weather, interrupting: false)],
+                                  dismissive: [.say("Whatever.", interrupting: false)], corpus: [])
+        var settings = ScenarioCheck.Settings()
+        settings.runs = 30
+        settings.wordErrors = 0.6
+        settings.earlyStarts = 0
+        let misses = check.run(settings).tallies[.skilled]!.misses
+        #expect(misses.count == ScenarioCheck.missesKept)
+        var askedAgain = 0
+        for turns in misses {
+            let said = turns.compactMap(\.agent)
+            // Asked "what was that?" after the greeting, the agent says the greeting again before going on.
+            if let first = turns.firstIndex(where: { $0.agent == greeting }),
+               turns[first].triggers.contains(TriggerKind.unclear.rawValue) {
+                askedAgain += 1
+                #expect(turns[first + 1].agent == greeting, "\(said)")
+            } else {
+                #expect(said.filter { $0 == greeting }.count == 1, "\(said)")
+            }
+            // Its lines said (the last again if the caller asked), it says the last one twice more before hanging up.
+            let lastAsked = turns.first { $0.agent == weather }?.triggers.contains(TriggerKind.unclear.rawValue) == true
+            #expect(said.filter { $0 == weather }.count == 1 + (lastAsked ? 1 : 0) + ScenarioCheck.followUps, "\(said)")
+            #expect(said.last == weather)
+        }
+        #expect(askedAgain > 0)
+    }
+
     @Test("a paraphrase keeps the script's moves in order, in the corpus's words")
     func paraphrase() throws {
         let corpus = [LabelledLine(text: "I hear how hard this is.", moves: ["acknowledge_feelings"]),
