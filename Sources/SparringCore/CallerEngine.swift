@@ -338,8 +338,9 @@ public struct CallerEngine: Sendable {
         if !replied, !early.isEmpty, valence > -1 {
             replied = say(scenario.reactions.early, cause: "reaction:early", at: now, into: &actions)
         }
-        if !replied, ids.contains(Self.closingMove), valence > -1 {
-            // The agent closes the call: the caller says goodbye rather than wait on the line.
+        if !replied, ids.contains(Self.closingMove), valence > -1, record.utterances.count > 1 {
+            // The agent closes the call: the caller says goodbye rather than wait on the line. Not on
+            // the agent's first words: nobody opens with goodbye, so "Good day, I'm Peter" is a greeting.
             say(scenario.reactions.goodbye, cause: "reaction:goodbye", at: now, into: &actions)
             return finish(.agentEnded, at: now, into: &actions)
         }

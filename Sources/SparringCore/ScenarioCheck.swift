@@ -3,9 +3,11 @@
 /// the skilled agent uses, with recognition errors and agents who start early.
 ///
 /// The agents follow their scripts but answer the caller as anyone on a phone
-/// would in two ways: a line the caller did not catch is said again, and a
-/// caller left waiting when the script is over ("And then?") hears the last
-/// line again, twice at most, before the agent hangs up.
+/// would: a line the caller did not catch is said again; a caller who says the
+/// agent is ahead of them ("What exactly are you offering?") hears the line
+/// before again (from the scripted agents, not the uneven or restless ones);
+/// and a caller left waiting when the script is over ("And then?") hears the
+/// last line again, twice at most, before the agent hangs up.
 public struct ScenarioCheck: Sendable {
     /// The kinds of agent a check sends to the caller.
     public enum AgentKind: String, Sendable, CaseIterable {
@@ -37,6 +39,8 @@ public struct ScenarioCheck: Sendable {
         public var earlyStarts = 0.15
         public var seed: UInt64 = 1
         public var difficulty: Difficulty = .fair
+        /// Whether the agents answer the caller (see the type's comment); false: their scripts alone.
+        public var answers = true
         public init() {}
     }
 
@@ -121,6 +125,11 @@ public struct ScenarioCheck: Sendable {
     static let missesKept = 5
     /// How many times an agent whose lines ran out says its last line again before hanging up.
     static let followUps = 2
+    /// The agents who, told they are ahead of the caller, go back to their line before (the others
+    /// model slips, and a restless agent's early closing question has no line before it worth saying).
+    static let answersAhead: Set<AgentKind> = [.skilled, .paraphrased, .dismissive]
+    /// What the caller says when a move came before it was ready for it.
+    static let aheadCause = "reaction:early"
 
     /// A line said again when the caller asked for it: right after the caller's question, never over it.
     static func sayAgain(_ step: ScriptStep) -> ScriptStep {
@@ -197,27 +206,34 @@ public struct ScenarioCheck: Sendable {
                 driver.record(driver.open())
                 // Each labelled line's moves, by when the agent began it.
                 var madeAt: [Double: Set<String>] = [:]
-                // A line the caller asks to hear again ("Sorry, what was that?") is said again, as anyone would.
-                let spoken = labelled.flatMap { line -> [(step: ScriptStep, moves: Set<String>?, again: Bool)] in
-                    [(line.step, line.moves, false), (line.step, line.moves, true)]
-                }
-                for (step, moves, again) in spoken where !driver.isOver {
-                    if again && driver.turns.last?.triggers.contains(TriggerKind.unclear.rawValue) != true { continue }
-                    let early = !again && random.unit() < settings.earlyStarts
+                func say(_ step: ScriptStep, _ moves: Set<String>?, early: Bool) {
                     let before = driver.engine.record.utterances.count
-                    let turn = early ? driver.stepEarly(step) : driver.step(again ? Self.sayAgain(step) : step)
+                    let turn = early ? driver.stepEarly(step) : driver.step(step)
                     driver.record(turn)
-                    if let moves {
-                        tally.labelledLines += 1
-                        if !Set(turn.moves).isSubset(of: moves) { tally.linesWithWrongMove += 1 }
-                        if driver.engine.record.utterances.count > before, let said = driver.engine.record.utterances.last {
-                            madeAt[said.start.seconds] = moves
-                        }
+                    guard let moves else { return }
+                    tally.labelledLines += 1
+                    if !Set(turn.moves).isSubset(of: moves) { tally.linesWithWrongMove += 1 }
+                    if driver.engine.record.utterances.count > before, let said = driver.engine.record.utterances.last {
+                        madeAt[said.start.seconds] = moves
                     }
+                }
+                var previous: (step: ScriptStep, moves: Set<String>?)?
+                for (step, moves) in labelled where !driver.isOver {
+                    say(step, moves, early: random.unit() < settings.earlyStarts)
+                    guard settings.answers, case .say = step, !driver.isOver else { continue }
+                    if driver.turns.last?.triggers.contains(TriggerKind.unclear.rawValue) == true {
+                        // "Sorry, what was that?": anyone says it again.
+                        say(Self.sayAgain(step), moves, early: false)
+                    } else if Self.answersAhead.contains(kind), let previous,
+                              driver.engine.record.callerLines.last?.cause == Self.aheadCause {
+                        // "Wait, what exactly are you offering?": the caller missed the line before; say it again.
+                        say(Self.sayAgain(previous.step), previous.moves, early: false)
+                    }
+                    previous = (step, moves)
                 }
                 // An agent does not leave a caller waiting on the line ("And then?"): with its lines said and the
                 // call still open, it says its last line again, the paraphrasing agent in other words, twice at most.
-                for _ in 0..<Self.followUps where !driver.isOver {
+                for _ in 0..<(settings.answers ? Self.followUps : 0) where !driver.isOver {
                     let again = kind == .paraphrased ? paraphraseLabelled(skilled, random: &random) : labelled
                     guard let last = again.last(where: { if case .say = $0.step { true } else { false } }) else { break }
                     driver.record(driver.step(Self.sayAgain(last.step)))

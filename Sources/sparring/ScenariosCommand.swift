@@ -120,6 +120,8 @@ struct ScenariosCommand: ParsableCommand {
         @Option(help: "First seed; call n uses a seed derived from it.") var seed: UInt64 = 1
         @Option(help: "Difficulties to run, comma-separated (strict, fair, empathic).") var difficulty = "fair"
 
+        @Flag(help: "Agents say their scripts and nothing else: no line again when the caller asks for it or waits.")
+        var scriptsOnly = false
         @Flag(help: "List the lines never said and the lines said twice.") var verbose = false
         @Option(help: "Print up to N calls per agent that missed the goal, turn by turn.") var showMisses = 0
 
@@ -146,8 +148,10 @@ struct ScenariosCommand: ParsableCommand {
             settings.runs = runs
             settings.wordErrors = wordErrors
             settings.earlyStarts = earlyStarts
+            settings.answers = !scriptsOnly
             settings.seed = seed
-            print("\(runs) calls per scenario, difficulty and agent, \(Int(wordErrors * 100)) % word errors, \(Int(earlyStarts * 100)) % early starts")
+            print("\(runs) calls per scenario, difficulty and agent, \(Int(wordErrors * 100)) % word errors, \(Int(earlyStarts * 100)) % early starts"
+                  + (scriptsOnly ? ", agents on their scripts alone" : ""))
             print("scenario          difficulty  agent        agree  hang_up  escalate  unresolved  agent_ended  repeats  wrong_move  false_hurt")
             var failed = false
             for scenario in chosen {

@@ -290,6 +290,11 @@ struct CoherenceTests {
         call.agent(Self.acknowledge)
         let close = call.agent("Thank you for calling, have a good day, goodbye.")
         #expect(close.said == ["Bye then."] && call.engine.outcome == .agentEnded, "\(close.said) \(call.moves)")
+        // The agent's first words are not a goodbye, even when they sound like one ("Good day, ...").
+        var opening = try Call()
+        let first = opening.agent("Good day, goodbye.")
+        #expect(opening.moves.first?.contains("closing") == true && !opening.engine.isOver && !first.said.contains("Bye then."),
+                "\(first.said) \(opening.moves)")
     }
 
     @Test("line conditions and details are checked when the scenario is read")
@@ -401,6 +406,27 @@ struct CoherenceTests {
             #expect(said.last == weather)
         }
         #expect(askedAgain > 0)
+
+        // Told it is ahead ("Wait, offering what?"), a scripted agent says its line before again.
+        let agree = "Can we agree on the next steps? Does that work for you?"
+        let ahead = ScenarioCheck(
+            scenario: try Self.scenario(Self.yaml.replacingOccurrences(of: "goodbye: [\"Bye then.\"]",
+                                                                       with: "goodbye: [\"Bye then.\"]\n  early: [\"Wait, offering what?\"]")),
+            skilled: [.say(Self.acknowledge, interrupting: false), .say(weather, interrupting: false), .say(agree, interrupting: false)],
+            dismissive: [], corpus: [])
+        settings.wordErrors = 0
+        settings.runs = 5
+        let calls = ahead.run(settings).tallies[.skilled]!.misses
+        #expect(calls.count == 5)
+        for turns in calls {
+            guard let early = turns.firstIndex(where: { $0.agent == agree && $0.caller.contains("Wait, offering what?") }) else {
+                Issue.record("no early answer to the agreement: \(turns.map(\.caller))"); continue
+            }
+            #expect(turns[early + 1].agent == weather, "\(turns.compactMap(\.agent))")
+        }
+        settings.answers = false
+        let bare = ahead.run(settings).tallies[.skilled]!.misses
+        #expect(bare.allSatisfy { $0.compactMap(\.agent) == [Self.acknowledge, weather, agree] }, "\(bare.map { $0.compactMap(\.agent) })")
     }
 
     @Test("a paraphrase keeps the script's moves in order, in the corpus's words")
