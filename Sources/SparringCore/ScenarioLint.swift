@@ -23,14 +23,32 @@ public enum ScenarioLint {
         }
     }
 
-    /// Lines no call can reach: what a caller who yields when talked over would say on being
-    /// interrupted (it stops and lets the agent speak). One `file:line: field: warning: …` line each.
+    /// Lines no call can reach. One `file:line: field: warning: …` line each.
+    /// - what a caller who yields when talked over would say on being interrupted (it stops and
+    ///   lets the agent speak);
+    /// - the first phase's lines for a mood the call never opens in: they are said when the call
+    ///   opens, at the starting meters of its difficulty (a retry opens with the line said before
+    ///   instead), unless a transition leads back to that phase.
     public static func unreachable(in scenario: Scenario) -> [String] {
-        guard scenario.persona.bargeIn == .yields, let lines = scenario.triggers.interrupted?.lines else { return [] }
-        let texts = MoodBand.allCases.flatMap { lines.byMood[$0] ?? [] }
-        guard let first = texts.first else { return [] }
-        return ["\(scenario.file):\(lines.lineNumbers[first] ?? 0): triggers.interrupted.lines: warning: never said: the caller "
-                + "yields when talked over (persona.barge_in: yields), stops and lets the agent speak; keep only the effect"]
+        var warnings: [String] = []
+        if scenario.persona.bargeIn == .yields, let lines = scenario.triggers.interrupted?.lines,
+           let first = MoodBand.allCases.flatMap({ lines.byMood[$0] ?? [] }).first {
+            warnings.append("\(scenario.file):\(lines.lineNumbers[first] ?? 0): triggers.interrupted.lines: warning: never said: the caller "
+                            + "yields when talked over (persona.barge_in: yields), stops and lets the agent speak; keep only the effect")
+        }
+        if let opening = scenario.phases.first,
+           !scenario.phases.contains(where: { $0.transitions.contains { $0.target == .phase(opening.id) } }) {
+            let starts = Difficulty.allCases.map { ($0, CallerEngine(scenario: scenario.at($0), seed: 0).meters["anger"] ?? 0) }
+            let opens = Set(starts.map { scenario.mood(["anger": $0.1]) })
+            let how = starts.map { "\(Int($0.1.rounded())) \($0.0.rawValue)" }.joined(separator: ", ")
+            for band in MoodBand.allCases where !opens.contains(band) {
+                guard let text = opening.lines.byMood[band]?.first else { continue }
+                warnings.append("\(scenario.file):\(opening.lines.lineNumbers[text] ?? opening.line): phases.\(opening.id).lines.\(band.rawValue): "
+                                + "warning: never said: the call opens \(opens.map(\.rawValue).sorted().joined(separator: " or ")) "
+                                + "at every difficulty (anger \(how))")
+            }
+        }
+        return warnings
     }
 
     /// Phases that do not say what the caller waits for: the debrief can only offer the move

@@ -167,6 +167,19 @@ struct CoherenceTests {
         #expect(ScenarioLint.unreachable(in: try Self.scenario()).isEmpty)
     }
 
+    @Test("opening lines for a mood the call never opens in are reported, unless the call can come back to that phase")
+    func unopenedMoods() throws {
+        // Anger starts at 42, 50 and 58 by difficulty, under irritated (60): the call always opens calm.
+        let moods = Self.yaml.replacingOccurrences(of: "lines: [\"I am angry.\"]",
+                                                   with: "lines: {calm: [\"I am angry.\"], furious: [\"I am furious.\"]}")
+        let warned = ScenarioLint.unreachable(in: try Self.scenario(moods))
+        #expect(warned == ["flow.yaml:23: phases.start.lines.furious: warning: never said: the call opens calm at every difficulty (anger 42 empathic, 50 fair, 58 strict)"],
+                "\(warned)")
+        let back = moods.replacingOccurrences(of: "- {on: [acknowledge_feelings], to: listen, lines: [\"Okay.\"]}",
+                                              with: "- {on: [acknowledge_feelings], to: listen, lines: [\"Okay.\"]}\n      - {on: [blame_caller], to: start}")
+        #expect(ScenarioLint.unreachable(in: try Self.scenario(back)).isEmpty)
+    }
+
     @Test("one interruption is one act: a second barge-in within the cool-down costs nothing more")
     func oneInterruption() throws {
         var engine = try CallerEngine(scenario: Self.scenario(), seed: 1)
