@@ -135,7 +135,8 @@ let package = Package(
             name: "SparringDaemonTests",
             dependencies: ["SparringCore", "SparringSessions", "SparringDaemon",
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio")]
+                           .product(name: "NIOEmbedded", package: "swift-nio")],
+            exclude: ["Fixtures"]
         ),
         // The hub on loopback: real HTTP, real SQLite, real uploads.
         .testTarget(

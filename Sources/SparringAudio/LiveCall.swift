@@ -157,26 +157,21 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         synthesisResampler = fromSynthesizer
         let writer: WaveWriter
         do { writer = try WaveWriter(path: session.wavPath, rate: rate, channels: 2) } catch { throw error }
-        log(event(0, "call_start") {
-            $0.scenario = options.scenario.id; $0.agent = options.agent; $0.seed = options.seed
-            $0.started_at = ISO8601DateFormatter().string(from: startedAt); $0.rate = rate
-            // Where the meters start, so a mood plot of the call begins at the beginning.
-            $0.meters = engine.meters; $0.mood = engine.mood.rawValue
-            if let retry = options.retry { $0.cause = "retry:\(retry.session):\(retry.moment)"; $0.phase = engine.phaseID }
-        })
+        // Where the meters start, so a mood plot of the call begins at the beginning.
+        log(SessionEvent(t: 0, .callStart(.init(
+            scenario: options.scenario.id, agent: options.agent, seed: options.seed,
+            startedAt: ISO8601DateFormatter().string(from: startedAt), rate: rate, meters: engine.meters, mood: engine.mood.rawValue,
+            retry: options.retry.map { "retry:\($0.session):\($0.moment)" }, phase: options.retry == nil ? nil : engine.phaseID))))
 
         do { try loop.start() } catch {
             onLineOpened?(error)
-            log(event(0, "line_error") { $0.reason = error.description })
+            log(SessionEvent(t: 0, .lineError(reason: error.description)))
             writer.close()
             _ = finish(endedBy: "device", outcome: .agentEnded)
             throw SparringError("device", error.description)
         }
         onLineOpened?(nil)
-        log(event(0, "audio_thread") {
-            $0.reason = loop.realtimeNote
-            $0.cause = loop.realtime ? "realtime" : "normal_priority"
-        })
+        log(SessionEvent(t: 0, .audioThread(realtime: loop.realtime, note: loop.realtimeNote)))
 
         let recorderDone = DispatchSemaphore(value: 0)
         let recognizerDone = DispatchSemaphore(value: 0)
@@ -221,7 +216,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             do { try recognizer.useBias(bias, name: options.scenario.id, weight: Recognizer.biasWeight) } catch {
                 recognizer.useGenericModel()
                 let reason = error.description
-                dispatch { self.log(self.event(0, "recognizer") { $0.reason = "\(reason); recognizing with the generic model" }) }
+                dispatch { self.log(SessionEvent(t: 0, .recognizer(note: "\(reason); recognizing with the generic model"))) }
             }
         } else {
             recognizer.useGenericModel()
@@ -317,10 +312,10 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         for recognized in events {
             switch recognized {
             case let .speechStarted(start, resumedAfter):
-                log(event(start.seconds, "agent_speech_start") { $0.speaker = "agent" })
+                log(SessionEvent(t: start.seconds, .agentSpeechStart))
                 if let pause = resumedAfter, engine.isCallerSpeaking {
                     // The caller answered into a pause: it hands the floor back, no barge-in.
-                    log(event(start.seconds, "took_turn_early") { $0.hold_ms = (pause * 1000).rounded() })
+                    log(SessionEvent(t: start.seconds, .tookTurnEarly(holdMs: (pause * 1000).rounded())))
                     pendingBargeAt = nil
                     perform(engine.handle(.agentResumed, at: t), at: clock)
                     continue
@@ -337,14 +332,14 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 pendingBargeAt = Int(start.seconds * Double(rate))
                 perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
             case let .noiseIgnored(start):
-                log(event(start.seconds, "agent_noise") { $0.speaker = "agent" })
+                log(SessionEvent(t: start.seconds, .agentNoise))
             case let .partial(text):
-                onEvent(self.event(t.seconds, "partial") { $0.text = text; $0.speaker = "agent" })
+                onEvent(SessionEvent(t: t.seconds, .partial(text: text)))
             case let .paused(words):
                 prepareReply(to: words, at: t)
             case let .utterance(utterance):
                 let voiceEnd = utterance.voiceEnd.seconds
-                log(event(voiceEnd, "agent_speech_end") { $0.speaker = "agent"; $0.hold_ms = (utterance.hold * 1000).rounded() })
+                log(SessionEvent(t: voiceEnd, .agentSpeechEnd(holdMs: (utterance.hold * 1000).rounded())))
                 perform(engine.handle(.agentSpeechStopped, at: t), at: clock)
                 guard !utterance.text.isEmpty else { continue }
                 let actions = engine.handle(.agentUtterance(AgentUtterance(text: utterance.text, start: utterance.start,
@@ -352,20 +347,17 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                                                                            hypotheses: utterance.hypotheses)), at: t)
                 transcript.append(.init(t: utterance.start.seconds, speaker: "agent", text: utterance.text))
                 let moves: [MoveHit] = actions.lazy.compactMap { action -> [MoveHit]? in if case let .heard(_, moves) = action { return moves } else { return nil } }.first ?? []
-                log(event(utterance.start.seconds, "utterance") {
-                    $0.speaker = "agent"; $0.text = utterance.text; $0.confidence = utterance.confidence.map { ($0 * 1000).rounded() / 1000 }
-                    $0.moves = moves
-                    $0.words = utterance.words.map { .init(word: $0.word, start: $0.start.seconds, end: $0.end.seconds, confidence: $0.confidence) }
-                    $0.alternatives = utterance.alternatives.isEmpty ? nil : utterance.alternatives
-                    $0.latency_ms = (utterance.finalizeSeconds * 10_000).rounded() / 10
-                })
+                log(SessionEvent(t: utterance.start.seconds, .utterance(.init(
+                    text: utterance.text, confidence: utterance.confidence, moves: moves,
+                    words: utterance.words.map { .init(word: $0.word, start: $0.start.seconds, end: $0.end.seconds, confidence: $0.confidence) },
+                    alternatives: utterance.alternatives, latencyMs: (utterance.finalizeSeconds * 10_000).rounded() / 10))))
                 perform(actions, at: clock, replyTo: (voiceEnd, utterance.end.seconds))
             }
         }
         progressCallerLines(clock: clock)
         let xruns = loop.xruns.load(ordering: .relaxed)
         if xruns > xrunsLogged {
-            log(event(t.seconds, "xrun") { $0.count = xruns - xrunsLogged })
+            log(SessionEvent(t: t.seconds, .xrun(count: xruns - xrunsLogged)))
             xrunsLogged = xruns
         }
         if let deadline = engine.nextDeadline, t >= deadline { perform(engine.handle(.tick, at: t), at: clock) }
@@ -375,9 +367,8 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 endedBy = hangUpReason.withLock { $0 }
                 if endedBy == CallSummary.diskFull {
                     let reason = session.writeFailure ?? recorderFailure.withLock { $0 } ?? "No space left on device"
-                    log(event(t.seconds, "disk_full") {
-                        $0.reason = "cannot write the session in \(options.sessions) (\(reason)); the call is ended and what was recorded is kept"
-                    })
+                    log(SessionEvent(t: t.seconds, .diskFull(
+                        reason: "cannot write the session in \(options.sessions) (\(reason)); the call is ended and what was recorded is kept")))
                 }
                 perform(engine.handle(.agentHungUp, at: t), at: clock)
             } else if t.seconds >= options.maxMinutes * 60 {
@@ -385,7 +376,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 perform(engine.handle(.agentHungUp, at: t), at: clock)
             } else if loop.finished.load(ordering: .acquiring) {
                 endedBy = loop.error == nil ? "agent" : "device"
-                if let error = loop.error { log(event(t.seconds, "line_error") { $0.reason = error.description }) }
+                if let error = loop.error { log(SessionEvent(t: t.seconds, .lineError(reason: error.description))) }
                 perform(engine.handle(.agentHungUp, at: t), at: clock)
             }
         }
@@ -404,7 +395,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         if let barge = pendingBargeAt, loop.flushedAt.load(ordering: .acquiring) >= barge {
             let latency = seconds(loop.flushedAt.load(ordering: .acquiring) - barge) * 1000
             bargeIns.append(latency)
-            log(event(seconds(clock), "barge_in_stop") { $0.latency_ms = latency.rounded() })
+            log(SessionEvent(t: seconds(clock), .bargeInStop(latencyMs: latency.rounded())))
             pendingBargeAt = nil
         }
         var index = 0
@@ -422,12 +413,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                     replyMs = ((first - reply.turnEnded) * 1000).rounded()
                 }
                 // latency_ms: from the end of the agent's turn being decided to the caller's first audible sample.
-                log(event(seconds(clock), "caller_line_start") { $0.speaker = "caller"; $0.text = lines[index].text; $0.latency_ms = replyMs
-                    $0.prepared = lines[index].prepared ? true : nil })
+                log(SessionEvent(t: seconds(clock), .callerLineStart(text: lines[index].text, latencyMs: replyMs, prepared: lines[index].prepared)))
                 transcript.append(.init(t: seconds(clock), speaker: "caller", text: lines[index].text))
             }
             if let end = lines[index].end, consumed >= end {
-                log(event(seconds(clock), "caller_line_end") { $0.speaker = "caller" })
+                log(SessionEvent(t: seconds(clock), .callerLineEnd(text: nil, interrupted: false)))
                 lines.remove(at: index)
                 perform(engine.handle(.callerLineFinished, at: now(clock)), at: clock)
                 continue
@@ -444,25 +434,25 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             case let .say(line):
                 lines.append(QueuedLine(text: line.text, replyTo: firstReply, queuedAt: clock))
                 firstReply = nil
-                log(event(t, "caller_line") { $0.speaker = "caller"; $0.text = line.text; $0.mood = line.mood.rawValue; $0.cause = line.cause })
+                log(SessionEvent(t: t, .callerLine(text: line.text, mood: line.mood.rawValue, cause: line.cause)))
                 speak(line)
             case .stopSpeaking:
                 synthGeneration.wrappingAdd(1, ordering: .acquiringAndReleasing)
                 loop.flushRequested.store(true, ordering: .releasing)
-                for line in lines { log(event(t, "caller_line_end") { $0.speaker = "caller"; $0.reason = "interrupted"; $0.text = line.text }) }
+                for line in lines { log(SessionEvent(t: t, .callerLineEnd(text: line.text, interrupted: true))) }
                 lines.removeAll()
             case .heard:
                 break
             case let .moodChanged(meters, band):
-                log(event(t, "mood") { $0.meters = meters.mapValues { ($0 * 10).rounded() / 10 }; $0.mood = band.rawValue })
+                log(SessionEvent(t: t, .mood(meters: meters.mapValues { ($0 * 10).rounded() / 10 }, mood: band.rawValue)))
             case let .phaseChanged(phase):
-                log(event(t, "phase") { $0.phase = phase })
+                log(SessionEvent(t: t, .phase(phase)))
             case let .triggered(kind):
-                log(event(t, "trigger") { $0.trigger = kind.rawValue })
+                log(SessionEvent(t: t, .trigger(kind.rawValue)))
             case let .bargeIn(yielded):
-                log(event(t, "barge_in") { $0.yielded = yielded })
+                log(SessionEvent(t: t, .bargeIn(yielded: yielded)))
             case let .end(outcome):
-                log(event(t, "outcome") { $0.outcome = outcome.rawValue })
+                log(SessionEvent(t: t, .outcome(outcome.rawValue)))
             }
         }
     }
@@ -549,7 +539,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                         let fallback = voice == line.voice && voice != Self.fallbackVoice
                         let reason = error.description + (fallback ? "; spoken in '\(Self.fallbackVoice)' instead" : "; the line is not spoken")
                         dispatch { [self] in
-                            log(event(t, "synthesis_error") { $0.speaker = "caller"; $0.text = line.text; $0.reason = reason })
+                            log(SessionEvent(t: t, .synthesisError(text: line.text, reason: reason)))
                         }
                         if !fallback { cut = true; break }
                     }
@@ -602,12 +592,6 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
 
     // MARK: - Session
 
-    private func event(_ t: Double, _ type: String, _ fill: (inout SessionEvent) -> Void = { _ in }) -> SessionEvent {
-        var event = SessionEvent(t: t, type: type)
-        fill(&event)
-        return event
-    }
-
     private func log(_ event: SessionEvent) {
         session.append(event)
         onEvent(event)
@@ -619,12 +603,11 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         let dropped = (capture: loop.captureRing.dropped.load(ordering: .relaxed), recording: loop.recordRing.dropped.load(ordering: .relaxed))
         let overruns = dropped.capture + dropped.recording > 0 ? CallSummary.Overruns(capture: dropped.capture, recording: dropped.recording) : nil
         if let overruns {
-            log(event(duration, "overrun") {
-                $0.count = overruns.capture + overruns.recording
-                $0.reason = "samples dropped because a reader fell behind: \(overruns.capture) from the capture, \(overruns.recording) from the recording"
-            })
+            log(SessionEvent(t: duration, .overrun(
+                count: overruns.capture + overruns.recording,
+                reason: "samples dropped because a reader fell behind: \(overruns.capture) from the capture, \(overruns.recording) from the recording")))
         }
-        log(event(duration, "call_end") { $0.outcome = outcome.rawValue; $0.reason = endedBy; $0.count = xruns })
+        log(SessionEvent(t: duration, .callEnd(outcome: outcome.rawValue, endedBy: endedBy, xruns: xruns)))
         let formatter = ISO8601DateFormatter()
         // A call the agent never spoke in (or that never opened) measures nothing about the agent.
         let agentSpoke = engine.record.utterances.contains { !$0.text.isEmpty }

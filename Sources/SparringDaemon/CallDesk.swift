@@ -25,6 +25,8 @@ public final class CallDesk: Sendable {
 
     struct Call {
         var status: CallStatus
+        /// The call as its events tell it; `status` shows it.
+        var live = LiveStatus()
         let hangUp: @Sendable (String) -> Void
         var backlog: [Data] = []
     }
@@ -279,24 +281,20 @@ public final class CallDesk: Sendable {
     }
 
     private func publish(_ event: SessionEvent) {
-        if event.type == "synthesis_error" || event.type == "line_error" || event.type == "disk_full" {
-            logger.error("\(event.type.replacingOccurrences(of: "_", with: " ")): \(event.reason ?? "")", metadata: ["text": "\(event.text ?? "")"])
+        switch event.kind {
+        case let .synthesisError(text, reason): logger.error("synthesis error: \(reason)", metadata: ["text": "\(text)"])
+        case let .lineError(reason), let .diskFull(reason): logger.error("\(event.type.replacingOccurrences(of: "_", with: " ")): \(reason)")
+        default: break
         }
         var message = ControlMessage()
         message.event = event
         let line = message.line()
         state.withLock { state in
             guard state.call != nil else { return }
-            state.call!.status.t = max(state.call!.status.t, event.t)
-            switch event.type {
-            case "mood": state.call!.status.mood = event.mood; state.call!.status.meters = event.meters
-            case "agent_speech_start": state.call!.status.speaking = "agent"
-            case "caller_line_start": state.call!.status.speaking = "caller"
-            case "agent_speech_end", "caller_line_end": state.call!.status.speaking = nil
-            default: break
-            }
+            state.call!.live.apply(event)
+            state.call!.status.show(state.call!.live)
             // Partial hypotheses are for watching live; the backlog keeps what the session keeps.
-            if event.type != "partial" { state.call!.backlog.append(line) }
+            if case .partial = event.kind {} else { state.call!.backlog.append(line) }
             for client in state.clients.values where client.subscribed { client.outbox.yield(line) }
         }
     }

@@ -85,6 +85,14 @@ public struct CallStatus: Codable, Sendable, Equatable {
     public var meters: [String: Double]?
     /// "agent", "caller", or nil while nobody speaks.
     public var speaking: String?
+
+    /// Takes the call's state as its events tell it (`LiveStatus`).
+    public mutating func show(_ live: LiveStatus) {
+        t = live.t
+        mood = live.mood
+        meters = live.meters
+        speaking = live.speaking
+    }
 }
 
 public struct DaemonStatus: Codable, Sendable, Equatable {

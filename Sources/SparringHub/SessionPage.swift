@@ -58,11 +58,10 @@ struct SessionPage {
         var talk: [Talk] = []
         var open: [String: Double] = [:]
         for event in events {
-            switch event.type {
-            case "agent_speech_start": open["agent"] = event.t
-            case "caller_line_start": open["caller"] = event.t
-            case "agent_speech_end", "caller_line_end":
-                let speaker = event.type.hasPrefix("agent") ? "agent" : "caller"
+            switch event.kind {
+            case .agentSpeechStart, .callerLineStart: open[event.kind.speaker!] = event.t
+            case .agentSpeechEnd, .callerLineEnd:
+                let speaker = event.kind.speaker!
                 if let start = open.removeValue(forKey: speaker) {
                     talk.append(Talk(speaker: speaker, x: number(x(start)), y: speaker == "agent" ? 2 : 22,
                                      width: number(max(1, x(event.t) - x(start))), t: number(start), clock: Clock.format(start)))

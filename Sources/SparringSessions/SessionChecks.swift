@@ -84,12 +84,22 @@ extension SessionEvent {
     /// Whether every time and number in the event is one a call could have made; an event that is not is skipped.
     public var isPlausible: Bool {
         func ok(_ value: Double?, _ range: ClosedRange<Double>) -> Bool { value.map { $0.isFinite && range.contains($0) } ?? true }
-        let day = 0...SessionChecks.longestCall
-        guard ok(t, day), ok(latency_ms, 0...SessionChecks.longestMilliseconds), ok(hold_ms, 0...SessionChecks.longestMilliseconds),
-              ok(confidence, -1e6...1e6), (count ?? 0) >= 0, rate.map({ (1...384_000).contains($0) }) ?? true else { return false }
-        if let meters, !meters.values.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) { return false }
-        if let moves, !moves.allSatisfy({ ok($0.confidence, 0...1) }) { return false }
-        if let words, !words.allSatisfy({ ok($0.start, day) && ok($0.end, day) && ok($0.confidence, -1e6...1e6) }) { return false }
-        return true
+        func plausible(_ meters: [String: Double]?) -> Bool { meters?.values.allSatisfy { $0.isFinite && abs($0) <= 1e6 } ?? true }
+        let day = 0...SessionChecks.longestCall, span = 0...SessionChecks.longestMilliseconds
+        guard ok(t, day) else { return false }
+        switch kind {
+        case let .callStart(start): return (start.rate.map { (1...384_000).contains($0) } ?? true) && plausible(start.meters)
+        case let .agentSpeechEnd(hold), let .tookTurnEarly(hold): return ok(hold, span)
+        case let .bargeInStop(latency): return ok(latency, span)
+        case let .callerLineStart(_, latency, _): return ok(latency, span)
+        case let .utterance(utterance):
+            return ok(utterance.latencyMs, span) && ok(utterance.confidence, -1e6...1e6)
+                && utterance.moves.allSatisfy { ok($0.confidence, 0...1) }
+                && utterance.words.allSatisfy { ok($0.start, day) && ok($0.end, day) && ok($0.confidence, -1e6...1e6) }
+        case let .xrun(count), let .overrun(count, _): return count >= 0
+        case let .callEnd(_, _, xruns): return xruns >= 0
+        case let .mood(meters, _): return plausible(meters)
+        default: return true
+        }
     }
 }

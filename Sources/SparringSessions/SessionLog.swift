@@ -5,40 +5,148 @@ import Glibc
 import SparringCore
 
 /// One line of `events.jsonl`: something that happened, at `t` seconds on the call clock.
-public struct SessionEvent: Codable, Sendable, Equatable {
+///
+/// Each kind carries its own fields; on disk and on the daemon's socket an event is one
+/// flat JSON object, its kind under `type` (`SessionEvent.Kind.name`).
+public struct SessionEvent: Sendable, Equatable {
     public var t: Double
-    public var type: String
-    public var speaker: String?
-    public var text: String?
-    public var confidence: Double?
-    public var moves: [MoveHit]?
-    public var words: [TimedWord]?
-    /// utterance: the recognizer's other likely readings of the same speech, best first.
-    public var alternatives: [String]?
-    public var meters: [String: Double]?
-    public var mood: String?
-    public var phase: String?
-    public var trigger: String?
-    public var outcome: String?
-    public var yielded: Bool?
-    public var latency_ms: Double?
-    /// agent_speech_end: the silence that ended the turn; took_turn_early: the agent's pause.
-    public var hold_ms: Double?
-    /// caller_line_start: the line began from audio prepared while the agent paused.
-    public var prepared: Bool?
-    public var cause: String?
-    public var count: Int?
-    public var reason: String?
-    // call_start only: what a repair needs to rebuild the summary of a crashed call.
-    public var scenario: String?
-    public var agent: String?
-    public var seed: UInt64?
-    public var started_at: String?
-    public var rate: Int?
+    public var kind: Kind
 
-    public init(t: Double, type: String) {
+    public init(t: Double, _ kind: Kind) {
         self.t = (t * 1000).rounded() / 1000
-        self.type = type
+        self.kind = kind
+    }
+
+    public enum Kind: Sendable, Equatable {
+        /// The call opened: what a repair needs to rebuild the summary of a crashed call, and where
+        /// the meters start. A retry names the moment it practises again and its phase.
+        case callStart(CallStart)
+        /// How the audio thread runs: `realtime` or `normal_priority`, and why.
+        case audioThread(realtime: Bool, note: String)
+        /// The recognizer fell back to its generic model, and why.
+        case recognizer(note: String)
+        /// The line failed.
+        case lineError(reason: String)
+        case agentSpeechStart
+        /// The agent's turn ended after `holdMs` of silence.
+        case agentSpeechEnd(holdMs: Double)
+        /// The caller answered into the agent's pause and gave the floor back; the agent's pause.
+        case tookTurnEarly(holdMs: Double)
+        /// The recognizer took noise for speech; no turn was opened.
+        case agentNoise
+        /// The agent's words so far (live only, not logged).
+        case partial(text: String)
+        /// What the agent said, as recognized.
+        case utterance(Utterance)
+        case xrun(count: Int)
+        case diskFull(reason: String)
+        /// The caller fell silent after the agent talked over it, this long after the agent began.
+        case bargeInStop(latencyMs: Double)
+        /// The caller's line began to sound; `prepared`: from audio made while the agent paused.
+        case callerLineStart(text: String, latencyMs: Double?, prepared: Bool)
+        /// The caller's line ended, or was cut (`interrupted`).
+        case callerLineEnd(text: String?, interrupted: Bool)
+        /// The engine chose a caller line: its mood and why.
+        case callerLine(text: String, mood: String, cause: String)
+        case mood(meters: [String: Double], mood: String)
+        case phase(String)
+        case trigger(String)
+        /// The agent talked over the caller, who stopped (`yielded`) or kept on.
+        case bargeIn(yielded: Bool)
+        case outcome(String)
+        /// A caller line could not be spoken.
+        case synthesisError(text: String, reason: String)
+        /// Samples dropped because a reader fell behind.
+        case overrun(count: Int, reason: String)
+        case callEnd(outcome: String, endedBy: String, xruns: Int)
+        /// A kind this version does not know (from a newer one), kept by name.
+        case other(String)
+
+        /// The name under `type` on disk.
+        public var name: String {
+            switch self {
+            case .callStart: "call_start"
+            case .audioThread: "audio_thread"
+            case .recognizer: "recognizer"
+            case .lineError: "line_error"
+            case .agentSpeechStart: "agent_speech_start"
+            case .agentSpeechEnd: "agent_speech_end"
+            case .tookTurnEarly: "took_turn_early"
+            case .agentNoise: "agent_noise"
+            case .partial: "partial"
+            case .utterance: "utterance"
+            case .xrun: "xrun"
+            case .diskFull: "disk_full"
+            case .bargeInStop: "barge_in_stop"
+            case .callerLineStart: "caller_line_start"
+            case .callerLineEnd: "caller_line_end"
+            case .callerLine: "caller_line"
+            case .mood: "mood"
+            case .phase: "phase"
+            case .trigger: "trigger"
+            case .bargeIn: "barge_in"
+            case .outcome: "outcome"
+            case .synthesisError: "synthesis_error"
+            case .overrun: "overrun"
+            case .callEnd: "call_end"
+            case let .other(name): name
+            }
+        }
+
+        /// Who spoke, for the kinds that are speech.
+        public var speaker: String? {
+            switch self {
+            case .agentSpeechStart, .agentSpeechEnd, .agentNoise, .partial, .utterance: "agent"
+            case .callerLineStart, .callerLineEnd, .callerLine, .synthesisError: "caller"
+            default: nil
+            }
+        }
+    }
+
+    public struct CallStart: Sendable, Equatable {
+        public var scenario: String
+        public var agent: String
+        public var seed: UInt64
+        public var startedAt: String
+        /// The line's sample rate (nil in a file that lacks it).
+        public var rate: Int?
+        public var meters: [String: Double]?
+        public var mood: String?
+        /// A retry: `retry:SESSION:MOMENT`, and the phase it starts in.
+        public var retry: String?
+        public var phase: String?
+        public init(scenario: String, agent: String, seed: UInt64, startedAt: String, rate: Int?, meters: [String: Double]? = nil,
+                    mood: String? = nil, retry: String? = nil, phase: String? = nil) {
+            self.scenario = scenario
+            self.agent = agent
+            self.seed = seed
+            self.startedAt = startedAt
+            self.rate = rate
+            self.meters = meters
+            self.mood = mood
+            self.retry = retry
+            self.phase = phase
+        }
+    }
+
+    public struct Utterance: Sendable, Equatable {
+        public var text: String
+        public var confidence: Double?
+        public var moves: [MoveHit]
+        public var words: [TimedWord]
+        /// The recognizer's other likely readings of the same speech, best first.
+        public var alternatives: [String]
+        /// Time the recognizer took to finish the utterance.
+        public var latencyMs: Double?
+        public init(text: String, confidence: Double? = nil, moves: [MoveHit] = [], words: [TimedWord] = [],
+                    alternatives: [String] = [], latencyMs: Double? = nil) {
+            self.text = text
+            self.confidence = confidence.map { ($0 * 1000).rounded() / 1000 }
+            self.moves = moves
+            self.words = words
+            self.alternatives = alternatives
+            self.latencyMs = latencyMs
+        }
     }
 
     public struct TimedWord: Codable, Sendable, Equatable {
@@ -52,6 +160,161 @@ public struct SessionEvent: Codable, Sendable, Equatable {
             self.start = start
             self.end = end
             self.confidence = confidence.map { ($0 * 1000).rounded() / 1000 }
+        }
+    }
+
+    /// The wire name of the event's kind.
+    public var type: String { kind.name }
+
+    /// The words of a speech event: an utterance, a caller line, a partial hypothesis.
+    public var text: String? {
+        switch kind {
+        case let .utterance(utterance): utterance.text
+        case let .partial(text), let .callerLineStart(text, _, _), let .callerLine(text, _, _), let .synthesisError(text, _): text
+        case let .callerLineEnd(text, _): text
+        default: nil
+        }
+    }
+
+    /// The caller's meters where an event gives them: where they start, and each change of mood.
+    public var meters: [String: Double]? {
+        switch kind {
+        case let .callStart(start): start.meters
+        case let .mood(meters, _): meters
+        default: nil
+        }
+    }
+
+    /// The call's opening event's fields.
+    public var callStart: CallStart? {
+        if case let .callStart(start) = kind { return start }
+        return nil
+    }
+
+    /// The moves heard in an utterance.
+    public var moves: [MoveHit] {
+        if case let .utterance(utterance) = kind { return utterance.moves }
+        return []
+    }
+}
+
+extension SessionEvent: Codable {
+    enum Field: String, CodingKey {
+        case t, type, speaker, text, confidence, moves, words, alternatives, meters, mood, phase, trigger, outcome
+        case yielded, latency_ms, hold_ms, prepared, cause, count, reason, scenario, agent, seed, started_at, rate
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Field.self)
+        t = try c.decode(Double.self, forKey: .t)
+        let type = try c.decode(String.self, forKey: .type)
+        // Events from earlier versions may lack a field: it reads as empty rather than losing the event.
+        func string(_ field: Field) throws -> String { try c.decodeIfPresent(String.self, forKey: field) ?? "" }
+        func number(_ field: Field) throws -> Double? { try c.decodeIfPresent(Double.self, forKey: field) }
+        func count() throws -> Int { try c.decodeIfPresent(Int.self, forKey: .count) ?? 1 }
+        switch type {
+        case "call_start":
+            kind = .callStart(CallStart(
+                scenario: try string(.scenario), agent: try string(.agent), seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0,
+                startedAt: try string(.started_at), rate: try c.decodeIfPresent(Int.self, forKey: .rate),
+                meters: try c.decodeIfPresent([String: Double].self, forKey: .meters), mood: try c.decodeIfPresent(String.self, forKey: .mood),
+                retry: try c.decodeIfPresent(String.self, forKey: .cause), phase: try c.decodeIfPresent(String.self, forKey: .phase)))
+        case "audio_thread": kind = .audioThread(realtime: try string(.cause) == "realtime", note: try string(.reason))
+        case "recognizer": kind = .recognizer(note: try string(.reason))
+        case "line_error": kind = .lineError(reason: try string(.reason))
+        case "agent_speech_start": kind = .agentSpeechStart
+        case "agent_speech_end": kind = .agentSpeechEnd(holdMs: try number(.hold_ms) ?? 0)
+        case "took_turn_early": kind = .tookTurnEarly(holdMs: try number(.hold_ms) ?? 0)
+        case "agent_noise": kind = .agentNoise
+        case "partial": kind = .partial(text: try string(.text))
+        case "utterance":
+            kind = .utterance(Utterance(
+                text: try string(.text), confidence: try number(.confidence), moves: try c.decodeIfPresent([MoveHit].self, forKey: .moves) ?? [],
+                words: try c.decodeIfPresent([TimedWord].self, forKey: .words) ?? [],
+                alternatives: try c.decodeIfPresent([String].self, forKey: .alternatives) ?? [], latencyMs: try number(.latency_ms)))
+        case "xrun": kind = .xrun(count: try count())
+        case "disk_full": kind = .diskFull(reason: try string(.reason))
+        case "barge_in_stop": kind = .bargeInStop(latencyMs: try number(.latency_ms) ?? 0)
+        case "caller_line_start":
+            kind = .callerLineStart(text: try string(.text), latencyMs: try number(.latency_ms),
+                                    prepared: try c.decodeIfPresent(Bool.self, forKey: .prepared) ?? false)
+        case "caller_line_end":
+            kind = .callerLineEnd(text: try c.decodeIfPresent(String.self, forKey: .text), interrupted: try string(.reason) == "interrupted")
+        case "caller_line": kind = .callerLine(text: try string(.text), mood: try string(.mood), cause: try string(.cause))
+        case "mood": kind = .mood(meters: try c.decodeIfPresent([String: Double].self, forKey: .meters) ?? [:], mood: try string(.mood))
+        case "phase": kind = .phase(try string(.phase))
+        case "trigger": kind = .trigger(try string(.trigger))
+        case "barge_in": kind = .bargeIn(yielded: try c.decodeIfPresent(Bool.self, forKey: .yielded) ?? false)
+        case "outcome": kind = .outcome(try string(.outcome))
+        case "synthesis_error": kind = .synthesisError(text: try string(.text), reason: try string(.reason))
+        case "overrun": kind = .overrun(count: try count(), reason: try string(.reason))
+        case "call_end":
+            kind = .callEnd(outcome: try string(.outcome), endedBy: try string(.reason), xruns: try c.decodeIfPresent(Int.self, forKey: .count) ?? 0)
+        default: kind = .other(type)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(t, forKey: .t)
+        try c.encode(kind.name, forKey: .type)
+        try c.encodeIfPresent(kind.speaker, forKey: .speaker)
+        switch kind {
+        case let .callStart(start):
+            try c.encode(start.scenario, forKey: .scenario)
+            try c.encode(start.agent, forKey: .agent)
+            try c.encode(start.seed, forKey: .seed)
+            try c.encode(start.startedAt, forKey: .started_at)
+            try c.encodeIfPresent(start.rate, forKey: .rate)
+            try c.encodeIfPresent(start.meters, forKey: .meters)
+            try c.encodeIfPresent(start.mood, forKey: .mood)
+            try c.encodeIfPresent(start.retry, forKey: .cause)
+            try c.encodeIfPresent(start.phase, forKey: .phase)
+        case let .audioThread(realtime, note):
+            try c.encode(realtime ? "realtime" : "normal_priority", forKey: .cause)
+            try c.encode(note, forKey: .reason)
+        case let .recognizer(note): try c.encode(note, forKey: .reason)
+        case let .lineError(reason), let .diskFull(reason): try c.encode(reason, forKey: .reason)
+        case .agentSpeechStart, .agentNoise, .other: break
+        case let .agentSpeechEnd(hold), let .tookTurnEarly(hold): try c.encode(hold, forKey: .hold_ms)
+        case let .partial(text): try c.encode(text, forKey: .text)
+        case let .utterance(utterance):
+            try c.encode(utterance.text, forKey: .text)
+            try c.encodeIfPresent(utterance.confidence, forKey: .confidence)
+            try c.encode(utterance.moves, forKey: .moves)
+            try c.encode(utterance.words, forKey: .words)
+            if !utterance.alternatives.isEmpty { try c.encode(utterance.alternatives, forKey: .alternatives) }
+            try c.encodeIfPresent(utterance.latencyMs, forKey: .latency_ms)
+        case let .xrun(count): try c.encode(count, forKey: .count)
+        case let .bargeInStop(latency): try c.encode(latency, forKey: .latency_ms)
+        case let .callerLineStart(text, latency, prepared):
+            try c.encode(text, forKey: .text)
+            try c.encodeIfPresent(latency, forKey: .latency_ms)
+            if prepared { try c.encode(true, forKey: .prepared) }
+        case let .callerLineEnd(text, interrupted):
+            try c.encodeIfPresent(text, forKey: .text)
+            if interrupted { try c.encode("interrupted", forKey: .reason) }
+        case let .callerLine(text, mood, cause):
+            try c.encode(text, forKey: .text)
+            try c.encode(mood, forKey: .mood)
+            try c.encode(cause, forKey: .cause)
+        case let .mood(meters, mood):
+            try c.encode(meters, forKey: .meters)
+            try c.encode(mood, forKey: .mood)
+        case let .phase(phase): try c.encode(phase, forKey: .phase)
+        case let .trigger(trigger): try c.encode(trigger, forKey: .trigger)
+        case let .bargeIn(yielded): try c.encode(yielded, forKey: .yielded)
+        case let .outcome(outcome): try c.encode(outcome, forKey: .outcome)
+        case let .synthesisError(text, reason):
+            try c.encode(text, forKey: .text)
+            try c.encode(reason, forKey: .reason)
+        case let .overrun(count, reason):
+            try c.encode(count, forKey: .count)
+            try c.encode(reason, forKey: .reason)
+        case let .callEnd(outcome, endedBy, xruns):
+            try c.encode(outcome, forKey: .outcome)
+            try c.encode(endedBy, forKey: .reason)
+            try c.encode(xruns, forKey: .count)
         }
     }
 }
@@ -313,4 +576,38 @@ public func percentile(_ values: [Double], _ p: Double) -> Double? {
     let sorted = values.sorted()
     let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
     return sorted[min(sorted.count - 1, max(0, rank))]
+}
+
+/// A call as it stands, from its events: who is speaking, the agent's words so far, the
+/// caller's mood and meters, and why the line failed if it did. The daemon's `status` and
+/// `sparring watch` both show this, fed every event of the call.
+public struct LiveStatus: Sendable, Equatable {
+    /// The call clock at the latest event.
+    public var t = 0.0
+    /// "agent", "caller", or nil while nobody speaks.
+    public var speaking: String?
+    /// The agent's words so far in the turn under way.
+    public var partial = ""
+    public var mood: String?
+    public var meters: [String: Double]?
+    public var lineError: String?
+
+    public init() {}
+
+    public mutating func apply(_ event: SessionEvent) {
+        t = max(t, event.t)
+        switch event.kind {
+        case let .callStart(start):
+            meters = start.meters ?? meters
+            mood = start.mood ?? mood
+        case .agentSpeechStart: speaking = "agent"; partial = ""
+        case .callerLineStart: speaking = "caller"
+        case .agentSpeechEnd, .callerLineEnd: speaking = nil
+        case let .partial(text): partial = text
+        case .utterance: partial = ""
+        case let .mood(meters, mood): self.meters = meters; self.mood = mood
+        case let .lineError(reason): lineError = reason
+        default: break
+        }
+    }
 }

@@ -34,7 +34,7 @@ public enum SessionRepair {
         var notes: [String] = []
         let (events, cut) = fd >= 0 ? try keepCompleteEvents(fd: fd, path: eventsPath) : ([], 0)
         if cut > 0 { notes.append("dropped \(cut) bytes of a half-written event") }
-        let start = events.first { $0.type == "call_start" }
+        let start = events.lazy.compactMap(\.callStart).first
         var rate = start?.rate ?? Self.recordingRate
         if !Self.plausibleRates.contains(rate) {
             notes.append("call_start rate \(rate) is out of range; \(Self.recordingRate) Hz assumed")
@@ -126,23 +126,28 @@ public enum SessionRepair {
     }
 
     static func summarize(id: String, events: [SessionEvent], frames: Int, rate: Int, directory: String) -> CallSummary {
-        let start = events.first { $0.type == "call_start" }
-        let outcome = events.last { $0.type == "outcome" }?.outcome
+        let start = events.lazy.compactMap(\.callStart).first
+        let outcome = events.lazy.compactMap { event -> String? in if case let .outcome(outcome) = event.kind { outcome } else { nil } }.last
         let events = events.filter(\.isPlausible)
         let duration = max(Double(frames) / Double(rate), events.last?.t ?? 0)
         var transcript: [CallSummary.Line] = []
+        var xruns = 0
+        var bargeIns: [Double] = []
         for event in events {
-            guard let text = event.text, !text.isEmpty else { continue }
-            if event.type == "caller_line_start" { transcript.append(.init(t: event.t, speaker: "caller", text: text)) }
-            if event.type == "utterance" { transcript.append(.init(t: event.t, speaker: "agent", text: text)) }
+            switch event.kind {
+            case let .callerLineStart(text, _, _) where !text.isEmpty: transcript.append(.init(t: event.t, speaker: "caller", text: text))
+            case let .utterance(utterance) where !utterance.text.isEmpty: transcript.append(.init(t: event.t, speaker: "agent", text: utterance.text))
+            case let .xrun(count): xruns += count
+            case let .bargeInStop(latency): bargeIns.append(latency)
+            default: break
+            }
         }
-        let xruns = events.filter { $0.type == "xrun" }.reduce(0) { $0 + ($1.count ?? 1) }
         return CallSummary(
             id: id, scenario: start?.scenario ?? scenarioFromID(id), agent: start?.agent ?? "unknown", seed: start?.seed ?? 0,
-            started_at: start?.started_at ?? "", duration_s: (duration * 100).rounded() / 100,
+            started_at: start?.startedAt ?? "", duration_s: (duration * 100).rounded() / 100,
             outcome: outcome ?? "interrupted", ended_by: "crash", score: nil,
             turn_gap_ms: .init(p50: nil, p95: nil, count: 0),
-            barge_in_ms: events.filter { $0.type == "barge_in_stop" }.compactMap(\.latency_ms),
+            barge_in_ms: bargeIns,
             xruns: xruns, realtime: false, interrupted: true, transcript: transcript, session: directory)
     }
 

@@ -38,8 +38,11 @@ public enum SessionReport {
 
         // The plot's points: the starting meters (call_start) and every change.
         let mood = session.events.compactMap { event -> Payload.MoodPoint? in
-            guard event.type == "call_start" || event.type == "mood", let meters = event.meters else { return nil }
-            return .init(t: event.t, meters: meters, mood: event.mood)
+            switch event.kind {
+            case let .callStart(start): start.meters.map { .init(t: event.t, meters: $0, mood: start.mood) }
+            case let .mood(meters, mood): .init(t: event.t, meters: meters, mood: mood)
+            default: nil
+            }
         }
         let moments = session.timeline.compactMap { entry -> Payload.Moment? in
             switch entry.kind {

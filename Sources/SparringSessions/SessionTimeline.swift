@@ -40,20 +40,20 @@ extension StoredSession {
             func entry(_ kind: TimelineEntry.Kind, _ detail: String?) {
                 if let detail { entries.append(TimelineEntry(t: event.t, kind: kind, detail: detail)) }
             }
-            switch event.type {
-            case "utterance":
-                entries.append(TimelineEntry(t: event.t, kind: .agent, detail: event.text ?? "", moves: event.moves ?? [],
-                                             confidence: event.confidence))
-            case "caller_line_start": entry(.caller, event.text ?? "")
-            case "mood": entry(.mood, event.mood.map { $0 + meterList(event.meters) })
-            case "phase": entry(.phase, event.phase)
-            case "trigger": entry(.trigger, event.trigger)
-            case "barge_in": entry(.bargeIn, event.yielded == true ? "the caller yielded" : "the caller pushed on")
-            case "took_turn_early": entry(.bargeIn, "the caller answered into the agent's pause and gave the floor back")
-            case "barge_in_stop": entry(.bargeInStop, event.latency_ms.map { "\(Int($0)) ms after the agent began" })
-            case "outcome": entry(.outcome, event.outcome)
-            case "xrun": entry(.xrun, event.count.map { "\($0)" } ?? "1")
-            case "line_error": entry(.lineError, event.reason)
+            switch event.kind {
+            case let .utterance(utterance):
+                entries.append(TimelineEntry(t: event.t, kind: .agent, detail: utterance.text, moves: utterance.moves,
+                                             confidence: utterance.confidence))
+            case let .callerLineStart(text, _, _): entry(.caller, text)
+            case let .mood(meters, mood): entry(.mood, mood + meterList(meters))
+            case let .phase(phase): entry(.phase, phase)
+            case let .trigger(trigger): entry(.trigger, trigger)
+            case let .bargeIn(yielded): entry(.bargeIn, yielded ? "the caller yielded" : "the caller pushed on")
+            case .tookTurnEarly: entry(.bargeIn, "the caller answered into the agent's pause and gave the floor back")
+            case let .bargeInStop(latency): entry(.bargeInStop, "\(Int(latency)) ms after the agent began")
+            case let .outcome(outcome): entry(.outcome, outcome)
+            case let .xrun(count): entry(.xrun, "\(count)")
+            case let .lineError(reason): entry(.lineError, reason)
             default: break
             }
         }

@@ -99,12 +99,8 @@ enum FuzzInputs {
     static func session(_ index: Int, root: String, random: inout SeededRandom) throws -> String {
         let id = String(format: "20261201T%06dZ-debt-threat-%04x", index % 240_000, index & 0xFFFF)
         let log = try SessionLog(sessions: root, id: id)
-        var start = SessionEvent(t: 0, type: "call_start")
-        start.scenario = "debt-threat"; start.agent = "ana"; start.rate = 16_000; start.started_at = "2026-12-01T10:00:00Z"
-        log.append(start)
-        var line = SessionEvent(t: 0.5, type: "caller_line_start")
-        line.text = "You never listen."
-        log.append(line)
+        log.append(SessionEvent(t: 0, .callStart(.init(scenario: "debt-threat", agent: "ana", seed: 1, startedAt: "2026-12-01T10:00:00Z", rate: 16_000))))
+        log.append(SessionEvent(t: 0.5, .callerLineStart(text: "You never listen.", latencyMs: nil, prepared: false)))
         let writer = try WaveWriter(path: log.wavPath, rate: 16_000, channels: 2)
         let samples = [Int16](repeating: 100, count: 32_000)
         samples.withUnsafeBufferPointer { writer.append($0) }

@@ -103,23 +103,23 @@ struct LiveView {
     /// One line for an event worth showing (and whether it reports a problem); nil for the rest.
     static func describe(_ event: SessionEvent) -> (String, Bool)? {
         let time = CallTime(seconds: event.t).description
-        switch event.type {
-        case "caller_line_start": return ("\(time)  CALLER  \(event.text ?? "")", false)
-        case "utterance":
-            let moves = event.moves?.map(\.move).joined(separator: ", ") ?? ""
-            return ("\(time)  AGENT   \(event.text ?? "")\(moves.isEmpty ? "" : "   [\(moves)]")", false)
-        case "mood":
-            let meters = (event.meters ?? [:]).keys.sorted().map { "\($0) \(Int(event.meters![$0]!.rounded()))" }.joined(separator: "  ")
-            return ("\(time)          \(meters) (\(event.mood ?? ""))", false)
-        case "trigger": return ("\(time)          (\(event.trigger?.replacingOccurrences(of: "_", with: " ") ?? ""))", false)
-        case "barge_in": return ("\(time)          (agent talked over the caller; caller \(event.yielded == true ? "stopped" : "kept talking"))", false)
-        case "outcome": return ("\(time)          outcome: \(event.outcome ?? "")", false)
+        switch event.kind {
+        case let .callerLineStart(text, _, _): return ("\(time)  CALLER  \(text)", false)
+        case let .utterance(utterance):
+            let moves = utterance.moves.map(\.move).joined(separator: ", ")
+            return ("\(time)  AGENT   \(utterance.text)\(moves.isEmpty ? "" : "   [\(moves)]")", false)
+        case let .mood(meters, mood):
+            let list = meters.keys.sorted().map { "\($0) \(Int(meters[$0]!.rounded()))" }.joined(separator: "  ")
+            return ("\(time)          \(list) (\(mood))", false)
+        case let .trigger(trigger): return ("\(time)          (\(trigger.replacingOccurrences(of: "_", with: " ")))", false)
+        case let .bargeIn(yielded): return ("\(time)          (agent talked over the caller; caller \(yielded ? "stopped" : "kept talking"))", false)
+        case let .outcome(outcome): return ("\(time)          outcome: \(outcome)", false)
         // A failed line ends the call with its error, which says it once with the session's folder.
-        case "line_error": return nil
+        case .lineError: return nil
         // Real-time scheduling is what a call should have; only its absence is worth a line.
-        case "audio_thread": return event.cause == "realtime" ? nil : (event.reason ?? "", true)
-        case "disk_full": return (event.reason ?? "", true)
-        case "synthesis_error": return ("caller could not speak \"\(event.text ?? "")\": \(event.reason ?? "")", true)
+        case let .audioThread(realtime, note): return realtime ? nil : (note, true)
+        case let .diskFull(reason): return (reason, true)
+        case let .synthesisError(text, reason): return ("caller could not speak \"\(text)\": \(reason)", true)
         default: return nil
         }
     }

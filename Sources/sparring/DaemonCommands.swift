@@ -103,15 +103,10 @@ struct CallCommand: AsyncParsableCommand {
 final class CallView: Sendable {
     enum Mode { case terminal, plain, json }
     struct Screen {
-        var t = 0.0
+        var live = LiveStatus()
         var receivedAt = Date()
-        var speaking: String?
-        var meters: [String: Double] = [:]
-        var mood = "calm"
-        var partial = ""
         var session = ""
         var ended = false
-        var lineError: String?
     }
     let mode: Mode
     private let screen = Mutex(Screen())
@@ -131,18 +126,8 @@ final class CallView: Sendable {
 
     func show(_ event: SessionEvent) {
         screen.withLock { screen in
-            screen.t = max(screen.t, event.t)
+            screen.live.apply(event)
             screen.receivedAt = Date()
-            switch event.type {
-            case "agent_speech_start": screen.speaking = "agent"; screen.partial = ""
-            case "caller_line_start": screen.speaking = "caller"
-            case "agent_speech_end", "caller_line_end": screen.speaking = nil
-            case "partial": screen.partial = event.text ?? ""
-            case "utterance": screen.partial = ""
-            case "mood": screen.meters = event.meters ?? screen.meters; screen.mood = event.mood ?? screen.mood
-            case "line_error": screen.lineError = event.reason
-            default: break
-            }
             switch mode {
             case .json:
                 var message = ControlMessage()
@@ -159,7 +144,7 @@ final class CallView: Sendable {
     }
 
     /// Why the line failed, when it did.
-    var lineError: String? { screen.withLock { $0.lineError } }
+    var lineError: String? { screen.withLock { $0.live.lineError } }
 
     /// Redraws the status line so the timer runs between events.
     func tick() {
@@ -179,10 +164,10 @@ final class CallView: Sendable {
 
     private func colour(_ text: String, event: SessionEvent, problem: Bool) -> String {
         let code: String
-        switch event.type {
-        case "caller_line_start": code = "33"
-        case "utterance": code = "36"
-        case "outcome": code = "1"
+        switch event.kind {
+        case .callerLineStart: code = "33"
+        case .utterance: code = "36"
+        case .outcome: code = "1"
         default: code = problem ? "31" : "2"
         }
         return paint(code, text)
@@ -193,19 +178,20 @@ final class CallView: Sendable {
     }
 
     private func status(_ screen: Screen) -> String {
-        let now = screen.t + Date().timeIntervalSince(screen.receivedAt)
+        let live = screen.live
+        let now = live.t + Date().timeIntervalSince(screen.receivedAt)
         let who: String
-        switch screen.speaking {
-        case "agent": who = paint("36", "● you") + (screen.partial.isEmpty ? "" : " “\(screen.partial.suffix(40))”")
+        switch live.speaking {
+        case "agent": who = paint("36", "● you") + (live.partial.isEmpty ? "" : " “\(live.partial.suffix(40))”")
         case "caller": who = paint("33", "● caller")
         default: who = "○ silence"
         }
         let meters = ["anger", "trust"].compactMap { name -> String? in
-            guard let value = screen.meters[name] else { return nil }
+            guard let value = live.meters?[name] else { return nil }
             let filled = Int((value / 10).rounded())
             return "\(name) \(String(repeating: "█", count: max(0, min(10, filled))))\(String(repeating: "░", count: max(0, 10 - filled))) \(Int(value.rounded()))"
         }.joined(separator: "  ")
-        return "\(CallTime(seconds: now).description)  \(who)  \(meters)  (\(screen.mood))"
+        return "\(CallTime(seconds: now).description)  \(who)  \(meters)  (\(live.mood ?? "calm"))"
     }
 }
 

@@ -76,13 +76,9 @@ struct RepairTests {
     func crashed(wavFrames: Int, flushedFrames: Int, halfFrame: Bool) throws -> String {
         let sessions = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-repair-\(UUID())").path
         let log = try SessionLog(sessions: sessions, id: "20261122T101500Z-debt-threat-1a2b")
-        var start = SessionEvent(t: 0, type: "call_start")
-        start.scenario = "debt-threat"; start.agent = "sam"; start.seed = 4; start.started_at = "2026-11-22T10:15:00Z"; start.rate = 16_000
-        log.append(start)
-        var line = SessionEvent(t: 1.2, type: "caller_line_start"); line.text = "Who is this?"
-        log.append(line)
-        var heard = SessionEvent(t: 3.4, type: "utterance"); heard.text = "good morning this is sam"
-        log.append(heard)
+        log.append(SessionEvent(t: 0, .callStart(.init(scenario: "debt-threat", agent: "sam", seed: 4, startedAt: "2026-11-22T10:15:00Z", rate: 16_000))))
+        log.append(SessionEvent(t: 1.2, .callerLineStart(text: "Who is this?", latencyMs: nil, prepared: false)))
+        log.append(SessionEvent(t: 3.4, .utterance(.init(text: "good morning this is sam"))))
         log.close()
         let handle = try #require(FileHandle(forWritingAtPath: log.directory + "/events.jsonl"))
         handle.seekToEndOfFile()

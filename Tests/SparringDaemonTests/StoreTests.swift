@@ -25,16 +25,10 @@ struct StoreTests {
         func call(_ id: String, agent: String, scenario: String, startedAt: String, outcome: String, score: Double?,
                   seconds: Double = 2, tone: Double = 0) throws -> String {
             let log = try SessionLog(sessions: root, id: id)
-            var start = SessionEvent(t: 0, type: "call_start")
-            start.scenario = scenario; start.agent = agent; start.started_at = startedAt; start.rate = 16_000
-            start.meters = ["anger": 60, "trust": 20]
-            log.append(start)
-            var line = SessionEvent(t: 0.5, type: "caller_line_start")
-            line.speaker = "caller"; line.text = "You people never listen </script><b>!"
-            log.append(line)
-            var mood = SessionEvent(t: 1.2, type: "mood")
-            mood.meters = ["anger": 40, "trust": 45]; mood.mood = "calm"
-            log.append(mood)
+            log.append(SessionEvent(t: 0, .callStart(.init(scenario: scenario, agent: agent, seed: 0, startedAt: startedAt, rate: 16_000,
+                                                           meters: ["anger": 60, "trust": 20]))))
+            log.append(SessionEvent(t: 0.5, .callerLineStart(text: "You people never listen </script><b>!", latencyMs: nil, prepared: false)))
+            log.append(SessionEvent(t: 1.2, .mood(meters: ["anger": 40, "trust": 45], mood: "calm")))
             let writer = try WaveWriter(path: log.wavPath, rate: 16_000, channels: 2)
             let frames = Int(seconds * 16_000)
             var samples = [Int16](repeating: 0, count: frames * 2)

@@ -85,7 +85,7 @@ extension LiveProcesses {
             #expect(practised.retry?.session == summary.id && practised.retry?.moment == best.number && practised.score == nil,
                     "\(String(describing: practised.retry))")
             let retried = try harness.events(practised.id)
-            #expect(retried.first { $0.type == "call_start" }?.phase == best.phase)
+            #expect(retried.first { $0.type == "call_start" }?.callStart?.phase == best.phase)
             #expect(retried.first { $0.type == "caller_line_start" }?.text == best.callerLine)
             #expect(try await harness.stop() == 0)
         }
@@ -345,7 +345,8 @@ extension LiveProcesses.DaemonTests {
         let summary = try harness.summary(String(session))
         #expect(summary.ended_by == "device" && !summary.interrupted)
         let failure = try #require(try harness.events(String(session)).first { $0.type == "line_error" })
-        #expect(failure.reason?.hasPrefix("line_out: playback stopped") == true)
+        guard case let .lineError(reason) = failure.kind else { Issue.record("\(failure)"); return }
+        #expect(reason.hasPrefix("line_out: playback stopped"))
         let audio = try WaveFile.read(path: "\(harness.sessions)/\(session)/call.wav")
         // Nothing exchanged before the failure is lost. (The file plugin notices the
         // missing reader only when its write buffer flushes, so a little more is recorded.)

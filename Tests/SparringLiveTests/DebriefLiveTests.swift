@@ -53,8 +53,8 @@ extension LiveRecorded.SupervisorTests {
         print("retry of \"\(point.headline)\": \(result.verdict) (said \"\(result.saidNow ?? "")\")")
         // Where it started: the moment's phase and meters, and the caller's line before it.
         let events = try SessionStore(root: folder).load(retry.id).events
-        let start = try #require(events.first { $0.type == "call_start" })
-        #expect(start.cause == "retry:\(original.id):1" && start.phase == point.phase)
+        let start = try #require(events.lazy.compactMap(\.callStart).first)
+        #expect(start.retry == "retry:\(original.id):1" && start.phase == point.phase)
         for (name, value) in point.before { #expect(abs((start.meters?[name] ?? -1) - value) < 0.01, "\(name)") }
         #expect(retry.difficulty == original.difficulty)
         let said = events.first { $0.type == "caller_line_start" }?.text

@@ -109,7 +109,7 @@ extension LiveLines {
             #expect(result.status == 0, "\(result.stderr)")
             #expect(["hang_up", "escalate"].contains(result.summary["outcome"] as? String))
             let events = try Self.events(result)
-            #expect(events.contains { $0.moves?.contains { $0.move == "calm_down" } == true })
+            #expect(events.contains { $0.moves.contains { $0.move == "calm_down" } })
             let anger = events.compactMap { $0.meters?["anger"] }
             #expect(anger.count >= 2 && anger.last! > anger.first!, "\(anger)")
         }
@@ -120,7 +120,7 @@ extension LiveLines {
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.summary["outcome"] as? String == "hang_up")
             let events = try Self.events(result)
-            let prompts = events.filter { $0.type == "trigger" && $0.trigger == "dead_air" }
+            let prompts = events.filter { $0.kind == .trigger("dead_air") }
             #expect(prompts.count >= 2)
             let openingEnd = try #require(events.first { $0.type == "caller_line_end" })
             #expect(abs(prompts[0].t - openingEnd.t - 6) < 0.1, "prompt at \(prompts[0].t), opening ended \(openingEnd.t)")
@@ -135,8 +135,10 @@ extension LiveLines {
             let result = try await Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n", speed: 1)
             #expect(result.status == 0, "\(result.stderr)")
             let events = try Self.events(result)
-            #expect(events.first { $0.type == "barge_in" }?.yielded == true)
-            let latency = try #require(events.first { $0.type == "barge_in_stop" }?.latency_ms)
+            #expect(events.first { $0.type == "barge_in" }?.kind == .bargeIn(yielded: true))
+            let latency = try #require(events.lazy.compactMap { event -> Double? in
+                if case let .bargeInStop(latency) = event.kind { latency } else { nil }
+            }.first)
             let line = Double(try #require(result.rendered.first).count) / 16
             print("barge-in through ALSA: \(latency) ms in the call, over an agent line of \(Int(line)) ms")
             #expect(latency < line)

@@ -41,9 +41,7 @@ struct FullDiskTests {
         defer { Tmpfs.unmount(tmp) }
         let log = try SessionLog(sessions: tmp + "/s", id: "20261201T000000Z-debt-threat-0001")
         let writer = try WaveWriter(path: log.wavPath, rate: 16_000, channels: 2)
-        var start = SessionEvent(t: 0, type: "call_start")
-        start.rate = 16_000; start.scenario = "debt-threat"; start.agent = "ana"
-        log.append(start)
+        log.append(SessionEvent(t: 0, .callStart(.init(scenario: "debt-threat", agent: "ana", seed: 0, startedAt: "", rate: 16_000))))
         Tmpfs.fill(tmp)
         let second = [Int16](repeating: 1000, count: 32_000)
         var flushes = 0
@@ -52,8 +50,7 @@ struct FullDiskTests {
             writer.flush()
             flushes += 1
         }
-        var line = SessionEvent(t: 1, type: "utterance")
-        line.text = String(repeating: "words ", count: 2000)
+        let line = SessionEvent(t: 1, .utterance(.init(text: String(repeating: "words ", count: 2000))))
         for _ in 0..<10_000 where log.writeFailure == nil { log.append(line) }
         #expect(writer.failure?.contains("No space left") == true)
         #expect(log.writeFailure?.contains("No space left") == true)
@@ -94,7 +91,8 @@ extension Live {
             let summary = try live.run()
             #expect(summary.ended_by == "disk_full")
             let told = seen.withLock { $0.first { $0.type == "disk_full" } }
-            #expect(told?.reason?.contains("No space left on device") == true, "\(String(describing: told))")
+            #expect(told.map { if case let .diskFull(reason) = $0.kind { reason.contains("No space left on device") } else { false } } == true,
+                    "\(String(describing: told))")
             // The session on disk: a summary saying so, whole event lines, a WAV of whole frames.
             let stored = try SessionStore(root: tmp + "/s").load(live.session.id)
             #expect(stored.summary.ended_by == "disk_full")

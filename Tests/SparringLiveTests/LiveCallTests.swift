@@ -77,8 +77,9 @@ extension Live {
             let plain = try await Self.call("tenant-repair", script: script, prepare: false)
             let starts = prepared.events.filter { $0.type == "caller_line_start" }
             let plainStarts = plain.events.filter { $0.type == "caller_line_start" }
-            #expect(starts.filter { $0.prepared == true }.count >= 3, "too few replies came from prepared audio")
-            #expect(!plain.events.contains { $0.prepared == true })
+            func fromPrepared(_ event: SessionEvent) -> Bool { if case .callerLineStart(_, _, true) = event.kind { true } else { false } }
+            #expect(starts.filter(fromPrepared).count >= 3, "too few replies came from prepared audio")
+            #expect(!plain.events.contains(where: fromPrepared))
             // The same caller lines in the same order, starting within 100 ms of each other, and a call
             // of the same length. (Not sample for sample: eSpeak NG carries amplitude and echo state
             // from one synthesis to the next, so a line sounds slightly different after another one.)
@@ -107,8 +108,10 @@ extension Live {
             // The audio thread's priority is reported once, at the start, whatever it got.
             let priority = result.events.filter { $0.type == "audio_thread" }
             #expect(priority.count == 1 && priority.first?.t == 0)
-            #expect(priority.first.map { ($0.cause == "realtime") == ($0.reason?.hasPrefix("audio thread running SCHED_FIFO") == true) } == true,
-                    "\(priority.map { "\($0.cause ?? "") \($0.reason ?? "")" })")
+            #expect(priority.first.map { event in
+                guard case let .audioThread(realtime, note) = event.kind else { return false }
+                return realtime == note.hasPrefix("audio thread running SCHED_FIFO")
+            } == true, "\(priority)")
             // The caller speaks first.
             let firstCaller = try #require(result.events.first { $0.type == "caller_line_start" })
             let firstAgent = try #require(result.events.first { $0.type == "agent_speech_start" })
@@ -154,13 +157,13 @@ extension Live {
             let result = try await Self.call("debt-threat", script: script)
             #expect(["hang_up", "escalate"].contains(result.summary.outcome))
             #expect(result.summary.score?.passed == false)
-            #expect(result.events.contains { $0.moves?.contains { $0.move == "calm_down" } == true })
+            #expect(result.events.contains { $0.moves.contains { $0.move == "calm_down" } })
         }
 
         @Test("dead air: the caller prompts, then hangs up, and the call ends by itself")
         func deadAir() async throws {
             let result = try await Self.call("debt-threat", script: "[silence 30]\n")
-            let prompts = result.events.filter { $0.type == "trigger" && $0.trigger == "dead_air" }
+            let prompts = result.events.filter { $0.kind == .trigger("dead_air") }
             #expect(prompts.count >= 2)
             #expect(result.events.contains { $0.type == "caller_line" && $0.text?.hasPrefix("Hello?") == true })
             #expect(result.summary.outcome == "hang_up")
@@ -176,9 +179,9 @@ extension Live {
         func bargeIn() async throws {
             let result = try await Self.call("tenant-repair", script: "[interrupt] Good morning, you are through to the repairs team, my name is Sam.\n")
             let barge = try #require(result.events.first { $0.type == "barge_in" })
-            #expect(barge.yielded == true)
+            #expect(barge.kind == .bargeIn(yielded: true))
             let stop = try #require(result.events.first { $0.type == "barge_in_stop" })
-            let latency = try #require(stop.latency_ms)
+            guard case let .bargeInStop(latency) = stop.kind else { Issue.record("\(stop)"); return }
             print("barge-in stop latency \(latency) ms")
             #expect(latency <= 150)
             // On the recording, the caller's channel falls silent soon after the agent's first sample.
@@ -217,7 +220,7 @@ extension Live {
                     "the cough was too quiet to test anything")
             // ... but the caller was not interrupted.
             #expect(!result.events.contains { $0.type == "barge_in" })
-            #expect(!result.events.contains { $0.type == "caller_line_end" && $0.reason == "interrupted" })
+            #expect(!result.events.contains { if case .callerLineEnd(_, true) = $0.kind { true } else { false } })
         }
     }
 
@@ -354,7 +357,8 @@ extension Live {
             #expect(overruns.recording > 0)
             let events = try LiveCallTests.events(in: live.session.directory)
             let event = try #require(events.first { $0.type == "overrun" })
-            #expect(event.count == overruns.capture + overruns.recording)
+            guard case let .overrun(count, _) = event.kind else { Issue.record("\(event)"); return }
+            #expect(count == overruns.capture + overruns.recording)
             // The recording holds what was not dropped: less than the call's 30 s.
             let audio = try WaveFile.read(path: live.session.wavPath)
             #expect(audio.seconds < summary.duration_s)

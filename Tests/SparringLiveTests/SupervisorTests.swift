@@ -296,9 +296,7 @@ extension LiveRecorded {
             let store = "/tmp/sparring-tone-\(UUID().uuidString.prefix(8))"
             let id = "20261120T100000Z-tone-0001"
             let log = try SessionLog(sessions: store, id: id)
-            var start = SessionEvent(t: 0, type: "call_start")
-            start.scenario = "tone"; start.agent = "t"; start.started_at = "2026-11-20T10:00:00Z"; start.rate = 16_000
-            log.append(start)
+            log.append(SessionEvent(t: 0, .callStart(.init(scenario: "tone", agent: "t", seed: 0, startedAt: "2026-11-20T10:00:00Z", rate: 16_000))))
             let writer = try WaveWriter(path: log.wavPath, rate: 16_000, channels: 2)
             var tone = [Int16](repeating: 0, count: 128_000)
             for i in 0..<64_000 {
