@@ -150,6 +150,17 @@ extension Live {
             }
         }
 
+        @Test("speexdsp's noise suppressor, once it has heard the room, takes steady noise down")
+        func noiseSuppressor() {
+            let pink = RoomNoise.pink(count: 48_000, seed: 5)
+            var samples = pink.map { Int16(clamping: Int($0 * 3_000)) }
+            let suppressor = NoiseSuppressor()
+            suppressor.process(&samples)
+            func rms(_ x: ArraySlice<Int16>) -> Double { (x.map { Double($0) * Double($0) }.reduce(0, +) / Double(x.count)).squareRoot() }
+            let before = rms(pink.map { Int16(clamping: Int($0 * 3_000)) }[32_000...]), after = rms(samples[32_000...])
+            #expect(20 * log10(before / after) > 6, "\(before) -> \(after)")
+        }
+
         @Test("noise is mixed in at the stated SNR")
         func noiseLevel() throws {
             let speech = (0..<32_000).map { Int16(clamping: Int(8_000 * sin(Double($0) * 0.05))) }
