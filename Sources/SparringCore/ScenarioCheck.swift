@@ -236,7 +236,7 @@ public struct ScenarioCheck: Sendable {
                 for _ in 0..<(settings.answers ? Self.followUps : 0) where !driver.isOver {
                     let again = kind == .paraphrased ? paraphraseLabelled(skilled, random: &random) : labelled
                     guard let last = again.last(where: { if case .say = $0.step { true } else { false } }) else { break }
-                    driver.record(driver.step(Self.sayAgain(last.step)))
+                    say(Self.sayAgain(last.step), last.moves, early: false)
                 }
                 driver.hangUp()
                 if !madeAt.isEmpty {
