@@ -125,11 +125,7 @@ public struct CallerEngine: Sendable {
         self.scenario = scenario
         recognizer = MoveRecognizer.make(scenario.moves)
         random = SeededRandom(seed: seed)
-        let shift = scenario.difficulty.startShift
-        meters = Dictionary(uniqueKeysWithValues: scenario.meters.map { spec in
-            let offset = spec.name == "anger" ? shift.anger : spec.name == "trust" ? shift.trust : 0
-            return (spec.name, min(100, max(0, spec.start + offset)))
-        })
+        meters = scenario.startingMeters
         phaseID = scenario.phases[0].id
     }
 
@@ -336,7 +332,7 @@ public struct CallerEngine: Sendable {
             replied = say(lines, cause: "reaction:\(strongest.move)", at: now, into: &actions)
         }
         if !replied, !early.isEmpty, valence > -1 {
-            replied = say(scenario.reactions.early, cause: "reaction:early", at: now, into: &actions)
+            replied = say(scenario.reactions.early, cause: Self.earlyCause, at: now, into: &actions)
         }
         if !replied, ids.contains(Self.closingMove), valence > -1, record.utterances.count > 1 {
             // The agent closes the call: the caller says goodbye rather than wait on the line. Not on
@@ -369,6 +365,8 @@ public struct CallerEngine: Sendable {
 
     /// The library's move for ending a call politely.
     static let closingMove = "closing"
+    /// Why the caller said a line asking what is on offer: a move came before it was ready for it.
+    public static let earlyCause = "reaction:early"
 
     /// Moves that carry the call on from a phase still ahead (reachable from this one), but not from this one.
     private func movesAhead(of phase: Phase) -> Set<String> {

@@ -37,6 +37,15 @@ public struct Scenario: Sendable {
 
     public func phase(_ id: String) -> Phase? { phases.first { $0.id == id } }
 
+    /// The meters when the call opens: their starting values, shifted by the difficulty, within 0–100.
+    public var startingMeters: [String: Double] {
+        let shift = difficulty.startShift
+        return Dictionary(uniqueKeysWithValues: meters.map { spec in
+            let offset = spec.name == "anger" ? shift.anger : spec.name == "trust" ? shift.trust : 0
+            return (spec.name, min(100, max(0, spec.start + offset)))
+        })
+    }
+
     /// The caller's mood with these meters: furious, irritated or calm by anger.
     public func mood(_ meters: [String: Double]) -> MoodBand {
         let anger = meters["anger"] ?? 0

@@ -128,8 +128,6 @@ public struct ScenarioCheck: Sendable {
     /// The agents who, told they are ahead of the caller, go back to their line before (the others
     /// model slips, and a restless agent's early closing question has no line before it worth saying).
     static let answersAhead: Set<AgentKind> = [.skilled, .paraphrased, .dismissive]
-    /// What the caller says when a move came before it was ready for it.
-    static let aheadCause = "reaction:early"
 
     /// A line said again when the caller asked for it: right after the caller's question, never over it.
     static func sayAgain(_ step: ScriptStep) -> ScriptStep {
@@ -225,7 +223,7 @@ public struct ScenarioCheck: Sendable {
                         // "Sorry, what was that?": anyone says it again.
                         say(Self.sayAgain(step), moves, early: false)
                     } else if Self.answersAhead.contains(kind), let previous,
-                              driver.engine.record.callerLines.last?.cause == Self.aheadCause {
+                              driver.engine.record.callerLines.last?.cause == CallerEngine.earlyCause {
                         // "Wait, what exactly are you offering?": the caller missed the line before; say it again.
                         say(Self.sayAgain(previous.step), previous.moves, early: false)
                     }

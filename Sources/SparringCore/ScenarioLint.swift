@@ -38,7 +38,7 @@ public enum ScenarioLint {
         }
         if let opening = scenario.phases.first,
            !scenario.phases.contains(where: { $0.transitions.contains { $0.target == .phase(opening.id) } }) {
-            let starts = Difficulty.allCases.map { ($0, CallerEngine(scenario: scenario.at($0), seed: 0).meters["anger"] ?? 0) }
+            let starts = Difficulty.allCases.map { ($0, scenario.at($0).startingMeters["anger"] ?? 0) }
             let opens = Set(starts.map { scenario.mood(["anger": $0.1]) })
             let how = starts.map { "\(Int($0.1.rounded())) \($0.0.rawValue)" }.joined(separator: ", ")
             for band in MoodBand.allCases where !opens.contains(band) {

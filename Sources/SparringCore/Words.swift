@@ -7,31 +7,13 @@ import Foundation
 public enum Words {
     /// Word-level edit distance (substitutions, insertions, deletions): the numerator of a word error rate.
     public static func editDistance(_ reference: [String], _ heard: [String]) -> Int {
-        guard !reference.isEmpty else { return heard.count }
-        var previous = Array(0...heard.count)
-        for i in 1...reference.count {
-            var current = [i] + [Int](repeating: 0, count: heard.count)
-            for j in stride(from: 1, through: heard.count, by: 1) {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (reference[i - 1] == heard[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[heard.count]
+        alignmentCosts(reference, heard).last!
     }
 
     /// For each heard word, whether it is a reference word in a least-cost alignment of the two
     /// (false for a substitution or an insertion): which words a recognizer got right.
     public static func heardCorrectly(_ reference: [String], _ heard: [String]) -> [Bool] {
-        let rows = reference.count + 1, columns = heard.count + 1
-        var cost = [Int](repeating: 0, count: rows * columns)
-        for i in 0..<rows { cost[i * columns] = i }
-        for j in 0..<columns { cost[j] = j }
-        for i in 1..<rows {
-            for j in 1..<columns {
-                let match = cost[(i - 1) * columns + j - 1] + (reference[i - 1] == heard[j - 1] ? 0 : 1)
-                cost[i * columns + j] = min(match, cost[(i - 1) * columns + j] + 1, cost[i * columns + j - 1] + 1)
-            }
-        }
+        let cost = alignmentCosts(reference, heard), columns = heard.count + 1
         // Back from the end: a diagonal step over equal words is a word heard right.
         var correct = [Bool](repeating: false, count: heard.count)
         var i = reference.count, j = heard.count
@@ -48,6 +30,22 @@ public enum Words {
             }
         }
         return correct
+    }
+
+    /// The edit-distance table of two word lists, row by reference word: the cost of aligning
+    /// the first i reference words with the first j heard ones at `i * (heard.count + 1) + j`.
+    static func alignmentCosts(_ reference: [String], _ heard: [String]) -> [Int] {
+        let rows = reference.count + 1, columns = heard.count + 1
+        var cost = [Int](repeating: 0, count: rows * columns)
+        for i in 0..<rows { cost[i * columns] = i }
+        for j in 0..<columns { cost[j] = j }
+        for i in 1..<rows {
+            for j in 1..<columns {
+                let match = cost[(i - 1) * columns + j - 1] + (reference[i - 1] == heard[j - 1] ? 0 : 1)
+                cost[i * columns + j] = min(match, cost[(i - 1) * columns + j] + 1, cost[i * columns + j - 1] + 1)
+            }
+        }
+        return cost
     }
 
     public static func normalize(_ text: String) -> [String] {

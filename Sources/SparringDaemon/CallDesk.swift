@@ -24,9 +24,14 @@ public final class CallDesk: Sendable {
     }
 
     struct Call {
-        var status: CallStatus
-        /// The call as its events tell it; `status` shows it.
+        /// What the call was started with; `status` adds what its events tell (`live`).
+        var started: CallStatus
         var live = LiveStatus()
+        var status: CallStatus {
+            var status = started
+            status.show(live)
+            return status
+        }
         let hangUp: @Sendable (String) -> Void
         var backlog: [Data] = []
     }
@@ -222,7 +227,7 @@ public final class CallDesk: Sendable {
         let session = live.session.id
         state.withLock { state in
             state.starting = nil
-            state.call = Call(status: CallStatus(session: session, scenario: scenario.id, agent: agent, seed: options.seed,
+            state.call = Call(started: CallStatus(session: session, scenario: scenario.id, agent: agent, seed: options.seed,
                                                  started_at: ISO8601DateFormatter().string(from: Date()), t: 0),
                               hangUp: { live.hangUp(reason: $0) })
         }
@@ -244,7 +249,7 @@ public final class CallDesk: Sendable {
         state.withLock { state in
             guard state.clients[id] != nil else { return }
             state.clients[id]!.outbox.yield(reply.line())
-            guard request.subscribe ?? true, let call = state.call, call.status.session == session else { return }
+            guard request.subscribe ?? true, let call = state.call, call.started.session == session else { return }
             for line in call.backlog { state.clients[id]!.outbox.yield(line) }
             state.clients[id]!.subscribed = true
         }
@@ -292,7 +297,6 @@ public final class CallDesk: Sendable {
         state.withLock { state in
             guard state.call != nil else { return }
             state.call!.live.apply(event)
-            state.call!.status.show(state.call!.live)
             // Partial hypotheses are for watching live; the backlog keeps what the session keeps.
             if case .partial = event.kind {} else { state.call!.backlog.append(line) }
             for client in state.clients.values where client.subscribed { client.outbox.yield(line) }

@@ -1,19 +1,16 @@
 import CSpeexDSP
 
-/// speexdsp's preprocessor (spectral noise suppression, optionally automatic gain) over
-/// 10 ms frames at 16 kHz, in place. Used to measure whether cleaning the agent's audio
-/// before PocketSphinx helps it (`sparring moves eval --speech --denoise`).
+/// speexdsp's preprocessor with spectral noise suppression (its default attenuation, no
+/// automatic gain) over 10 ms frames at 16 kHz, in place. Used to measure whether cleaning the
+/// agent's audio before PocketSphinx helps it (`sparring moves eval --speech --denoise`).
 public final class NoiseSuppressor {
     public static let frame = 160
     private let state: OpaquePointer
 
-    /// `suppress`: the most the noise is attenuated, in dB (speexdsp's default is −15).
-    public init(suppress: Int32 = -15, gain: Bool = false) {
+    public init() {
         state = speex_preprocess_state_init(Int32(Self.frame), 16_000)
-        var denoise: Int32 = 1, level = suppress, agc: Int32 = gain ? 1 : 0
-        speex_preprocess_ctl(state, SPEEX_PREPROCESS_SET_DENOISE, &denoise)
-        speex_preprocess_ctl(state, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, &level)
-        speex_preprocess_ctl(state, SPEEX_PREPROCESS_SET_AGC, &agc)
+        var on: Int32 = 1
+        speex_preprocess_ctl(state, SPEEX_PREPROCESS_SET_DENOISE, &on)
     }
 
     deinit { speex_preprocess_state_destroy(state) }

@@ -87,6 +87,9 @@ struct RobustnessTests {
         #expect(Words.heardCorrectly(said, []) == [])
         #expect(Words.heardCorrectly([], ["so"]) == [false])
         #expect(Words.heardCorrectly(said, said) == Array(repeating: true, count: said.count))
+        // The same table gives the word error count: two substitutions and an insertion.
+        #expect(Words.editDistance(said, Words.normalize("let me put it technician for tuesday morning")) == 3)
+        #expect(Words.editDistance(said, []) == said.count && Words.editDistance([], ["so"]) == 1)
     }
 
     @Test("the noise really changes about a fifth of the words")
