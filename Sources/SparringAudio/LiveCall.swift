@@ -87,6 +87,9 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private let controlPending = Atomic<Int>(0)
     private let recognizerBusy = Atomic<Bool>(false)
     private let synthGeneration = Atomic<Int>(0)
+    /// Whether the caller is talking (a line queued or playing), as the control queue last saw it:
+    /// the recognizer thread tells the floor before each period.
+    private let callerSpeaking = Atomic<Bool>(false)
     private let hangUpRequested = Atomic<Bool>(false)
     private let hangUpReason = Mutex("agent")
     private let stopping = Atomic<Bool>(false)
@@ -107,8 +110,6 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
     private var gaps: [Double] = []
     private var bargeIns: [Double] = []
     private var pendingBargeAt: Int?
-    /// When the agent's voice over the caller was last taken as a barge-in (call seconds).
-    private var bargedAt: Double?
     private var xrunsLogged = 0
     private var transcript: [CallSummary.Line] = []
     /// Used only on the synthesizer worker, one line at a time.
@@ -256,6 +257,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
             recognizerBusy.store(true, ordering: .releasing)
             var events: [RecognizerEvent] = []
             var frames = 0
+            recognizer.caller(speaking: callerSpeaking.load(ordering: .acquiring))
             while loop.captureRing.readable >= chunk {
                 let n = buffer.withUnsafeMutableBufferPointer { loop.captureRing.read(into: $0.baseAddress!, count: chunk) }
                 converted.removeAll(keepingCapacity: true)
@@ -311,26 +313,20 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
         }
         for recognized in events {
             switch recognized {
-            case let .speechStarted(start, resumedAfter):
+            case let .speechStarted(start, _):
                 log(SessionEvent(t: start.seconds, .agentSpeechStart))
-                if let pause = resumedAfter, engine.isCallerSpeaking {
-                    // The caller answered into a pause: it hands the floor back, no barge-in.
-                    log(SessionEvent(t: start.seconds, .tookTurnEarly(holdMs: (pause * 1000).rounded())))
-                    pendingBargeAt = nil
-                    perform(engine.handle(.agentResumed, at: t), at: clock)
-                    continue
-                }
-                // Over the caller, the barge-in is `voiceSustained` (before or after this), told as soon as
-                // 60 ms of voice are heard; the speech start that follows adds nothing to it.
-                if let barged = bargedAt, start.seconds - barged < 0.3 { continue }
-                guard !engine.isCallerSpeaking else { continue }
+            case let .floor(.callerYields(start, pause)):
+                // The caller answered into a pause: it hands the floor back, no barge-in.
+                log(SessionEvent(t: start.seconds, .tookTurnEarly(holdMs: (pause * 1000).rounded())))
                 pendingBargeAt = nil
+                perform(engine.handle(.agentResumed, at: t), at: clock)
+            case let .floor(.agentTakesFloor(start)), let .floor(.bargeIn(start)):
+                // Over the caller (as the floor or, a moment later, the engine knows it), the barge-in's
+                // latency runs from when the agent's voice began to when the caller's voice stopped.
+                pendingBargeAt = engine.isCallerSpeaking ? Int(start.seconds * Double(rate)) : nil
                 perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
-            case let .voiceSustained(start):
-                guard engine.isCallerSpeaking else { continue }
-                bargedAt = start.seconds
-                pendingBargeAt = Int(start.seconds * Double(rate))
-                perform(engine.handle(.agentSpeechStarted, at: t), at: clock)
+            case .floor:
+                break
             case let .noiseIgnored(start):
                 log(SessionEvent(t: start.seconds, .agentNoise))
             case let .partial(text):
@@ -455,6 +451,7 @@ public final class LiveCall<Line: DuplexLine>: @unchecked Sendable {
                 log(SessionEvent(t: t, .outcome(outcome.rawValue)))
             }
         }
+        callerSpeaking.store(engine.isCallerSpeaking, ordering: .releasing)
     }
 
     /// The agent paused: if the words so far were the whole turn, what would the caller say?

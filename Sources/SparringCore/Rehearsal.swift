@@ -98,9 +98,13 @@ public struct RehearsalResult: Sendable, Codable {
 /// Runs the engine on a simulated call clock for text rehearsals and tests.
 ///
 /// Lines take the time a person needs to say them (the caller at its voice's
-/// rate, the agent at 150 words per minute); the agent answers 0.6 s after the
-/// caller stops. Every timing trigger fires on this clock exactly as it would
-/// on the audio clock of a live call.
+/// rate, the agent at 150 words per minute); the agent starts 0.6 s after the
+/// caller stops. The call's floor (`CallFloor`, the same machine a live call
+/// runs) hears the agent's line as 10 ms periods of voice and the silence
+/// after it, and decides when the agent takes the floor or barges in and when
+/// the turn is over, with the hold a live call would wait. Every timing
+/// trigger fires on this clock exactly as it would on the audio clock of a
+/// live call.
 public struct RehearsalDriver: Sendable {
     public private(set) var engine: CallerEngine
     public private(set) var now = CallTime.zero
@@ -112,9 +116,13 @@ public struct RehearsalDriver: Sendable {
 
     public static let agentSecondsPerWord = 0.4
     public static let responseGap = 0.6
+    /// Periods per second the floor is told of: one sample each.
+    static let periodsPerSecond = 100
 
     private var callerEnds: [CallTime] = []
     private var pending: RehearsalTurn
+    /// Text has no room noise and no detector: a line is voice from its first period to its last.
+    private var floor = CallFloor(rate: RehearsalDriver.periodsPerSecond, usesDetector: false)
 
     public init(scenario: Scenario, seed: UInt64) {
         engine = CallerEngine(scenario: scenario, seed: seed)
@@ -150,17 +158,43 @@ public struct RehearsalDriver: Sendable {
     }
 
     private mutating func speak(_ text: String) -> RehearsalTurn {
+        let heard = hearing.map { $0(text) }
         let start = now
-        perform(engine.handle(.agentSpeechStarted, at: now))
         let words = max(1, Words.normalize(text).count)
-        advance(to: start + Double(words) * Self.agentSecondsPerWord)
+        let voiceEnd = Int(((start.seconds + Double(words) * Self.agentSecondsPerWord) * Double(Self.periodsPerSecond)).rounded())
+        // Silence up to now, then the voice, then silence until the floor ends the turn.
+        while Double(floor.clock + 1) / Double(Self.periodsPerSecond) <= start.seconds + 1e-9 { listen(voiced: false) }
+        while floor.clock < voiceEnd { listen(voiced: true) }
+        var turn: CallFloor.TurnEnd?
+        while turn == nil {
+            listen(voiced: false)
+            while let due = floor.due {
+                switch due {
+                case .pause: _ = floor.paused(after: heard.map { $0.words.joined(separator: " ") } ?? Words.normalize(text).joined(separator: " "))
+                case .end: turn = floor.endTurn()
+                }
+            }
+        }
         perform(engine.handle(.agentSpeechStopped, at: now))
-        let utterance = hearing.map { hear in
-            let heard = hear(text)
-            return AgentUtterance(text: heard.words.joined(separator: " "), start: start, end: now, hypotheses: [heard])
-        } ?? AgentUtterance(text: text, start: start, end: now)
+        let utterance = heard.map {
+            AgentUtterance(text: $0.words.joined(separator: " "), start: turn!.start, end: turn!.voiceEnd, hypotheses: [$0])
+        } ?? AgentUtterance(text: text, start: turn!.start, end: turn!.voiceEnd)
         perform(engine.handle(.agentUtterance(utterance), at: now))
         return closeTurn()
+    }
+
+    /// One period on the floor, after the caller's line ends and timers due by then; what the floor
+    /// decides about the agent's voice goes to the engine as a live call sends it.
+    private mutating func listen(voiced: Bool) {
+        advance(to: CallTime(frames: floor.clock + 1, rate: Self.periodsPerSecond))
+        floor.caller(speaking: engine.isCallerSpeaking)
+        for action in floor.heard(samples: 1, voiced: voiced, periodic: voiced) {
+            switch action {
+            case .agentTakesFloor, .bargeIn: perform(engine.handle(.agentSpeechStarted, at: now))
+            case .callerYields: perform(engine.handle(.agentResumed, at: now))
+            case .speechStarted, .noise, .paused: break
+            }
+        }
     }
 
     /// Says a line too early, as an agent does who takes a pause for the end of the caller's turn:

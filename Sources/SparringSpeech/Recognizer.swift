@@ -52,11 +52,9 @@ public enum RecognizerEvent: Sendable, Equatable {
     /// The agent started speaking; `resumedAfter` is the pause, when this is
     /// the agent going on right after a turn was judged over (a false end).
     case speechStarted(CallTime, resumedAfter: Double?)
-    /// The agent's voice has lasted 60 ms and is periodic (`SustainedVoice`): not a
-    /// cough or a click. Once per stretch of voice, usually before `speechStarted` (which
-    /// needs 100 ms of energy, but fires on a breath too), and not when the agent goes on
-    /// after a turn judged over.
-    case voiceSustained(CallTime)
+    /// What the call's floor decided about the agent's voice: taking a free floor, a barge-in
+    /// over the caller, the caller giving the floor back (`CallFloor.Action`).
+    case floor(CallFloor.Action)
     /// PocketSphinx's energy VAD heard something that began at this time and was never a
     /// voice (no periodic sound loud above the room): a noise, a cough, a breath. No turn opened.
     case noiseIgnored(CallTime)
@@ -66,23 +64,22 @@ public enum RecognizerEvent: Sendable, Equatable {
     case utterance(RecognizedUtterance)
 }
 
-/// PocketSphinx decoding a stream of 16 kHz mono samples into agent turns.
+/// PocketSphinx decoding a stream of 16 kHz mono samples into agent turns,
+/// with the call's floor (`CallFloor`) deciding when turns open, pause and end.
 ///
-/// Speech start comes from PocketSphinx's energy VAD (ten frames of speech,
-/// so a click does not open a turn), confirmed by a voice: a turn opens only
-/// once `SustainedVoice` has heard periodic sound above the room's noise
-/// floor, so steady noise, a fan or a cough that the VAD takes for speech
-/// opens nothing and its words are thrown away (`noiseIgnored`). The end of a turn is decided here, on
-/// the audio clock: `VoiceActivity` marks each frame voiced or not, and when
-/// the agent falls silent `TurnEndPolicy` says how long a silence ends this
-/// turn, from the words so far and the agent's own pauses. PocketSphinx's
-/// VAD is given a hangover longer than any hold, so pauses stay inside the
-/// utterance (and its word timings) until the policy ends it. A barge-in
-/// needs more than speech and sooner than the VAD: `SustainedVoice` says when
-/// 60 ms of periodic voice have come (`voiceSustained`), which a cough does not.
-/// `-bestpath no -fwdflat no` keep `ps_end_utt` to milliseconds, because it
-/// runs between the agent's last word and the caller's reply.
-/// One instance per thread: PocketSphinx is not thread-safe.
+/// Per 10 ms frame, `VoiceActivity` says whether it is voiced above the
+/// room's noise floor and `Periodicity` whether it sounds like a voice; the
+/// floor counts those into a sustained voice. PocketSphinx's energy VAD is
+/// the floor's speech detector (ten frames of speech, so a click does not
+/// open a turn); a turn opens only once a sustained voice confirms it, so
+/// steady noise, a fan or a cough the VAD takes for speech opens nothing and
+/// its words are thrown away (`noiseIgnored`). When the agent falls silent
+/// the floor asks for the words so far and `TurnEndPolicy` says how long a
+/// silence ends this turn; PocketSphinx's VAD is given a hangover longer
+/// than any hold, so pauses stay inside the utterance (and its word timings)
+/// until the floor ends it. `-bestpath no -fwdflat no` keep `ps_end_utt` to
+/// milliseconds, because it runs between the agent's last word and the
+/// caller's reply. One instance per thread: PocketSphinx is not thread-safe.
 public final class Recognizer {
     public static let sampleRate = 16_000
     /// PocketSphinx's default log base (a float, as the decoder parses it), named so the
@@ -117,9 +114,6 @@ public final class Recognizer {
     public var decodeEvery = 1 {
         didSet { pending.reserveCapacity(decodeEvery * Self.sampleRate / 100); pendingFrames.reserveCapacity(decodeEvery) }
     }
-    /// After a voiced frame with no speech start yet, frames are decoded as they come for this
-    /// long: PocketSphinx's VAD needs ten frames of speech, a few more on a soft onset.
-    static let startWatch = 0.2
     /// Frames heard that PocketSphinx has not been handed yet.
     public var framesBehind: Int { pendingFrames.count }
     /// PocketSphinx's VAD after the last frame decoded.
@@ -128,35 +122,16 @@ public final class Recognizer {
     /// over its whole life, across utterances and calls.
     private var samplesEverDecoded = 0
     private var inUtterance = false
-    private var speechStart: CallTime?
     private var lastPartial = ""
     /// Feed partial hypotheses no more often than this many samples (they cost a search).
     public var partialEverySamples = 4_000
     private var samplesSincePartial = 0
-    /// When the policy ends turns; set per call by `beginCall`.
-    public private(set) var policy = TurnEndPolicy()
+    /// Who has the floor; set per call by `beginCall`.
+    public private(set) var floor = CallFloor(rate: Recognizer.sampleRate)
+    /// When the floor ends turns.
+    public var policy: TurnEndPolicy { floor.policy }
     private var voice = VoiceActivity()
-    /// Sample count at the end of the last voiced frame.
-    private var lastVoiced = 0
-    private var voicedInUtterance = false
-    /// The hold for the silence in progress inside an utterance, once the agent paused.
-    private var pauseHold: Double?
-    /// The last turn judged over: its voice end and when it was ended, to notice the agent going on.
-    private var lastTurn: (voiceEnd: Int, endedAt: Int)?
-    /// First voiced sample after the last turn ended.
-    private var voicedSinceTurn: Int?
-    /// Speech starting this soon after a turn was ended means the agent had not finished.
-    public static let resumeWindow = 1.0
-    private var sustained = SustainedVoice()
-    /// `voiceSustained` was sent for the current stretch of voice.
-    private var sustainedSent = false
-    /// The end of the last frame of sustained voice.
-    private var lastSustained = Int.min / 2
-    /// Samples decoded when PocketSphinx's VAD went into speech that no voice has confirmed yet.
-    private var unconfirmedSince: Int?
-    /// A speech start counts if a sustained voice was heard this many samples (300 ms) before the
-    /// VAD's decision, or after it.
-    static let confirmWindow = 3 * sampleRate / 10
+    private var periodicity = Periodicity()
 
     public struct Options: Sendable {
         public var model = AcousticModel.debian
@@ -261,13 +236,12 @@ public final class Recognizer {
 
     public var clock: CallTime { CallTime(frames: samplesFed, rate: Self.sampleRate) }
 
-    /// The agent is speaking, its voice is established (`voiceSustained` came) and was
-    /// heard less than `recently` (seconds) ago. A pause is noticed after
-    /// `TurnEndPolicy.shortest` of silence and a turn ends later still, so until then
-    /// nothing is due; before the voice is established a barge-in may be.
-    public func isMidSpeech(voicedWithin recently: Double) -> Bool {
-        speechStart != nil && voicedInUtterance && sustainedSent && seconds(samplesFed - lastVoiced) < recently
-    }
+    /// The agent is speaking, its voice is established and was heard less than `recently`
+    /// (seconds) ago: nothing is due (see `CallFloor.isMidSpeech`).
+    public func isMidSpeech(voicedWithin recently: Double) -> Bool { floor.isMidSpeech(voicedWithin: recently) }
+
+    /// Whether the caller is talking, for the floor to tell a barge-in from the agent taking a free floor.
+    public func caller(speaking: Bool) { floor.caller(speaking: speaking) }
 
     /// Starts a new call: ends any utterance in progress, sets the clock to zero
     /// and the turn-end policy to `policy` (what it learned of the last agent is forgotten).
@@ -275,7 +249,6 @@ public final class Recognizer {
     public func beginCall(policy: TurnEndPolicy = TurnEndPolicy()) {
         if inUtterance { ps_end_utt(decoder) }
         inUtterance = false
-        speechStart = nil
         lastPartial = ""
         samplesFed = 0
         samplesDecoded = 0
@@ -283,30 +256,21 @@ public final class Recognizer {
         pendingFrames.removeAll(keepingCapacity: true)
         decoderInSpeech = false
         samplesSincePartial = 0
-        self.policy = policy
+        floor = CallFloor(policy: policy, rate: Self.sampleRate)
         voice = VoiceActivity()
-        lastVoiced = 0
-        pauseHold = nil
-        voicedInUtterance = false
-        lastTurn = nil
-        voicedSinceTurn = nil
-        sustained = SustainedVoice()
-        sustainedSent = false
-        lastSustained = Int.min / 2
-        unconfirmedSince = nil
+        periodicity = Periodicity()
     }
 
     private func seconds(_ samples: Int) -> Double { Double(samples) / Double(Self.sampleRate) }
 
     /// Feeds samples (one 10 ms frame at a time, as the call does); returns what happened in them.
     ///
-    /// Our own analysis (voice, pauses, the end of turn, a sustained voice) runs on every
-    /// frame as it comes. PocketSphinx is handed the frames `decodeEvery` at a time, and
-    /// at once whenever an answer needs every sample heard: a pause (its words), the end
-    /// of a turn, every frame of a pause in progress (so that when the turn ends only
-    /// `ps_end_utt` is left to do), and every frame while a voice has no speech start yet
-    /// (so speech starts are told when they would be without batching). What waits is the
-    /// middle of an utterance, and silence.
+    /// Our own analysis (voice, periodicity) and the floor run on every frame as it comes.
+    /// PocketSphinx is handed the frames `decodeEvery` at a time, and at once whenever an
+    /// answer needs every sample heard: a pause (its words), the end of a turn, every frame
+    /// of a pause in progress (so that when the turn ends only `ps_end_utt` is left to do),
+    /// and every frame while a voice has no turn yet (so speech starts are told when they
+    /// would be without batching). What waits is the middle of an utterance, and silence.
     public func process(_ samples: UnsafeBufferPointer<Int16>) -> [RecognizerEvent] {
         guard samples.baseAddress != nil, !samples.isEmpty else { return [] }
         if activeSearch == nil { useGenericModel() }
@@ -314,54 +278,39 @@ public final class Recognizer {
             ps_start_utt(decoder)
             inUtterance = true
         }
-        let silenceBefore = samplesFed - lastVoiced
         samplesFed += samples.count
         var events: [RecognizerEvent] = []
         let voiced = voice.isVoiced(samples)
-        if voiced {
-            if speechStart != nil {
-                if pauseHold != nil { policy.observe(pause: seconds(silenceBefore)) }
-                voicedInUtterance = true
-            }
-            if lastTurn != nil, voicedSinceTurn == nil { voicedSinceTurn = samplesFed - samples.count }
-            lastVoiced = samplesFed
-            pauseHold = nil
-        }
+        // Once the voice is established, its period is not computed again until a pause.
+        let periodic = periodicity.isPeriodic(samples, measure: voiced && floor.wantsPeriodicity)
+        for action in floor.heard(samples: samples.count, voiced: voiced, periodic: periodic) { tell(action, into: &events) }
         pending.append(contentsOf: samples)
         pendingFrames.append((samples.count, voiced))
-        // Once the voice is established, its period is not computed again until a pause.
-        if sustained.take(samples, loud: voiced && !sustainedSent), !sustainedSent {
-            sustainedSent = true
-            let resuming = lastTurn.map { seconds(samplesFed - $0.endedAt) <= Self.resumeWindow + 0.1 } ?? false
-            let began = clock.seconds - Double(sustained.window * samples.count) / Double(Self.sampleRate)
-            if !resuming { events.append(.voiceSustained(CallTime(seconds: max(0, began)))) }
-            lastSustained = samplesFed
-        } else if sustainedSent, voiced {
-            lastSustained = samplesFed
-        } else if sustainedSent, seconds(samplesFed - lastVoiced) >= policy.shortest {
-            sustainedSent = false
-            sustained.reset()
-        }
-        // Voice without a speech start yet: the start (and whether the agent is going on after a
-        // turn judged over) is wanted as soon as PocketSphinx's VAD can tell.
-        let starting = speechStart == nil && seconds(samplesFed - lastVoiced) < Self.startWatch
-        if pendingFrames.count >= max(1, decodeEvery) || pauseHold != nil || starting { decodePending(into: &events) }
-        guard speechStart != nil else { return events }
-        let silence = seconds(samplesFed - lastVoiced)
-        if voicedInUtterance && pauseHold == nil && silence >= policy.shortest {
-            // The agent has paused: how long a silence ends the turn depends on the words so far.
+        if pendingFrames.count >= max(1, decodeEvery) || floor.wantsEveryFrame { decodePending(into: &events) }
+        while let due = floor.due {
+            // Both need every frame heard: the words at the pause, the whole turn at its end.
             decodePending(into: &events)
-            let words = hypothesis() ?? ""
-            pauseHold = max(policy.hold(after: words), policy.shortest)
-            events.append(.paused(words))
-        }
-        // An utterance PocketSphinx's VAD has closed ends now; its hangover outlasts every hold,
-        // so this is for speech whose voice stopped counting as voice (the room grew as loud as it).
-        if !decoderInSpeech || silence >= pauseHold ?? .infinity {
-            decodePending(into: &events)
-            if let start = speechStart { events.append(.utterance(finish(start: start))) }
+            switch due {
+            case .pause:
+                tell(floor.paused(after: hypothesis() ?? ""), into: &events)
+            case .end:
+                if let end = floor.endTurn() { events.append(.utterance(finish(end))) }
+            }
         }
         return events
+    }
+
+    private func tell(_ action: CallFloor.Action, into events: inout [RecognizerEvent]) {
+        switch action {
+        case let .speechStarted(start, resumedAfter): events.append(.speechStarted(start, resumedAfter: resumedAfter))
+        case let .noise(since):
+            // The VAD closed on something that never was a voice: what the search made of it goes.
+            ps_end_utt(decoder)
+            ps_start_utt(decoder)
+            events.append(.noiseIgnored(since))
+        case let .paused(words, _): events.append(.paused(words))
+        case .agentTakesFloor, .bargeIn, .callerYields: events.append(.floor(action))
+        }
     }
 
     /// Hands PocketSphinx the frames not yet decoded, one by one: its VAD decides per frame,
@@ -376,52 +325,19 @@ public final class Recognizer {
                 samplesDecoded += frame.count
                 samplesEverDecoded += frame.count
                 samplesSincePartial += frame.count
-                decoded(voiced: frame.voiced, into: &events)
+                decoderInSpeech = ps_get_in_speech(decoder) != 0
+                for action in floor.detected(samples: frame.count, inSpeech: decoderInSpeech) { tell(action, into: &events) }
+                if floor.inTurn, decoderInSpeech, frame.voiced, samplesSincePartial >= partialEverySamples {
+                    samplesSincePartial = 0
+                    if let hyp = hypothesis(), hyp != lastPartial {
+                        lastPartial = hyp
+                        events.append(.partial(hyp))
+                    }
+                }
             }
         }
         pending.removeAll(keepingCapacity: true)
         pendingFrames.removeAll(keepingCapacity: true)
-    }
-
-    /// What PocketSphinx says after a frame: speech starting, a partial hypothesis.
-    private func decoded(voiced: Bool, into events: inout [RecognizerEvent]) {
-        decoderInSpeech = ps_get_in_speech(decoder) != 0
-        if speechStart == nil, let since = unconfirmedSince, !decoderInSpeech {
-            // The VAD closed on something that never was a voice: what the search made of it goes.
-            ps_end_utt(decoder)
-            ps_start_utt(decoder)
-            unconfirmedSince = nil
-            events.append(.noiseIgnored(CallTime(seconds: seconds(max(0, since - Self.sampleRate / 10)))))
-        }
-        if decoderInSpeech && speechStart == nil {
-            if unconfirmedSince == nil { unconfirmedSince = samplesDecoded }
-            let since = unconfirmedSince!
-            guard lastSustained >= since - Self.confirmWindow else { return }
-            unconfirmedSince = nil
-            // The VAD needs `-vad_startspeech` frames of speech to decide, so speech began that much
-            // earlier; after a VAD held open by noise, shortly before the voice.
-            let startSample = max(0, since - Self.sampleRate / 10, lastSustained - Self.confirmWindow)
-            let start = CallTime(seconds: seconds(startSample))
-            speechStart = start
-            // Voice heard since then counts, though the decoder is told of it only now.
-            voicedInUtterance = lastVoiced > startSample
-            var resumed: Double?
-            if let turn = lastTurn, seconds(samplesDecoded - turn.endedAt) <= Self.resumeWindow + 0.1 {
-                let pause = seconds((voicedSinceTurn ?? samplesDecoded) - turn.voiceEnd)
-                policy.observe(pause: pause)
-                resumed = pause
-            }
-            lastTurn = nil
-            voicedSinceTurn = nil
-            events.append(.speechStarted(start, resumedAfter: resumed))
-        }
-        if speechStart != nil, decoderInSpeech, voiced, samplesSincePartial >= partialEverySamples {
-            samplesSincePartial = 0
-            if let hyp = hypothesis(), hyp != lastPartial {
-                lastPartial = hyp
-                events.append(.partial(hyp))
-            }
-        }
     }
 
     /// The best hypothesis so far, without ending the utterance (cheap with `-bestpath no`).
@@ -434,14 +350,14 @@ public final class Recognizer {
     public func flush() -> RecognizedUtterance? {
         var ignored: [RecognizerEvent] = []
         decodePending(into: &ignored)
-        guard let start = speechStart else {
+        guard let end = floor.endTurn() else {
             if inUtterance { ps_end_utt(decoder); inUtterance = false }
             return nil
         }
-        return finish(start: start)
+        return finish(end)
     }
 
-    private func finish(start: CallTime) -> RecognizedUtterance {
+    private func finish(_ turn: CallFloor.TurnEnd) -> RecognizedUtterance {
         let began = DispatchTime.now().uptimeNanoseconds
         ps_end_utt(decoder)
         var score: Int32 = 0
@@ -470,17 +386,11 @@ public final class Recognizer {
         if alternativeCount > 0, !words.isEmpty, wantsLattice?(words.map(\.word).joined(separator: " ")) ?? true { alternatives = readLattice(&words, origin: callOrigin, latticeOrigin: Int(latticeOrigin ?? 0)) }
         let finalize = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         inUtterance = false
-        speechStart = nil
         lastPartial = ""
-        let hold = pauseHold ?? seconds(samplesFed - lastVoiced)
-        pauseHold = nil
-        voicedInUtterance = false
-        lastTurn = (voiceEnd: lastVoiced, endedAt: samplesFed)
-        voicedSinceTurn = nil
         let cleaned = text.split(separator: " ").map { Self.clean(String($0)) }.joined(separator: " ")
         return RecognizedUtterance(text: cleaned, confidence: confidence.flatMap { $0.isFinite ? $0 : nil }, words: words,
-                                   start: start, end: clock, voiceEnd: CallTime(seconds: seconds(min(lastVoiced, samplesFed))),
-                                   hold: hold, finalizeSeconds: finalize, alternatives: alternatives)
+                                   start: turn.start, end: turn.end, voiceEnd: turn.voiceEnd,
+                                   hold: turn.hold, finalizeSeconds: finalize, alternatives: alternatives)
     }
 
     /// Word posteriors for `words` and the n-best alternatives, from the utterance's lattice.

@@ -77,7 +77,7 @@ struct TurnEndPolicyTests {
 
 /// Voice against coughs: pure signal tests.
 @Suite("Sustained voice")
-struct SustainedVoiceTests {
+struct PeriodicityTests {
     /// A vowel-like sound: a 120 Hz pulse train through two resonances, 16 kHz.
     static func vowel(seconds: Double, pitch: Double = 120) -> [Int16] {
         (0..<Int(seconds * 16_000)).map { index in
@@ -92,12 +92,13 @@ struct SustainedVoiceTests {
         }
     }
 
-    /// Frames until the detector says sustained (nil: never), every frame taken as loud.
+    /// Frames until the floor counts a sustained voice (nil: never), every frame taken as loud.
     static func framesToSustain(_ samples: [Int16]) -> Int? {
-        var detector = SustainedVoice()
+        var periodicity = Periodicity()
+        var sustain = CallFloor.Sustain()
         for frame in 0..<(samples.count / 160) {
-            let sustained = samples.withUnsafeBufferPointer { detector.take(UnsafeBufferPointer(rebasing: $0[(frame * 160)..<(frame * 160 + 160)]), loud: true) }
-            if sustained { return frame + 1 }
+            let periodic = samples.withUnsafeBufferPointer { periodicity.isPeriodic(UnsafeBufferPointer(rebasing: $0[(frame * 160)..<(frame * 160 + 160)]), measure: true) }
+            if sustain.take(periodic: periodic) { return frame + 1 }
         }
         return nil
     }
@@ -116,15 +117,16 @@ struct SustainedVoiceTests {
         #expect(Self.framesToSustain(click) == nil)
     }
 
-    @Test("a quiet frame does not count, however periodic")
+    @Test("a frame not measured does not count, however periodic")
     func quietFrames() {
-        var detector = SustainedVoice()
+        var periodicity = Periodicity()
         let vowel = Self.vowel(seconds: 0.2)
-        var sustained = false
+        var periodic: [Bool] = []
         for frame in 0..<20 {
-            sustained = vowel.withUnsafeBufferPointer { detector.take(UnsafeBufferPointer(rebasing: $0[(frame * 160)..<(frame * 160 + 160)]), loud: false) }
+            periodic.append(vowel.withUnsafeBufferPointer { periodicity.isPeriodic(UnsafeBufferPointer(rebasing: $0[(frame * 160)..<(frame * 160 + 160)]), measure: frame >= 10) })
         }
-        #expect(!sustained)
+        #expect(periodic.prefix(10).allSatisfy { !$0 })
+        #expect(periodic.suffix(10).allSatisfy { $0 })
     }
 }
 

@@ -1,0 +1,84 @@
+import Foundation
+
+/// How long a silence must last before the agent's turn is over.
+///
+/// A fixed hangover trades reply speed against talking into the agent's
+/// pauses. People resolve it with what was said and with what they know of
+/// the speaker, and so does this policy:
+/// - a pause after a word that cannot end a sentence ("and", "the", "to",
+///   "because", a filler) holds for `incompleteHold`;
+/// - a pause right after a question hands the turn over: `base` is enough;
+/// - otherwise the hold covers this agent's own recent mid-turn pauses (the
+///   longest of the last few, plus a margin), never less than `base`.
+/// Mid-turn pauses are learned from the pauses the agent resumed after, and
+/// from the ones the caller took the turn in and the agent went on anyway.
+public struct TurnEndPolicy: Sendable {
+    /// The shortest hold: the end-of-turn silence after a question or for an agent who does not pause.
+    public var base: Double
+    public var incompleteHold = 0.8
+    /// The longest hold learned pauses can lead to.
+    public var ceiling = 0.9
+    /// Added to the longest recent pause.
+    public var margin = 0.08
+    /// Pauses shorter than this are part of speech rhythm, not holds worth learning.
+    public var shortest = 0.12
+    /// False: every hold is `base` (the fixed hangover, for comparison).
+    public var adaptive = true
+    public private(set) var recentPauses: [Double] = []
+    private let remembered = 6
+
+    /// The default base hold. Conversation analysts find the commonest gap between
+    /// turns is about 200 ms; a caller that waits longer than that after a question
+    /// sounds slow. Pauses longer than the base are learned (see above).
+    public static let defaultBase = 0.2
+
+    public init(base: Double = TurnEndPolicy.defaultBase) { self.base = base }
+
+    /// The silence, in seconds, that ends the turn whose words so far are `words`.
+    public func hold(after words: [Substring]) -> Double {
+        guard adaptive else { return base }
+        // Nothing recognized yet (a breath, a noise, a word still being searched): not a finished turn.
+        guard let last = words.last else { return max(base, incompleteHold) }
+        if Self.continuing.contains(String(last)) { return max(base, incompleteHold) }
+        if Self.endsWithQuestion(words) { return base }
+        guard let longest = recentPauses.max() else { return base }
+        return min(ceiling, max(base, longest + margin))
+    }
+
+    public func hold(after text: String) -> Double { hold(after: text.split(separator: " ")) }
+
+    /// Learns one pause after which the agent went on speaking.
+    public mutating func observe(pause: Double) {
+        guard pause >= shortest else { return }
+        recentPauses.append(min(pause, ceiling))
+        if recentPauses.count > remembered { recentPauses.removeFirst() }
+    }
+
+    /// Words after which an English sentence is not over.
+    static let continuing: Set<String> = [
+        "and", "but", "or", "so", "because", "if", "when", "while", "that", "which", "who", "than", "then", "as",
+        "the", "a", "an", "your", "my", "our", "their", "his", "her", "its", "this", "these", "those",
+        "to", "of", "for", "with", "in", "on", "at", "by", "from", "about", "into", "after", "before",
+        "is", "are", "was", "were", "be", "been", "will", "would", "can", "could", "should", "shall", "must",
+        "have", "has", "had", "do", "does", "did", "am", "i", "we", "they", "he", "she",
+        "um", "uh", "er", "erm", "hmm", "like", "just", "very", "really", "also", "not",
+    ]
+    static let auxiliaries: Set<String> = ["can", "could", "would", "will", "do", "does", "did", "is", "are", "was", "were",
+                                           "have", "has", "shall", "should", "may", "might"]
+    static let subjects: Set<String> = ["you", "i", "we", "that", "it", "there", "this", "they", "he", "she"]
+    static let wh: Set<String> = ["what", "how", "when", "where", "why", "which", "who"]
+    static let whFollowers: Set<String> = auxiliaries.union(["much", "many", "long", "soon", "often", "happened", "about", "else"])
+
+    /// Whether the last clause is a question: an auxiliary before its subject
+    /// ("can you", "does that") or a question word before an auxiliary or
+    /// quantity ("how much", "what happened"), within the last twelve words.
+    static func endsWithQuestion(_ words: [Substring]) -> Bool {
+        let tail = words.suffix(12).map { $0.lowercased() }
+        for (first, second) in zip(tail, tail.dropFirst()) {
+            // "is that" opens a statement as often as a question ("what I hear is that ...").
+            if auxiliaries.contains(first) && subjects.contains(second) && !(second == "that" && (first == "is" || first == "was")) { return true }
+            if wh.contains(first) && whFollowers.contains(second) { return true }
+        }
+        return false
+    }
+}
