@@ -273,6 +273,7 @@ public struct CallFloor: Sendable {
         voicedInUtterance = false
         lastTurn = (voiceEnd: lastVoiced, endedAt: clock)
         voicedSinceTurn = nil
+        policy.turnEnded()
         return TurnEnd(start: start, voiceEnd: time(min(lastVoiced, clock)), end: time(clock), hold: hold)
     }
 }

@@ -99,9 +99,10 @@ struct CallFloorTests {
         let turn = try #require(run.turns.first)
         #expect(run.turns.count == 1)
         #expect(abs(turn.voiceEnd.seconds - 2.5) < 1e-9)
-        #expect(turn.hold == 0.2)
-        #expect(abs(turn.end.seconds - 2.7) < 1e-9)
-        #expect(run.count { if case .paused("i have booked it for monday", hold: 0.2) = $0 { true } else { false } } == 1)
+        // A first statement holds as if the agent paused 0.6 s (`TurnEndPolicy.priorPause`).
+        #expect(abs(turn.hold - 0.68) < 1e-9)
+        #expect(abs(turn.end.seconds - 3.18) < 1e-9)
+        #expect(run.count { if case .paused("i have booked it for monday", hold: let hold) = $0 { abs(hold - 0.68) < 1e-9 } else { false } } == 1)
     }
 
     @Test("loud sound without a voice's period opens nothing, and the detector's speech is told as noise")
@@ -159,7 +160,9 @@ struct CallFloorTests {
 
     @Test("the agent going on after a turn judged over: the pause is reported and learned; a caller already answering gives the floor back")
     func resumed() throws {
-        var run = Run()
+        var policy = TurnEndPolicy(base: 0.2)
+        policy.priorPause = 0
+        var run = Run(policy)
         // The caller's reply is queued right after the first turn ends.
         run.callerSpeaking = { $0 > 1.75 && $0 < 4 }
         run.play(.silence(0.5), .voice(1), .silence(0.6), .voice(1), .silence(1.5))
@@ -180,7 +183,7 @@ struct CallFloorTests {
         let start = try #require(run.starts.first)
         #expect(abs(start.t - 1.06) < 0.011 && abs(start.at - 0.99) < 0.011, "\(start)")
         #expect(run.turns.count == 1 && run.count(Self.takes) == 1)
-        #expect(try #require(run.turns.first).hold == 0.2)
+        #expect(abs(try #require(run.turns.first).hold - 0.68) < 1e-9)
     }
 
     @Test("the decoder is wanted on every frame while a voice waits for its turn and in a pause, not mid-speech")

@@ -12,6 +12,13 @@ struct TurnEndPolicyTests {
     @Test("unfinished words hold long, questions hand over at the base, statements cover the agent's pauses")
     func holds() {
         var policy = TurnEndPolicy(base: 0.25)
+        // An agent not yet heard pausing: its first turns' statements hold as if it paused 0.6 s.
+        #expect(abs(policy.hold(after: "i can hear that you are angry") - 0.68) < 1e-9)
+        for _ in 0..<3 { policy.turnEnded() }
+        // A turn-opening marker alone, and a question's first two words alone, are no whole turn.
+        #expect(policy.hold(after: "okay") == 0.8 && policy.hold(after: "right so") == 0.8)
+        #expect(policy.hold(after: "we can pause the interest for sixty days do you") == 0.25)
+        #expect(!TurnEndPolicy.endsWithQuestion(words("we can pause the interest for sixty days do you")))
         #expect(policy.hold(after: "i will book the repair and") == 0.8)
         #expect(policy.hold(after: "the next step is that") == 0.8)
         #expect(policy.hold(after: "") == 0.8)
@@ -318,7 +325,10 @@ extension Live {
             let models = try LiveCallTests.models()
             let recognizer = models.recognizer
             recognizer.useGenericModel()
-            recognizer.beginCall(policy: TurnEndPolicy(base: 0.25))
+            // An agent already heard not pausing: the statement's end waits only the base hold.
+            var policy = TurnEndPolicy(base: 0.25)
+            policy.priorPause = 0
+            recognizer.beginCall(policy: policy)
             var heard = Heard()
             let lead = [Int16](repeating: 0, count: 8_000)
             let first = try Self.speak("The agreement will come by Friday", models)
