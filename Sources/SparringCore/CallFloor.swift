@@ -36,7 +36,8 @@ import Foundation
 /// - Speech opening within `resumeWindow` of a turn judged over is the agent
 ///   going on: the pause is learned as one of this agent's mid-turn pauses,
 ///   and a caller already answering gives the floor back (`callerYields`)
-///   instead of being barged in on.
+///   instead of being barged in on. Unless the caller answered and finished
+///   meanwhile ("Hm."): then the agent starts a new turn.
 /// What the caller does about a barge-in, and how long a silence it bears
 /// (dead air), is the caller's character: `CallerEngine` decides it.
 public struct CallFloor: Sendable {
@@ -134,6 +135,8 @@ public struct CallFloor: Sendable {
     private var unconfirmedSince: Int?
     private var detectorInSpeech: Bool
     private var callerSpeaking = false
+    /// The caller has talked since the last turn was judged over.
+    private var callerSpokeSinceTurn = false
     /// When the agent's voice over the caller was last taken as a barge-in.
     private var bargedAt: CallTime?
 
@@ -167,7 +170,10 @@ public struct CallFloor: Sendable {
     }
 
     /// Whether the caller is talking (its line queued or playing) from now on.
-    public mutating func caller(speaking: Bool) { callerSpeaking = speaking }
+    public mutating func caller(speaking: Bool) {
+        callerSpeaking = speaking
+        if speaking, lastTurn != nil { callerSpokeSinceTurn = true }
+    }
 
     /// One period of the agent's microphone, `samples` long: voiced (above the room's noise) and
     /// periodic (like a voice; only asked while `wantsPeriodicity`).
@@ -230,7 +236,9 @@ public struct CallFloor: Sendable {
         // Voice heard since then counts, though the turn opens only now.
         voicedInUtterance = lastVoiced > startSample
         var resumed: Double?
-        if let turn = lastTurn, seconds(now - turn.endedAt) <= Self.resumeWindow + 0.1 {
+        // A caller who answered and finished had its turn: the agent speaking now starts a new one.
+        let callerHadTurn = callerSpokeSinceTurn && !callerSpeaking
+        if let turn = lastTurn, seconds(now - turn.endedAt) <= Self.resumeWindow + 0.1, !callerHadTurn {
             let pause = seconds((voicedSinceTurn ?? now) - turn.voiceEnd)
             policy.observe(pause: pause)
             resumed = pause
@@ -273,6 +281,7 @@ public struct CallFloor: Sendable {
         voicedInUtterance = false
         lastTurn = (voiceEnd: lastVoiced, endedAt: clock)
         voicedSinceTurn = nil
+        callerSpokeSinceTurn = false
         policy.turnEnded()
         return TurnEnd(start: start, voiceEnd: time(min(lastVoiced, clock)), end: time(clock), hold: hold)
     }

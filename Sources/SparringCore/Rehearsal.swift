@@ -122,7 +122,7 @@ public struct RehearsalDriver: Sendable {
     private var callerEnds: [CallTime] = []
     private var pending: RehearsalTurn
     /// Text has no room noise and no detector: a line is voice from its first period to its last.
-    private var floor = CallFloor(rate: RehearsalDriver.periodsPerSecond, usesDetector: false)
+    public private(set) var floor = CallFloor(rate: RehearsalDriver.periodsPerSecond, usesDetector: false)
 
     public init(scenario: Scenario, seed: UInt64) {
         engine = CallerEngine(scenario: scenario, seed: seed)
@@ -272,6 +272,8 @@ public struct RehearsalDriver: Sendable {
                 break
             }
         }
+        // As a live call tells it after every action: a caller who answers had its turn.
+        floor.caller(speaking: engine.isCallerSpeaking)
     }
 
     private mutating func closeTurn() -> RehearsalTurn {

@@ -200,4 +200,40 @@ struct CallFloorTests {
         #expect(run.floor.wantsEveryFrame && !run.floor.isMidSpeech(voicedWithin: 0.04))
         #expect(run.floor.wantsPeriodicity)
     }
+
+    @Test("a caller who answered and finished had its turn: the agent speaking next is no resumption")
+    func callerAnsweredBetween() throws {
+        var policy = TurnEndPolicy(base: 0.2)
+        policy.priorPause = 0
+        var run = Run(policy)
+        // The caller's "Hm." plays from the turn's end for 0.3 s; the agent speaks 0.5 s after the turn ended.
+        run.callerSpeaking = { $0 > 1.75 && $0 < 2.05 }
+        run.play(.silence(0.5), .voice(1), .silence(0.75), .voice(1), .silence(1.5))
+        #expect(run.turns.count == 2)
+        #expect(run.starts.count == 2 && run.starts.allSatisfy { $0.resumed == nil })
+        #expect(run.floor.policy.recentPauses.isEmpty)
+        #expect(run.count(Self.takes) == 2 && run.count { if case .callerYields = $0 { true } else { false } } == 0)
+    }
+
+    @Test("a text rehearsal ends each agent turn with the hold the floor gives its words")
+    func rehearsalHolds() throws {
+        var driver = RehearsalDriver(scenario: Tiny.scenario(), seed: 3)
+        _ = driver.open()
+        /// Seconds from the end of the agent's voice to the end of its turn.
+        func hold(_ text: String) throws -> Double {
+            let turn = driver.step(.say(text, interrupting: false))
+            #expect(!turn.caller.isEmpty, "the caller said nothing after \(text)")
+            let said = try #require(driver.engine.record.utterances.last)
+            #expect(said.text == text)
+            return driver.now - said.end
+        }
+        // A first statement, before the agent was heard pausing: the prior pause plus the margin.
+        #expect(abs(try hold("I have looked at your account") - 0.68) < 0.011)
+        #expect(abs(try hold("I will book the repair and") - 0.8) < 0.011)
+        #expect(abs(try hold("Can you tell me what happened") - 0.2) < 0.011)
+        // From the fourth turn an agent who never paused gets the base. The caller's short answers
+        // ("Hm.") came between the agent's lines: speaking a second after them is no pause of the agent's.
+        #expect(abs(try hold("I have sent the letter today") - 0.2) < 0.011)
+        #expect(driver.floor.policy.recentPauses.isEmpty)
+    }
 }
