@@ -52,9 +52,12 @@ final class CallRecorder: @unchecked Sendable {
                 writer.append(UnsafeBufferPointer(start: buffer, count: n))
                 sinceFlush += n / 2
                 if sinceFlush >= rate / 4 {
-                    if !writer.flush(), failure.withLock({ $0 == nil }) {
-                        failure.withLock { $0 = writer.failure ?? "the recording could not be written" }
-                        onFull()
+                    if !writer.flush() {
+                        let first = failure.withLock { failure in
+                            defer { failure = failure ?? writer.failure ?? "the recording could not be written" }
+                            return failure == nil
+                        }
+                        if first { onFull() }
                     }
                     sinceFlush = 0
                 }

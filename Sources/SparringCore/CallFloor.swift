@@ -106,7 +106,8 @@ public struct CallFloor: Sendable {
     public static let startWatch = 0.2
     /// A turn opening this soon (seconds) after a barge-in is the same act.
     public static let bargeInSameAct = 0.3
-    /// The detector decides after this much speech (seconds, `-vad_startspeech`): speech began that much earlier.
+    /// The detector decides after this much speech (seconds; the recognizer sets PocketSphinx's
+    /// `-vad_startspeech` from it): speech began that much earlier.
     public static let detectorLead = 0.1
 
     public let rate: Int

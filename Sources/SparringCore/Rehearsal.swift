@@ -186,8 +186,8 @@ public struct RehearsalDriver: Sendable {
     /// One period on the floor, after the caller's line ends and timers due by then; what the floor
     /// decides about the agent's voice goes to the engine as a live call sends it.
     private mutating func listen(voiced: Bool) {
+        // The floor hears of the caller from `perform`, after every engine action.
         advance(to: CallTime(frames: floor.clock + 1, rate: Self.periodsPerSecond))
-        floor.caller(speaking: engine.isCallerSpeaking)
         for action in floor.heard(samples: 1, voiced: voiced, periodic: voiced) {
             switch action {
             case .agentTakesFloor, .bargeIn: perform(engine.handle(.agentSpeechStarted, at: now))

@@ -101,8 +101,7 @@ public final class Recognizer {
     /// The search in use: "generic" or a scenario's biased model. One at a time, because each
     /// search builds its own lexicon tree over the whole dictionary (tens of MB and ~0.3 s).
     public private(set) var activeSearch: String?
-    private var samplesFed = 0
-    /// Samples handed to PocketSphinx so far; behind `samplesFed` by what is pending.
+    /// Samples handed to PocketSphinx so far; behind the floor's clock by what is pending.
     private var samplesDecoded = 0
     /// Frames heard but not yet decoded, and for each its length and whether it was voiced.
     private var pending: [Int16] = []
@@ -182,7 +181,7 @@ public final class Recognizer {
             "-bestpath", options.bestPath ? "yes" : "no", "-fwdflat", options.bestPath ? "yes" : "no",
             "-maxhmmpf", String(Self.maxActiveHMMs),
             // The VAD's own hangover outlasts every hold, so the policy ends turns.
-            "-vad_prespeech", "20", "-vad_startspeech", "10", "-vad_postspeech", String(Int(TurnEndPolicy().ceiling * 100) + 20),
+            "-vad_prespeech", "20", "-vad_startspeech", String(Int(CallFloor.detectorLead * 100)), "-vad_postspeech", String(Int(TurnEndPolicy().ceiling * 100) + 20),
             "-logfn", "/dev/null",
         ]
         // PocketSphinx refuses an option given twice: one from the environment replaces ours.
@@ -234,7 +233,8 @@ public final class Recognizer {
         cmd_ln_free_r(config)
     }
 
-    public var clock: CallTime { CallTime(frames: samplesFed, rate: Self.sampleRate) }
+    /// Samples heard this call, on the floor's clock.
+    public var clock: CallTime { floor.now }
 
     /// The agent is speaking, its voice is established and was heard less than `recently`
     /// (seconds) ago: nothing is due (see `CallFloor.isMidSpeech`).
@@ -250,7 +250,6 @@ public final class Recognizer {
         if inUtterance { ps_end_utt(decoder) }
         inUtterance = false
         lastPartial = ""
-        samplesFed = 0
         samplesDecoded = 0
         pending.removeAll(keepingCapacity: true)
         pendingFrames.removeAll(keepingCapacity: true)
@@ -278,7 +277,6 @@ public final class Recognizer {
             ps_start_utt(decoder)
             inUtterance = true
         }
-        samplesFed += samples.count
         var events: [RecognizerEvent] = []
         let voiced = voice.isVoiced(samples)
         // Once the voice is established, its period is not computed again until a pause.

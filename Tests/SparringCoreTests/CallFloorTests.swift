@@ -82,6 +82,13 @@ struct CallFloorTests {
         func count(_ match: (CallFloor.Action) -> Bool) -> Int { log.filter { match($0.action) }.count }
     }
 
+    /// The policy for an agent already heard not pausing: statements end after the base hold.
+    static var alreadyHeard: TurnEndPolicy {
+        var policy = TurnEndPolicy(base: 0.2)
+        policy.priorPause = 0
+        return policy
+    }
+
     static func takes(_ action: CallFloor.Action) -> Bool { if case .agentTakesFloor = action { true } else { false } }
     static func bargeIn(_ action: CallFloor.Action) -> Bool { if case .bargeIn = action { true } else { false } }
 
@@ -160,9 +167,7 @@ struct CallFloorTests {
 
     @Test("the agent going on after a turn judged over: the pause is reported and learned; a caller already answering gives the floor back")
     func resumed() throws {
-        var policy = TurnEndPolicy(base: 0.2)
-        policy.priorPause = 0
-        var run = Run(policy)
+        var run = Run(Self.alreadyHeard)
         // The caller's reply is queued right after the first turn ends.
         run.callerSpeaking = { $0 > 1.75 && $0 < 4 }
         run.play(.silence(0.5), .voice(1), .silence(0.6), .voice(1), .silence(1.5))
@@ -203,9 +208,7 @@ struct CallFloorTests {
 
     @Test("a caller who answered and finished had its turn: the agent speaking next is no resumption")
     func callerAnsweredBetween() throws {
-        var policy = TurnEndPolicy(base: 0.2)
-        policy.priorPause = 0
-        var run = Run(policy)
+        var run = Run(Self.alreadyHeard)
         // The caller's "Hm." plays from the turn's end for 0.3 s; the agent speaks 0.5 s after the turn ended.
         run.callerSpeaking = { $0 > 1.75 && $0 < 2.05 }
         run.play(.silence(0.5), .voice(1), .silence(0.75), .voice(1), .silence(1.5))
