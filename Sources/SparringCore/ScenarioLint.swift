@@ -68,8 +68,11 @@ public enum ScenarioLint {
         for (place, lines) in scenario.allLines {
             for text in MoodBand.allCases.flatMap({ lines.byMood[$0] ?? [] }) where seen.insert(place + "\u{1f}" + text).inserted {
                 var claimed: Set<String> = []
+                // A denial names one thing the agent did not do: the move heard surest in it.
                 for claim in claims(in: text) {
-                    claimed.formUnion(recognizer.recognize([HeardHypothesis(words: claim)]).map(\.move))
+                    if let surest = recognizer.recognize([HeardHypothesis(words: claim)]).max(by: { $0.confidence < $1.confidence }) {
+                        claimed.insert(surest.move)
+                    }
                 }
                 claimed.formIntersection(helping)
                 let note = lines.notes[text]
@@ -85,8 +88,11 @@ public enum ScenarioLint {
 
     /// What a line says the agent has not done, as the agent would have done it: in each sentence
     /// where "you" (within three words, with an auxiliary: "you haven't", "you didn't", or "you
-    /// never") or "nobody"/"no one" is the subject of a negation, the
-    /// sentence without its negation ("Nobody asked me what I can do." → "asked me what i can do").
+    /// never") or "nobody"/"no one" is the subject of a negation, the clause from that subject on
+    /// without its negation, turned into the agent's words: the caller's "I" is the agent's "you"
+    /// ("Nobody asked me what I can do." → "asked you what you can do"; "Sorry, before that… you
+    /// haven't asked what I can manage." → "i have asked what you can manage": the caller's own
+    /// "sorry" before it is not the agent's).
     static func claims(in text: String) -> [[String]] {
         var result: [[String]] = []
         for sentence in text.split(whereSeparator: { ".!?;".contains($0) }) {
@@ -97,14 +103,20 @@ public enum ScenarioLint {
             // "you have not asked", "you never said": a verb of the agent's denied; "I appreciate
             // you not making excuses" praises, and is not a denial.
             let auxiliary = index > 0 && Self.auxiliaries.contains(words[index - 1])
-            let you = words[max(0, index - 3)..<index].contains("you") && (auxiliary || words[index] == "never")
+            let subject = words[max(0, index - 3)..<index].lastIndex(of: "you")
+            let you = subject != nil && (auxiliary || words[index] == "never")
             guard nobody || you else { continue }
             let rest = words[(index + 1)...].drop { $0 == "one" && nobody }
-            let claim = (you ? Array(words[..<index]) : []) + rest.filter { !MoveText.negators.contains($0) && $0 != "even" && $0 != "once" }
-            if !claim.isEmpty { result.append(claim) }
+            let before = you ? Array(words[subject!..<index]) : []
+            let claim = before + rest.filter { !MoveText.negators.contains($0) && $0 != "even" && $0 != "once" }
+            if !claim.isEmpty { result.append(claim.enumerated().map { $0 == 0 && $1 == "you" ? "i" : Self.agentsWord[$1] ?? $1 }) }
         }
         return result
     }
+
+    /// The caller's words for the two speakers, as the agent says them.
+    static let agentsWord = ["i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are",
+                             "you": "me", "your": "my", "yours": "mine", "yourself": "myself"]
 
     static let auxiliaries: Set<String> = ["have", "has", "had", "did", "do", "does", "are", "were", "was", "will", "would", "can", "could"]
 }

@@ -150,6 +150,16 @@ struct CoherenceTests {
         #expect(try warnings(guarded).isEmpty)
     }
 
+    @Test("what a line says the agent has not done is the clause from its subject on, in the agent's words, not what the caller says before it")
+    func claims() {
+        #expect(ScenarioLint.claims(in: "Nobody asked me what I can do.") == [["asked", "you", "what", "you", "can", "do"]])
+        #expect(ScenarioLint.claims(in: "Sorry, before that… you haven't asked what I can manage.")
+                == [["i", "have", "asked", "what", "you", "can", "manage"]])
+        #expect(ScenarioLint.claims(in: "Well, you never even said sorry!") == [["i", "said", "sorry"]])
+        // Praise, not a denial: no auxiliary before the negation.
+        #expect(ScenarioLint.claims(in: "I appreciate you not making excuses.").isEmpty)
+    }
+
     @Test("a caller who yields when talked over has no lines for it: validate warns about lines it would never say")
     func yieldingCallerLines() throws {
         let yielding = Self.yaml.replacingOccurrences(of: "barge_in: pushes", with: "barge_in: yields")
