@@ -17,7 +17,7 @@ public struct HeardHypothesis: Sendable, Equatable {
 /// Recognizes agent moves by meaning, from examples, in what the recognizer heard.
 ///
 /// Each file's moves (the shared library, then a scenario's own) are one
-/// one-vs-rest logistic model over word, word-pair and character n-gram
+/// softmax model (no move, or one of the file's moves) over word, word-pair and character n-gram
 /// features with negation marked (`MoveModel`), trained when first needed
 /// from the moves' examples and phrases against every other example and the
 /// library's `no_move` lines, and kept for the process. An utterance is read
