@@ -53,9 +53,11 @@ final class CallRecorder: @unchecked Sendable {
                 sinceFlush += n / 2
                 if sinceFlush >= rate / 4 {
                     if !writer.flush() {
-                        let first = failure.withLock { failure in
-                            defer { failure = failure ?? writer.failure ?? "the recording could not be written" }
-                            return failure == nil
+                        // Told once: the first failure is kept and reported, later ones are the same disk.
+                        let first = failure.withLock { failure -> Bool in
+                            guard failure == nil else { return false }
+                            failure = writer.failure ?? "the recording could not be written"
+                            return true
                         }
                         if first { onFull() }
                     }

@@ -122,7 +122,7 @@ public struct RehearsalDriver: Sendable {
     private var callerEnds: [CallTime] = []
     private var pending: RehearsalTurn
     /// Text has no room noise and no detector: a line is voice from its first period to its last.
-    public private(set) var floor = CallFloor(rate: RehearsalDriver.periodsPerSecond, usesDetector: false)
+    private(set) var floor = CallFloor(rate: RehearsalDriver.periodsPerSecond, usesDetector: false)
 
     public init(scenario: Scenario, seed: UInt64) {
         engine = CallerEngine(scenario: scenario, seed: seed)

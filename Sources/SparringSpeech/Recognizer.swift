@@ -82,6 +82,8 @@ public enum RecognizerEvent: Sendable, Equatable {
 /// caller's reply. One instance per thread: PocketSphinx is not thread-safe.
 public final class Recognizer {
     public static let sampleRate = 16_000
+    /// PocketSphinx's frames in `seconds` (100 a second), rounded: its VAD options count frames.
+    static func frames(_ seconds: Double) -> Int { Int((seconds * 100).rounded()) }
     /// PocketSphinx's default log base (a float, as the decoder parses it), named so the
     /// language models read here score on the decoder's scale.
     static let logBase: Float = 1.0001
@@ -181,7 +183,7 @@ public final class Recognizer {
             "-bestpath", options.bestPath ? "yes" : "no", "-fwdflat", options.bestPath ? "yes" : "no",
             "-maxhmmpf", String(Self.maxActiveHMMs),
             // The VAD's own hangover outlasts every hold, so the policy ends turns.
-            "-vad_prespeech", "20", "-vad_startspeech", String(Int(CallFloor.detectorLead * 100)), "-vad_postspeech", String(Int(TurnEndPolicy().ceiling * 100) + 20),
+            "-vad_prespeech", "20", "-vad_startspeech", String(Self.frames(CallFloor.detectorLead)), "-vad_postspeech", String(Self.frames(TurnEndPolicy().ceiling) + 20),
             "-logfn", "/dev/null",
         ]
         // PocketSphinx refuses an option given twice: one from the environment replaces ours.

@@ -83,11 +83,7 @@ struct CallFloorTests {
     }
 
     /// The policy for an agent already heard not pausing: statements end after the base hold.
-    static var alreadyHeard: TurnEndPolicy {
-        var policy = TurnEndPolicy(base: 0.2)
-        policy.priorPause = 0
-        return policy
-    }
+    static let alreadyHeard = TurnEndPolicy(base: 0.2, priorPause: 0)
 
     static func takes(_ action: CallFloor.Action) -> Bool { if case .agentTakesFloor = action { true } else { false } }
     static func bargeIn(_ action: CallFloor.Action) -> Bool { if case .bargeIn = action { true } else { false } }

@@ -326,9 +326,7 @@ extension Live {
             let recognizer = models.recognizer
             recognizer.useGenericModel()
             // An agent already heard not pausing: the statement's end waits only the base hold.
-            var policy = TurnEndPolicy(base: 0.25)
-            policy.priorPause = 0
-            recognizer.beginCall(policy: policy)
+            recognizer.beginCall(policy: TurnEndPolicy(base: 0.25, priorPause: 0))
             var heard = Heard()
             let lead = [Int16](repeating: 0, count: 8_000)
             let first = try Self.speak("The agreement will come by Friday", models)
