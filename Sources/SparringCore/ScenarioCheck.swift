@@ -79,6 +79,8 @@ public struct ScenarioCheck: Sendable {
 
     /// The moves each skilled line is meant to make (`# moves:` comments), one per spoken line.
     let intended: [[String]?]
+    /// The scenario's move recognizer, hearing the script lines as written.
+    let recognizer: MoveRecognizer
 
     public init(scenario: Scenario, skilled: [ScriptStep], dismissive: [ScriptStep], corpus: [LabelledLine],
                 intended: [[String]?] = []) {
@@ -86,6 +88,7 @@ public struct ScenarioCheck: Sendable {
         self.skilled = skilled
         self.intended = intended
         self.dismissive = dismissive
+        recognizer = MoveRecognizer.make(scenario.moves)
         var byMove: [String: [String]] = [:]
         for line in corpus where line.moves.count == 1 { byMove[line.moves.first!, default: []].append(line.text) }
         paraphrases = byMove
@@ -99,14 +102,14 @@ public struct ScenarioCheck: Sendable {
     }
 
     /// The paraphrased script, each spoken line with the moves it makes (nil for a silence).
-    func paraphraseLabelled(_ steps: [ScriptStep], random: inout SeededRandom) -> [(step: ScriptStep, moves: Set<String>?)] {
-        let recognizer = MoveRecognizer.make(scenario.moves)
+    func paraphraseLabelled(_ steps: [ScriptStep], random: inout SeededRandom,
+                            intended: [[String]?]? = nil) -> [(step: ScriptStep, moves: Set<String>?)] {
+        let intended = intended ?? self.intended
         var spoken = 0
         return steps.map { step in
             guard case let .say(text, interrupting) = step else { return (step, nil) }
             defer { spoken += 1 }
-            let moves = (intended.indices.contains(spoken) ? intended[spoken] : nil)
-                ?? recognizer.recognize([HeardHypothesis(text: text)]).sorted { $0.at < $1.at }.map(\.move)
+            let moves = (intended.indices.contains(spoken) ? intended[spoken] : nil) ?? writtenMoves(text)
             guard !moves.isEmpty else { return (step, []) }
             var parts: [String] = []
             var keptOriginal = false
@@ -122,12 +125,26 @@ public struct ScenarioCheck: Sendable {
         }
     }
 
+    /// The moves a script line makes as written: the recognizer's, in the order said.
+    func writtenMoves(_ text: String) -> [String] {
+        recognizer.recognize([HeardHypothesis(text: text)]).sorted { $0.at < $1.at }.map(\.move)
+    }
+
+    /// The moves of a line an agent said: its label, else what it makes as written.
+    func scriptMoves(_ line: (step: ScriptStep, moves: Set<String>?)) -> Set<String> {
+        if let moves = line.moves { return moves }
+        guard case let .say(text, _) = line.step else { return [] }
+        return Set(writtenMoves(text))
+    }
+
     static let missesKept = 5
     /// How many times an agent whose lines ran out says its last line again before hanging up.
     static let followUps = 2
     /// The agents who, told they are ahead of the caller, go back to their line before (the others
     /// model slips, and a restless agent's early closing question has no line before it worth saying).
     static let answersAhead: Set<AgentKind> = [.skilled, .paraphrased, .dismissive]
+    /// Why the caller said a line asking what happens now ("So what are you going to do?").
+    static let askingCause = "reaction:neutral"
 
     /// A line said again when the caller asked for it: right after the caller's question, never over it.
     static func sayAgain(_ step: ScriptStep) -> ScriptStep {
@@ -215,19 +232,32 @@ public struct ScenarioCheck: Sendable {
                         madeAt[said.start.seconds] = moves
                     }
                 }
-                var previous: (step: ScriptStep, moves: Set<String>?)?
+                var spoken: [(step: ScriptStep, moves: Set<String>?)] = []
                 for (step, moves) in labelled where !driver.isOver {
                     say(step, moves, early: random.unit() < settings.earlyStarts)
                     guard settings.answers, case .say = step, !driver.isOver else { continue }
                     if driver.turns.last?.triggers.contains(TriggerKind.unclear.rawValue) == true {
                         // "Sorry, what was that?": anyone says it again.
                         say(Self.sayAgain(step), moves, early: false)
-                    } else if Self.answersAhead.contains(kind), let previous,
-                              driver.engine.record.callerLines.last?.cause == CallerEngine.earlyCause {
-                        // "Wait, what exactly are you offering?": the caller missed the line before; say it again.
-                        say(Self.sayAgain(previous.step), previous.moves, early: false)
+                    } else if Self.answersAhead.contains(kind), let cause = driver.engine.record.callerLines.last?.cause,
+                              cause == CallerEngine.earlyCause || cause == Self.askingCause {
+                        // "Wait, what exactly are you offering?", "So what are you going to do?": the agent answers
+                        // with the line it said that carries the call on from where the caller is (the offer the
+                        // caller missed or was not ready for), the paraphrasing agent in other words again; told it
+                        // is ahead with no such line, it goes back to the line before.
+                        let onward = Set(driver.engine.phase.transitions.flatMap(\.onMoves))
+                        let answer = spoken.last { !scriptMoves($0).isDisjoint(with: onward) }
+                            ?? (cause == CallerEngine.earlyCause ? spoken.last : nil)
+                        if let answer {
+                            if kind == .paraphrased,
+                               let again = paraphraseLabelled([answer.step], random: &random, intended: [answer.moves.map(Array.init)]).first {
+                                say(Self.sayAgain(again.step), again.moves, early: false)
+                            } else {
+                                say(Self.sayAgain(answer.step), answer.moves, early: false)
+                            }
+                        }
                     }
-                    previous = (step, moves)
+                    spoken.append((step, moves))
                 }
                 // An agent does not leave a caller waiting on the line ("And then?"): with its lines said and the
                 // call still open, it says its last line again, the paraphrasing agent in other words, twice at most.

@@ -430,11 +430,12 @@ struct CoherenceTests {
         }
         #expect(askedAgain > 0)
 
-        // Told it is ahead ("Wait, offering what?"), a scripted agent says its line before again.
+        // Told it is ahead ("Wait, offering what?") with no offer made, a scripted agent says its line before again.
         let agree = "Can we agree on the next steps? Does that work for you?"
+        let aheadYAML = Self.yaml.replacingOccurrences(
+            of: "goodbye: [\"Bye then.\"]", with: "goodbye: [\"Bye then.\"]\n  early: [\"Wait, offering what?\"]")
         let ahead = ScenarioCheck(
-            scenario: try Self.scenario(Self.yaml.replacingOccurrences(of: "goodbye: [\"Bye then.\"]",
-                                                                       with: "goodbye: [\"Bye then.\"]\n  early: [\"Wait, offering what?\"]")),
+            scenario: try Self.scenario(aheadYAML),
             skilled: [.say(Self.acknowledge, interrupting: false), .say(weather, interrupting: false), .say(agree, interrupting: false)],
             dismissive: [], corpus: [])
         settings.wordErrors = 0
@@ -450,6 +451,29 @@ struct CoherenceTests {
         settings.answers = false
         let bare = ahead.run(settings).tallies[.skilled]!.misses
         #expect(bare.allSatisfy { $0.compactMap(\.agent) == [Self.acknowledge, weather, agree] }, "\(bare.map { $0.compactMap(\.agent) })")
+
+        // With an offer made that the caller was not ready for, the agent answers "So?" and "Wait, offering what?"
+        // with that offer (what carries the call on from where the caller is), not with the line before.
+        // (A deal out of reach, so every call is kept as a miss and can be read.)
+        settings.answers = true
+        let offered = ScenarioCheck(
+            scenario: try Self.scenario(aheadYAML.replacingOccurrences(
+                of: "when: trust >= 45, outcome: agree", with: "when: trust >= 100 and anger >= 100, outcome: agree")),
+            skilled: [.say(Self.acknowledge, interrupting: false), .say(Self.offer, interrupting: false),
+                      .say(weather, interrupting: false), .say(agree, interrupting: false)],
+            dismissive: [], corpus: [])
+        var answered = 0
+        for turns in offered.run(settings).tallies[.skilled]!.misses {
+            let said = turns.compactMap(\.agent)
+            #expect(Array(said.prefix(2)) == [Self.acknowledge, Self.offer], "\(said)")
+            for (index, turn) in turns.enumerated() where turn.agent != nil && index + 1 < turns.count {
+                let asked = turn.caller.contains("Wait, offering what?") || ["Hm.", "And?", "So?"].contains(where: turn.caller.contains)
+                guard asked, turn.agent != Self.offer else { continue }
+                #expect(turns[index + 1].agent == Self.offer, "\(said)")
+                answered += 1
+            }
+        }
+        #expect(answered > 0)
     }
 
     @Test("a paraphrase keeps the script's moves in order, in the corpus's words")
