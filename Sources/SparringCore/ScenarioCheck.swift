@@ -101,9 +101,9 @@ public struct ScenarioCheck: Sendable {
         paraphraseLabelled(steps, random: &random).map(\.step)
     }
 
-    /// The paraphrased script, each spoken line with the moves it makes (nil for a silence).
+    /// The paraphrased script, each spoken line with the moves it makes in the order said (nil for a silence).
     func paraphraseLabelled(_ steps: [ScriptStep], random: inout SeededRandom,
-                            intended: [[String]?]? = nil) -> [(step: ScriptStep, moves: Set<String>?)] {
+                            intended: [[String]?]? = nil) -> [(step: ScriptStep, moves: [String]?)] {
         let intended = intended ?? self.intended
         var spoken = 0
         return steps.map { step in
@@ -121,7 +121,7 @@ public struct ScenarioCheck: Sendable {
                     keptOriginal = true
                 }
             }
-            return (.say(parts.joined(separator: " "), interrupting: interrupting), Set(moves))
+            return (.say(parts.joined(separator: " "), interrupting: interrupting), moves)
         }
     }
 
@@ -131,8 +131,8 @@ public struct ScenarioCheck: Sendable {
     }
 
     /// The moves of a line an agent said: its label, else what it makes as written.
-    func scriptMoves(_ line: (step: ScriptStep, moves: Set<String>?)) -> Set<String> {
-        if let moves = line.moves { return moves }
+    func scriptMoves(_ line: (step: ScriptStep, moves: [String]?)) -> Set<String> {
+        if let moves = line.moves { return Set(moves) }
         guard case let .say(text, _) = line.step else { return [] }
         return Set(writtenMoves(text))
     }
@@ -208,7 +208,7 @@ public struct ScenarioCheck: Sendable {
             for run in 0..<settings.runs {
                 let seed = settings.seed &+ UInt64(run) &* 7919 &+ UInt64(AgentKind.allCases.firstIndex(of: kind)!) &* 104_729
                 var random = SeededRandom(seed: seed ^ 0x5eed)
-                let labelled: [(step: ScriptStep, moves: Set<String>?)] = switch kind {
+                let labelled: [(step: ScriptStep, moves: [String]?)] = switch kind {
                 case .skilled: skilled.map { ($0, nil) }
                 case .paraphrased: paraphraseLabelled(skilled, random: &random)
                 case .dismissive: dismissive.map { ($0, nil) }
@@ -221,7 +221,7 @@ public struct ScenarioCheck: Sendable {
                 driver.record(driver.open())
                 // Each labelled line's moves, by when the agent began it.
                 var madeAt: [Double: Set<String>] = [:]
-                func say(_ step: ScriptStep, _ moves: Set<String>?, early: Bool) {
+                func say(_ step: ScriptStep, _ moves: [String]?, early: Bool) {
                     let before = driver.engine.record.utterances.count
                     let turn = early ? driver.stepEarly(step) : driver.step(step)
                     driver.record(turn)
@@ -229,10 +229,10 @@ public struct ScenarioCheck: Sendable {
                     tally.labelledLines += 1
                     if !Set(turn.moves).isSubset(of: moves) { tally.linesWithWrongMove += 1 }
                     if driver.engine.record.utterances.count > before, let said = driver.engine.record.utterances.last {
-                        madeAt[said.start.seconds] = moves
+                        madeAt[said.start.seconds] = Set(moves)
                     }
                 }
-                var spoken: [(step: ScriptStep, moves: Set<String>?)] = []
+                var spoken: [(step: ScriptStep, moves: [String]?)] = []
                 for (step, moves) in labelled where !driver.isOver {
                     say(step, moves, early: random.unit() < settings.earlyStarts)
                     guard settings.answers, case .say = step, !driver.isOver else { continue }
@@ -250,7 +250,7 @@ public struct ScenarioCheck: Sendable {
                             ?? (cause == CallerEngine.earlyCause ? spoken.last : nil)
                         if let answer {
                             if kind == .paraphrased,
-                               let again = paraphraseLabelled([answer.step], random: &random, intended: [answer.moves.map(Array.init)]).first {
+                               let again = paraphraseLabelled([answer.step], random: &random, intended: [answer.moves]).first {
                                 say(Self.sayAgain(again.step), again.moves, early: false)
                             } else {
                                 say(Self.sayAgain(answer.step), answer.moves, early: false)
