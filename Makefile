@@ -25,7 +25,7 @@ APT_PACKAGES = pkg-config libasound2-dev libpocketsphinx-dev libsphinxbase-dev p
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo rehearse practice hub hub-bench bench turns-bench moves-bench soak fuzz install uninstall clean
+.PHONY: all deps build test demo rehearse practice hub hub-bench bench turns-bench moves-bench scenarios-bench soak fuzz install uninstall clean
 
 BINDIR      = $(PREFIX)/bin
 SHAREDIR    = $(PREFIX)/share/sparring
@@ -108,6 +108,13 @@ moves-bench: deps
 	.build/release/sparring moves eval --word-errors 0.2
 	.build/release/sparring moves eval --speech
 	.build/release/sparring moves eval --speech --noise 20
+
+# The caller's coherence: each scenario called 100 times in text by skilled,
+# paraphrased (held-out corpus), dismissive, uneven and restless agents at
+# every difficulty, with 20 % of words wrong; the README's table.
+scenarios-bench: deps
+	$(SWIFT) build -c release --product sparring
+	.build/release/sparring scenarios check --runs 100 --difficulty fair,strict,empathic
 
 # The end of turn on the recognizer alone: agent turns with inner pauses
 # (Tests/Corpus/turns.tsv, its held-out test part) in four voices, clean and

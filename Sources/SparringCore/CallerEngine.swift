@@ -109,6 +109,9 @@ public struct CallerEngine: Sendable {
     private var lastInterruptedAt: CallTime?
     /// Moves made before the caller was ready for them: they count once the call gets there.
     private var ahead: Set<String> = []
+    /// What the caller's lines since the agent last spoke asked for (`asks`), by the line's place in
+    /// `record.callerLines` (a line dropped before it was begun asked nothing).
+    private var askedFor: [(record: Int, moves: [String])] = []
     /// A retried moment's first line, said instead of the phase's lines when the call opens.
     private var openingLine: String?
 
@@ -265,6 +268,9 @@ public struct CallerEngine: Sendable {
             return endIfOutOfTurns(at: now, into: &actions)
         }
         askedToRepeat = false
+        // What the caller just asked for is answered now, or no longer asked.
+        let asked = Set(askedFor.filter { record.callerLines[$0.record].unsaid != true }.flatMap(\.moves))
+        askedFor.removeAll()
         let before = meters
         let phase = self.phase
         let ids = Set(hits.map(\.move))
@@ -287,7 +293,8 @@ public struct CallerEngine: Sendable {
         for hit in hits {
             guard let move = scenario.moves[hit.move] else { continue }
             var effect = scenario.effect(of: move.id, in: phase)
-            if move.needsHeard && heardCount < scenario.heardAfter && !move.prematureEffect.isEmpty {
+            // A move the caller just asked for is never premature: it is what they wanted.
+            if move.needsHeard && heardCount < scenario.heardAfter && !move.prematureEffect.isEmpty && !asked.contains(move.id) {
                 effect = move.prematureEffect
             }
             if move.id == repeatedMove, let repeated = scenario.triggers.repeated { effect = repeated.effect }
@@ -333,6 +340,8 @@ public struct CallerEngine: Sendable {
         }
         if !replied, !early.isEmpty, valence > -1 {
             replied = say(scenario.reactions.early, cause: Self.earlyCause, at: now, into: &actions)
+            // "Wait, what are you offering?" asks for what carries the call on from here.
+            if replied { askedFor.append((record.callerLines.count - 1, phase.transitions.flatMap(\.onMoves))) }
         }
         if !replied, ids.contains(Self.closingMove), valence > -1, record.utterances.count > 1 {
             // The agent closes the call: the caller says goodbye rather than wait on the line. Not on
@@ -357,10 +366,12 @@ public struct CallerEngine: Sendable {
         endIfOutOfTurns(at: now, into: &actions)
     }
 
-    /// What the caller is waiting for now: the moves the phase expects and those that carry
-    /// the call on from it. They are heard more readily, as a person hears what they expect.
+    /// What the caller is waiting for now: the moves the phase expects, those that carry the call
+    /// on from it, and those it just asked for. They are heard more readily, as a person hears what
+    /// they expect.
     var expectedMoves: Set<String> {
         Set(phase.expects).union(phase.transitions.flatMap(\.onMoves))
+            .union(askedFor.filter { record.callerLines[$0.record].unsaid != true }.flatMap(\.moves))
     }
 
     /// The library's move for ending a call politely.
@@ -570,6 +581,7 @@ public struct CallerEngine: Sendable {
         let voice = scenario.persona.voice
         let line = CallerLine(text: text, voice: voice.espeakName, prosody: voice.prosody(for: band), mood: band, cause: cause)
         queuedTexts.append((chosen, record.callerLines.count))
+        if let asks = lines.notes[chosen]?.asks, !asks.isEmpty { askedFor.append((record.callerLines.count, asks)) }
         quietSince = nil
         record.callerLines.append(CallerLineRecord(t: now, text: text, cause: cause, mood: band))
         actions.append(.say(line))

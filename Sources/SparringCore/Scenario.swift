@@ -175,8 +175,8 @@ public struct MoodLines: Sendable, Equatable {
     }
 }
 
-/// When a caller line fits the call so far: written in a scenario as
-/// `{say: TEXT, when: made(MOVE), unless: known(amount), refrain: true}`.
+/// When a caller line fits the call so far, and what it asks for: written in a scenario as
+/// `{say: TEXT, when: made(MOVE), unless: known(amount), refrain: true, asks: [MOVE…]}`.
 public struct LineNote: Sendable, Equatable {
     /// All must hold for the line to be said.
     public var when: [LineCondition] = []
@@ -184,6 +184,9 @@ public struct LineNote: Sendable, Equatable {
     public var unless: [LineCondition] = []
     /// A refrain may be said more than once in a call; any other line is said once at most.
     public var refrain = false
+    /// Moves the line asks the agent for ("Just tell me when someone is coming!" asks for a booking):
+    /// made in the agent's answer they are what the caller wanted, never premature.
+    public var asks: [String] = []
     /// Where it is written, for problems found once the whole scenario is read.
     public var line = 0
     public var field = ""

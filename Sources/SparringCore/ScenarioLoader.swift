@@ -205,6 +205,9 @@ public struct ScenarioLoader: Sendable {
                         r.report(line: note.line, "\(note.field).\(key)", "unknown move '\(move)' in the condition of '\(text)'")
                     }
                 }
+                for move in note.asks where moves[move] == nil {
+                    r.report(line: note.line, "\(note.field).asks", "unknown move '\(move)' asked for in '\(text)'")
+                }
             }
         }
         if !r.problems.isEmpty { return (nil, r.problems) }
@@ -395,8 +398,9 @@ public struct ScenarioLoader: Sendable {
     }
 
     /// Lines as a list (any mood) or a mapping by mood. A line is a text, or
-    /// `{say: TEXT, when: CONDITIONS, unless: CONDITIONS, refrain: BOOL}` where a
-    /// condition is `made(MOVE)` or `known(amount|day|time|name)` (a text or a list).
+    /// `{say: TEXT, when: CONDITIONS, unless: CONDITIONS, refrain: BOOL, asks: MOVES}` where a
+    /// condition is `made(MOVE)` or `known(amount|day|time|name)` (a text or a list), and
+    /// `asks` names the moves the line asks the agent for (a move or a list).
     private func moodLines(_ node: Node?, _ field: String, _ r: NodeReader) -> MoodLines {
         guard let node else { return MoodLines() }
         var notes: [String: LineNote] = [:]
@@ -418,7 +422,7 @@ public struct ScenarioLoader: Sendable {
                     }
                     continue
                 }
-                guard let f = r.fields(item, path, allowed: ["say", "when", "unless", "refrain"]),
+                guard let f = r.fields(item, path, allowed: ["say", "when", "unless", "refrain", "asks"]),
                       let text = r.string(f["say"], "\(path).say", required: true, parent: item) else { continue }
                 func conditions(_ key: String) -> [LineCondition] {
                     (r.strings(f[key], "\(path).\(key)") ?? []).compactMap { written in
@@ -428,7 +432,8 @@ public struct ScenarioLoader: Sendable {
                     }
                 }
                 notes[text] = LineNote(when: conditions("when"), unless: conditions("unless"),
-                                       refrain: r.bool(f["refrain"], "\(path).refrain") ?? false, line: r.line(item), field: path)
+                                       refrain: r.bool(f["refrain"], "\(path).refrain") ?? false,
+                                       asks: r.strings(f["asks"], "\(path).asks") ?? [], line: r.line(item), field: path)
                 result.append(text)
                 lineNumbers[text] = lineNumbers[text] ?? r.line(item)
             }

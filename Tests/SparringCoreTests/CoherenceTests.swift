@@ -333,6 +333,42 @@ struct CoherenceTests {
         let condition = problems(Self.yaml.replacingOccurrences(of: "when: \"made(open_question)\"", with: "when: maybe(open_question)"))
         #expect(condition.hasPrefix("flow.yaml:31: phases.listen.reactions.listening_summary[1].when: 'maybe(open_question)' is not made(MOVE)"),
                 "\(condition)")
+        let asked = problems(Self.yaml.replacingOccurrences(of: "unless: made(open_question)", with: "asks: [offer_solution, fly_away]"))
+        #expect(asked == "flow.yaml:30: phases.listen.reactions.listening_summary[0].asks: unknown move 'fly_away' asked for in 'You never even asked me.'",
+                "\(asked)")
+    }
+
+    @Test("a move the caller asked for is never premature, and only in the answer to the asking line")
+    func askedFor() throws {
+        // Tiny's caller feels heard after one acknowledgement; an offer before that lands badly (anger +6),
+        // after it helps (anger -8). Here the caller opens by asking for one (anger starts at 50).
+        func engine(opening: String) throws -> CallerEngine {
+            let yaml = Tiny.yaml().replacingOccurrences(of: "lines: [\"I am angry about this.\"]", with: "lines: [\(opening)]")
+            let (scenario, problems) = Shipped.loader().parse(try YAMLDocument.parse(data: Data(yaml.utf8), file: "tiny.yaml"))
+            var engine = CallerEngine(scenario: try #require(scenario, "\(problems)"), seed: 1)
+            _ = engine.handle(.callOpened, at: .zero)
+            _ = engine.handle(.callerLineFinished, at: CallTime(seconds: 1))
+            return engine
+        }
+        func offer(_ engine: inout CallerEngine, at t: Double) {
+            _ = engine.handle(.agentUtterance(AgentUtterance(text: "what i can do is offer a payment plan", start: CallTime(seconds: t),
+                                                             end: CallTime(seconds: t + 1))), at: CallTime(seconds: t + 1))
+            _ = engine.handle(.callerLineFinished, at: CallTime(seconds: t + 2))
+        }
+        var asking = try engine(opening: "{say: \"So what can you do for me?\", asks: offer_solution}")
+        offer(&asking, at: 2)
+        #expect(abs(asking.meters["anger"]! - 42) < 1e-9, "the offer the caller asked for helps")
+        // Answered once: the next offer, with nothing asked since, is premature again.
+        offer(&asking, at: 5)
+        #expect(abs(asking.meters["anger"]! - 48) < 1e-9, "\(asking.meters)")
+
+        var plain = try engine(opening: "\"So what can you do for me?\"")
+        offer(&plain, at: 2)
+        #expect(abs(plain.meters["anger"]! - 56) < 1e-9, "without asks the same line asks nothing")
+
+        var other = try engine(opening: "{say: \"So what can you do for me?\", asks: explain_facts}")
+        offer(&other, at: 2)
+        #expect(abs(other.meters["anger"]! - 56) < 1e-9, "asking for an explanation is not asking for an offer")
     }
 
     @Test("details in the agent's words: amounts, days, times and a name")
