@@ -193,6 +193,13 @@ func turnBench(root: String, models: SpeechModels) throws {
     for noise in noises where noise != "clean" && RoomNoise(rawValue: noise) == nil {
         throw SparringError("turns", "--noises: unknown noise '\(noise)' (known: clean, \(RoomNoise.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
+    let aloneNames = option("--alone", RoomNoise.allCases.map(\.rawValue).joined(separator: ",")).split(separator: ",").map(String.init)
+    for noise in aloneNames where RoomNoise(rawValue: noise) == nil {
+        throw SparringError("turns", "--alone: unknown noise '\(noise)' (known: \(RoomNoise.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    guard let noiseSeed = UInt64(option("--noise-seed", "900")) else {
+        throw SparringError("turns", "--noise-seed: expected a whole number, got '\(option("--noise-seed", ""))'")
+    }
     let turns = try loadTurns(option("--corpus", root + "/Tests/Corpus/turns.tsv"), part: part)
     let parts = Array(Set(turns.flatMap(\.parts))).sorted()
     emit("turns: \(turns.count) \(part) turns × \(voices.count) voices (\(voices.map(\.name).joined(separator: ", "))), pauses 300–700 ms, noise at \(Int(snr)) dB SNR")
@@ -272,13 +279,16 @@ func turnBench(root: String, models: SpeechModels) throws {
 
     // Minutes of each room noise alone: nothing in it is the agent.
     guard minutes > 0 else { return }
-    let kinds = RoomNoise.allCases
+    let kinds = RoomNoise.allCases.filter { aloneNames.contains($0.rawValue) }
     let noisePool = JobPool<(utterances: [String], cpu: Double)>(count: kinds.count)
     // The noise at the level it has under the agent at `snr` (the first voice's active level).
     let level = RoomNoise.activePower(tracks[0].speech)
     let count = Int(minutes * 60 * 16_000)
-    let alone = kinds.enumerated().map { index, kind in
-        RoomNoise.mix([Int16](repeating: 0, count: count), kind.track(count: count, seed: UInt64(900 + index), babbleFrom: babbleSource), snr: snr, speechPower: level)
+    // Each noise's seed is the same whichever others run with it; another --noise-seed draws other minutes.
+    let alone = kinds.map { kind in
+        RoomNoise.mix([Int16](repeating: 0, count: count),
+                      kind.track(count: count, seed: noiseSeed + UInt64(RoomNoise.allCases.firstIndex(of: kind)!), babbleFrom: babbleSource),
+                      snr: snr, speechPower: level)
     }
     try noisePool.run(threads: threads) { index, recognizer in noiseAlone(alone[index], recognizer: recognizer) }
     for (index, kind) in kinds.enumerated() {

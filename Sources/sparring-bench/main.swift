@@ -129,8 +129,9 @@ if let rawPath = Optional(option("--decode", "")), !rawPath.isEmpty {
     exit(0)
 }
 
-/// `--turns [--part dev|test] [--holds MS,…] [--noises clean,pink,babble,fan] [--snr DB] [--noise-minutes M] [--voices …]`:
-/// the end-of-turn benchmark on the recognizer alone (TurnBench.swift).
+/// `--turns [--part dev|test] [--holds MS,…] [--noises clean,pink,babble,fan] [--snr DB] [--noise-minutes M] [--voices …]
+/// [--alone pink,babble,fan] [--noise-seed N]`: the end-of-turn benchmark on the recognizer alone (TurnBench.swift);
+/// `--alone` picks the noises heard alone, `--noise-seed` draws other minutes of them (tune on another seed than 900).
 if arguments.contains("--turns") {
     do { try turnBench(root: root, models: models) } catch {
         FileHandle.standardError.write(Data("sparring-bench: \(error)\n".utf8))
