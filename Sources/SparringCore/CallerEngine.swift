@@ -269,7 +269,7 @@ public struct CallerEngine: Sendable {
         }
         askedToRepeat = false
         // What the caller just asked for is answered now, or no longer asked.
-        let asked = Set(askedFor.filter { record.callerLines[$0.record].unsaid != true }.flatMap(\.moves))
+        let asked = askedMoves
         askedFor.removeAll()
         let before = meters
         let phase = self.phase
@@ -370,8 +370,12 @@ public struct CallerEngine: Sendable {
     /// on from it, and those it just asked for. They are heard more readily, as a person hears what
     /// they expect.
     var expectedMoves: Set<String> {
-        Set(phase.expects).union(phase.transitions.flatMap(\.onMoves))
-            .union(askedFor.filter { record.callerLines[$0.record].unsaid != true }.flatMap(\.moves))
+        Set(phase.expects).union(phase.transitions.flatMap(\.onMoves)).union(askedMoves)
+    }
+
+    /// What the caller's lines since the agent last spoke asked for, of the lines it began saying.
+    private var askedMoves: Set<String> {
+        Set(askedFor.filter { record.callerLines[$0.record].unsaid != true }.flatMap(\.moves))
     }
 
     /// The library's move for ending a call politely.

@@ -140,8 +140,8 @@ public struct ScenarioCheck: Sendable {
     static let missesKept = 5
     /// How many times an agent whose lines ran out says its last line again before hanging up.
     static let followUps = 2
-    /// The agents who, told they are ahead of the caller, go back to their line before (the others
-    /// model slips, and a restless agent's early closing question has no line before it worth saying).
+    /// The agents who answer a caller asking what is on offer with their line that carries the call on
+    /// (the others model slips, and a restless agent's early closing question has no line before it worth saying).
     static let answersAhead: Set<AgentKind> = [.skilled, .paraphrased, .dismissive]
     /// Why the caller said a line asking what happens now ("So what are you going to do?").
     static let askingCause = "reaction:neutral"
