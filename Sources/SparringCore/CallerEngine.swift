@@ -111,7 +111,7 @@ public struct CallerEngine: Sendable {
     private var ahead: Set<String> = []
     /// What the caller's lines since the agent last spoke asked for (`asks`), by the line's place in
     /// `record.callerLines` (a line dropped before it was begun asked nothing).
-    private var askedFor: [(record: Int, moves: [String])] = []
+    private var askedFor: [(record: Int, moves: Set<String>)] = []
     /// A retried moment's first line, said instead of the phase's lines when the call opens.
     private var openingLine: String?
 
@@ -341,7 +341,7 @@ public struct CallerEngine: Sendable {
         if !replied, !early.isEmpty, valence > -1 {
             replied = say(scenario.reactions.early, cause: Self.earlyCause, at: now, into: &actions)
             // "Wait, what are you offering?" asks for what carries the call on from here.
-            if replied { askedFor.append((record.callerLines.count - 1, phase.transitions.flatMap(\.onMoves))) }
+            if replied { askedFor.append((record.callerLines.count - 1, phase.onwardMoves)) }
         }
         if !replied, ids.contains(Self.closingMove), valence > -1, record.utterances.count > 1 {
             // The agent closes the call: the caller says goodbye rather than wait on the line. Not on
@@ -370,7 +370,7 @@ public struct CallerEngine: Sendable {
     /// on from it, and those it just asked for. They are heard more readily, as a person hears what
     /// they expect.
     var expectedMoves: Set<String> {
-        Set(phase.expects).union(phase.transitions.flatMap(\.onMoves)).union(askedMoves)
+        Set(phase.expects).union(phase.onwardMoves).union(askedMoves)
     }
 
     /// What the caller's lines since the agent last spoke asked for, of the lines it began saying.
@@ -392,8 +392,8 @@ public struct CallerEngine: Sendable {
                 if case let .phase(next) = transition.target, next != phase.id, reached.insert(next).inserted { frontier.append(next) }
             }
         }
-        let later = scenario.phases.filter { reached.contains($0.id) }.flatMap { $0.transitions.flatMap(\.onMoves) }
-        return Set(later).subtracting(phase.transitions.flatMap(\.onMoves))
+        let later = scenario.phases.filter { reached.contains($0.id) }.flatMap(\.onwardMoves)
+        return Set(later).subtracting(phase.onwardMoves)
     }
 
     /// Fires the first transition the moves and meters allow, and goes on through the next
@@ -406,7 +406,7 @@ public struct CallerEngine: Sendable {
         var pending = ids
         defer {
             // Whatever could still carry the call somewhere is remembered for when the caller gets there.
-            ahead.formUnion(pending.intersection(scenario.phases.flatMap { $0.transitions.flatMap(\.onMoves) }))
+            ahead.formUnion(pending.intersection(scenario.phases.flatMap(\.onwardMoves)))
         }
         var fired = false
         for hop in 0..<Self.maxHops {
@@ -585,7 +585,7 @@ public struct CallerEngine: Sendable {
         let voice = scenario.persona.voice
         let line = CallerLine(text: text, voice: voice.espeakName, prosody: voice.prosody(for: band), mood: band, cause: cause)
         queuedTexts.append((chosen, record.callerLines.count))
-        if let asks = lines.notes[chosen]?.asks, !asks.isEmpty { askedFor.append((record.callerLines.count, asks)) }
+        if let asks = lines.notes[chosen]?.asks, !asks.isEmpty { askedFor.append((record.callerLines.count, Set(asks))) }
         quietSince = nil
         record.callerLines.append(CallerLineRecord(t: now, text: text, cause: cause, mood: band))
         actions.append(.say(line))

@@ -208,7 +208,7 @@ public enum Debrief {
         }
         for (number, visit) in visits.enumerated() {
             guard let phase = scenario.phase(record.utterances[visit[0]].phase), !phase.expects.isEmpty else { continue }
-            let waited = Set(phase.expects).union(phase.transitions.flatMap(\.onMoves))
+            let waited = Set(phase.expects).union(phase.onwardMoves)
             let made = Set(visit.flatMap { record.utterances[$0].moves.map(\.move) })
             // What makes the caller feel heard first: that is what a caller waits for most.
             let unmade = phase.expects.filter { !made.contains($0) }

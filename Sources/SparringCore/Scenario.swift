@@ -270,6 +270,9 @@ public struct Phase: Sendable {
     public var line: Int
     /// What the caller needs from the agent here, and lines a skilled agent could say: the debrief's advice.
     public var waitingFor: WaitingFor?
+
+    /// The moves that carry the call on from this phase: any of its transitions'.
+    public var onwardMoves: Set<String> { Set(transitions.flatMap(\.onMoves)) }
 }
 
 /// A phase's `waiting_for`: what the caller needs here, in a sentence, and what a skilled agent

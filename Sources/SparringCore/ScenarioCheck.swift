@@ -125,9 +125,9 @@ public struct ScenarioCheck: Sendable {
         }
     }
 
-    /// The moves a script line makes as written: the recognizer's, in the order said.
+    /// The moves a script line makes as written, in the order said (as the recognizer gives them).
     func writtenMoves(_ text: String) -> [String] {
-        recognizer.recognize([HeardHypothesis(text: text)]).sorted { $0.at < $1.at }.map(\.move)
+        recognizer.recognize(text).map(\.move)
     }
 
     /// The moves of a line an agent said: its label, else what it makes as written.
@@ -245,7 +245,7 @@ public struct ScenarioCheck: Sendable {
                         // with the line it said that carries the call on from where the caller is (the offer the
                         // caller missed or was not ready for), the paraphrasing agent in other words again; told it
                         // is ahead with no such line, it goes back to the line before.
-                        let onward = Set(driver.engine.phase.transitions.flatMap(\.onMoves))
+                        let onward = driver.engine.phase.onwardMoves
                         let answer = spoken.last { !scriptMoves($0).isDisjoint(with: onward) }
                             ?? (cause == CallerEngine.earlyCause ? spoken.last : nil)
                         if let answer {

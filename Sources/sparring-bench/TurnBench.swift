@@ -190,13 +190,15 @@ func turnBench(root: String, models: SpeechModels) throws {
     let threads = max(1, Int(option("--threads", "2")) ?? 2)
     let voiceNames = option("--voices", SpokenCorpus.voices.map(\.name).joined(separator: ",")).split(separator: ",").map(String.init)
     let voices = SpokenCorpus.voices.filter { voiceNames.contains($0.name) }
-    for noise in noises where noise != "clean" && RoomNoise(rawValue: noise) == nil {
-        throw SparringError("turns", "--noises: unknown noise '\(noise)' (known: clean, \(RoomNoise.allCases.map(\.rawValue).joined(separator: ", ")))")
+    let known = RoomNoise.allCases.map(\.rawValue)
+    func check(_ flag: String, _ names: [String], known: [String]) throws {
+        for name in names where !known.contains(name) {
+            throw SparringError("turns", "\(flag): unknown noise '\(name)' (known: \(known.joined(separator: ", ")))")
+        }
     }
-    let aloneNames = option("--alone", RoomNoise.allCases.map(\.rawValue).joined(separator: ",")).split(separator: ",").map(String.init)
-    for noise in aloneNames where RoomNoise(rawValue: noise) == nil {
-        throw SparringError("turns", "--alone: unknown noise '\(noise)' (known: \(RoomNoise.allCases.map(\.rawValue).joined(separator: ", ")))")
-    }
+    try check("--noises", noises, known: ["clean"] + known)
+    let aloneNames = option("--alone", known.joined(separator: ",")).split(separator: ",").map(String.init)
+    try check("--alone", aloneNames, known: known)
     guard let noiseSeed = UInt64(option("--noise-seed", "900")) else {
         throw SparringError("turns", "--noise-seed: expected a whole number, got '\(option("--noise-seed", ""))'")
     }
