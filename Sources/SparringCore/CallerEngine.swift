@@ -374,7 +374,7 @@ public struct CallerEngine: Sendable {
     }
 
     /// What the caller's lines since the agent last spoke asked for, of the lines it began saying.
-    private var askedMoves: Set<String> {
+    var askedMoves: Set<String> {
         Set(askedFor.filter { record.callerLines[$0.record].unsaid != true }.flatMap(\.moves))
     }
 

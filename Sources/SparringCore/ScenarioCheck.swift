@@ -143,8 +143,16 @@ public struct ScenarioCheck: Sendable {
     /// The agents who answer a caller asking what is on offer with their line that carries the call on
     /// (the others model slips, and a restless agent's early closing question has no line before it worth saying).
     static let answersAhead: Set<AgentKind> = [.skilled, .paraphrased, .dismissive]
-    /// Why the caller said a line asking what happens now ("So what are you going to do?").
+    /// Why the caller said a line asking what happens now ("So what now?", "And?"), asked for or not.
     static let askingCause = "reaction:neutral"
+
+    /// What an agent answering the caller's last line gives: what the caller asked for (the early answer
+    /// asks for what carries the call on), else, after a neutral reaction, what carries the call on from
+    /// the phase; nil when the caller asked nothing.
+    static func wanted(asked: Set<String>, cause: String, phase: Phase) -> Set<String>? {
+        if !asked.isEmpty { return asked }
+        return cause == askingCause || cause == CallerEngine.earlyCause ? phase.onwardMoves : nil
+    }
 
     /// A line said again when the caller asked for it: right after the caller's question, never over it.
     static func sayAgain(_ step: ScriptStep) -> ScriptStep {
@@ -232,32 +240,33 @@ public struct ScenarioCheck: Sendable {
                         madeAt[said.start.seconds] = Set(moves)
                     }
                 }
-                var spoken: [(step: ScriptStep, moves: [String]?)] = []
-                for (step, moves) in labelled where !driver.isOver {
+                // The lines said, each with the script's line it came from (the paraphrase's original).
+                var spoken: [(step: ScriptStep, moves: [String]?, original: ScriptStep)] = []
+                for (index, (step, moves)) in labelled.enumerated() where !driver.isOver {
                     say(step, moves, early: random.unit() < settings.earlyStarts)
                     guard settings.answers, case .say = step, !driver.isOver else { continue }
                     if driver.turns.last?.triggers.contains(TriggerKind.unclear.rawValue) == true {
                         // "Sorry, what was that?": anyone says it again.
                         say(Self.sayAgain(step), moves, early: false)
                     } else if Self.answersAhead.contains(kind), let cause = driver.engine.record.callerLines.last?.cause,
-                              cause == CallerEngine.earlyCause || cause == Self.askingCause {
-                        // "Wait, what exactly are you offering?", "So what are you going to do?": the agent answers
-                        // with the line it said that carries the call on from where the caller is (the offer the
-                        // caller missed or was not ready for), the paraphrasing agent in other words again; told it
-                        // is ahead with no such line, it goes back to the line before.
-                        let onward = driver.engine.phase.onwardMoves
-                        let answer = spoken.last { !scriptMoves($0).isDisjoint(with: onward) }
+                              let wanted = Self.wanted(asked: driver.engine.askedMoves, cause: cause, phase: driver.engine.phase) {
+                        // "Wait, what exactly are you offering?", "Just tell me when someone is coming!", "So what are
+                        // you going to do?": the agent answers with the line it said that makes what the caller asks
+                        // for (the offer it missed or was not ready for), the paraphrasing agent in other words again
+                        // (its script's line, not the words it used before); told it is ahead with no such line, it
+                        // goes back to the line before.
+                        let answer = spoken.last { !scriptMoves(($0.step, $0.moves)).isDisjoint(with: wanted) }
                             ?? (cause == CallerEngine.earlyCause ? spoken.last : nil)
                         if let answer {
                             if kind == .paraphrased,
-                               let again = paraphraseLabelled([answer.step], random: &random, intended: [answer.moves]).first {
+                               let again = paraphraseLabelled([answer.original], random: &random, intended: [answer.moves]).first {
                                 say(Self.sayAgain(again.step), again.moves, early: false)
                             } else {
                                 say(Self.sayAgain(answer.step), answer.moves, early: false)
                             }
                         }
                     }
-                    spoken.append((step, moves))
+                    spoken.append((step, moves, kind == .paraphrased ? skilled[index] : step))
                 }
                 // An agent does not leave a caller waiting on the line ("And then?"): with its lines said and the
                 // call still open, it says its last line again, the paraphrasing agent in other words, twice at most.

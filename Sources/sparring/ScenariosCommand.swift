@@ -105,9 +105,10 @@ struct ScenariosCommand: ParsableCommand {
             The recognizer gets a share of words wrong, with confidences like PocketSphinx's, and the agent \
             sometimes starts in the caller's pause. Every agent says a line again when the caller asks for it \
             ("Sorry, what was that?"); the skilled, paraphrasing and dismissive agents answer a caller who asks \
-            what is on offer ("Wait, what exactly are you offering?", "So what are you going to do?") with the \
-            line they said that carries the call on from where the caller is, in other words for the \
-            paraphrasing agent; and, with its lines said and the caller still on the line, says its last \
+            for something ("Wait, what exactly are you offering?", a line's `asks`) or what happens now \
+            ("So what now?") with the line they said that makes what is asked for, or carries the call on \
+            from where the caller is, in other words for the paraphrasing agent; and, with its lines said \
+            and the caller still on the line, says its last \
             line twice more (the paraphrasing agent in other words) before it hangs up. \
             Prints, per scenario and agent, the share of calls reaching each outcome, how many calls had \
             a caller line said twice and, for the paraphrased agent, whose moves are known, the share of its \
