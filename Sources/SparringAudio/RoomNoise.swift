@@ -64,13 +64,15 @@ public enum RoomNoise: String, CaseIterable, Sendable {
         guard !usable.isEmpty else { return noise }
         var random = SeededRandom(seed: seed)
         for _ in 0..<talkers {
-            var position = Int(random.next() % 16_000)
+            // Each talker is already speaking when the track begins: a room does not fall silent for the call.
+            var utterance = usable[Int(random.next() % UInt64(usable.count))]
+            var position = -Int(random.next() % UInt64(utterance.count))
             while position < count {
-                let utterance = usable[Int(random.next() % UInt64(usable.count))]
-                for (offset, sample) in utterance.enumerated() where position + offset < count {
+                for (offset, sample) in utterance.enumerated() where position + offset >= 0 && position + offset < count {
                     noise[position + offset] += Double(sample)
                 }
                 position += utterance.count + 1_600 + Int(random.next() % 4_800)
+                utterance = usable[Int(random.next() % UInt64(usable.count))]
             }
         }
         return noise

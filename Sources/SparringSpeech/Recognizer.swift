@@ -133,6 +133,8 @@ public final class Recognizer {
     public var policy: TurnEndPolicy { floor.policy }
     private var voice = VoiceActivity()
     private var periodicity = Periodicity()
+    /// When the last noise told began: the room heard as speech for long is told once, not at each restart.
+    private var lastNoiseSince: CallTime?
 
     public struct Options: Sendable {
         public var model = AcousticModel.debian
@@ -260,6 +262,7 @@ public final class Recognizer {
         floor = CallFloor(policy: policy, rate: Self.sampleRate)
         voice = VoiceActivity()
         periodicity = Periodicity()
+        lastNoiseSince = nil
     }
 
     private func seconds(_ samples: Int) -> Double { Double(samples) / Double(Self.sampleRate) }
@@ -304,10 +307,12 @@ public final class Recognizer {
         switch action {
         case let .speechStarted(start, resumedAfter): events.append(.speechStarted(start, resumedAfter: resumedAfter))
         case let .noise(since):
-            // The VAD closed on something that never was a voice: what the search made of it goes.
+            // The VAD closed on something that never was a voice, or stayed open on the room: what the
+            // search made of it goes. A stretch of the room is told once.
             ps_end_utt(decoder)
             ps_start_utt(decoder)
-            events.append(.noiseIgnored(since))
+            if since != lastNoiseSince { events.append(.noiseIgnored(since)) }
+            lastNoiseSince = since
         case let .paused(words, _): events.append(.paused(words))
         case .agentTakesFloor, .bargeIn, .callerYields: events.append(.floor(action))
         }

@@ -10,10 +10,13 @@ import Foundation
 /// tenth of the way down toward quieter frames (so single quiet dips do not
 /// drag it under the noise) and creeps up 3 dB a second otherwise, so it
 /// settles on a headset's hiss, a room's hum and a FIFO line's digital
-/// silence alike. How far above the floor a frame must be follows how much
-/// the room's own level wavers: steady noise (a fan, air conditioning) lets
-/// soft syllables count from `quietMargin` up, a wavering room (voices, a
-/// hissing line) needs up to `margin` before a frame is voice.
+/// silence alike; and it is never under the quietest frame of the last two
+/// seconds, so a room that comes in after silence (or after a moment when
+/// every voice around paused) is the floor two seconds later, not fifteen.
+/// How far above the floor a frame must be follows how much the room's own
+/// level wavers: steady noise (a fan, air conditioning) lets soft syllables
+/// count from `quietMargin` up, a wavering room (voices, a hissing line)
+/// needs up to `margin` before a frame is voice.
 public struct VoiceActivity: Sendable {
     /// dBFS of the line's noise.
     public private(set) var floor = -90.0
@@ -26,6 +29,13 @@ public struct VoiceActivity: Sendable {
     public var quietMargin = 9.0
     /// ...and above this absolute level.
     public var minimum = -55.0
+    /// The quietest frame of each of the last `quietBlocks.count` blocks of `blockFrames` frames:
+    /// the floor is never under the quietest of them (two seconds).
+    private var quietBlocks = [Double](repeating: -90, count: 20)
+    private var block = 0
+    private var framesInBlock = 0
+    private var blockQuietest = 0.0
+    static let blockFrames = 10
 
     public init() {}
 
@@ -51,10 +61,22 @@ public struct VoiceActivity: Sendable {
         if !started {
             started = true
             floor = min(level, -30)
+            quietBlocks.withUnsafeMutableBufferPointer { $0.update(repeating: level) }
         } else if level < floor {
             floor += (level - floor) * 0.1
         } else {
             floor = min(floor + 0.03, -30)
+        }
+        // A room that was louder than the floor for the last two seconds throughout is the room now:
+        // a line that opens in silence, or a moment when every voice around paused, does not leave the
+        // floor creeping up from the silence for many seconds while the room counts as voice.
+        blockQuietest = framesInBlock == 0 ? level : min(blockQuietest, level)
+        framesInBlock += 1
+        if framesInBlock == Self.blockFrames {
+            quietBlocks[block] = blockQuietest
+            block = (block + 1) % quietBlocks.count
+            framesInBlock = 0
+            floor = min(max(floor, quietBlocks.min()!), -30)
         }
         let voiced = level > max(floor + currentMargin, minimum)
         // Only the room's own frames teach how much it wavers (a 2 s memory).

@@ -110,13 +110,32 @@ struct CallFloorTests {
 
     @Test("loud sound without a voice's period opens nothing, and the detector's speech is told as noise")
     func noiseOpensNothing() {
+        let isNoise: (CallFloor.Action) -> Bool = { if case .noise = $0 { true } else { false } }
         var run = Run()
-        run.play(.silence(0.5), .noise(0.8), .silence(1.5))
+        run.play(.silence(0.5), .noise(0.3), .silence(1.5))
         #expect(run.starts.isEmpty && run.turns.isEmpty)
-        #expect(run.count { if case .noise = $0 { true } else { false } } == 1)
+        #expect(run.count(isNoise) == 1)
         // A voice after it opens its own turn.
         run.play(.voice(0.5), .silence(1.2))
         #expect(run.starts.count == 1 && run.turns.count == 1)
+
+        // The detector hearing speech with no voice for `unconfirmedLimit` is hearing the room: told as noise
+        // then (the recognizer drops what it decoded), not only when it closes, and again after that.
+        var long = Run()
+        long.play(.silence(0.5), .noise(2), .silence(1.5))
+        let told = long.log.filter { isNoise($0.action) }
+        #expect(long.starts.isEmpty && told.count >= 2)
+        // One stretch of the room, told with one start each time.
+        let starts = told.compactMap { entry -> Double? in if case let .noise(since) = entry.action { since.seconds } else { nil } }
+        #expect(Set(starts).count == 1, "\(starts)")
+        // The detector went into speech 0.1 s into the noise.
+        #expect(abs((told.first?.t ?? 0) - (0.6 + CallFloor.unconfirmedLimit)) < 0.015, "first told at \(told.map(\.t))")
+        // A voice coming out of the room's noise opens its turn where the voice began, or as much as
+        // `confirmWindow` before it (the detector heard it first), not where the room's noise began.
+        long.play(.noise(1), .voice(0.5), .silence(1.2))
+        #expect(long.starts.count == 1 && long.turns.count == 1)
+        let opened = long.starts.first?.at ?? 0
+        #expect(opened >= 5 - CallFloor.confirmWindow - 0.011 && opened <= 5.011, "opened at \(opened)")
     }
 
     @Test("over the caller, 60 ms of voice are a barge-in at once; the turn that opens after it adds nothing")

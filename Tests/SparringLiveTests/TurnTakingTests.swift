@@ -74,6 +74,18 @@ struct TurnEndPolicyTests {
                 "margins \(steady.currentMargin) / \(wavering.currentMargin)")
         let softInSteady = steady.isVoiced(level: steady.floor + 11), softInWavering = wavering.isVoiced(level: wavering.floor + 11)
         #expect(softInSteady && !softInWavering)
+        // A line that opens in digital silence before the room comes in (or a moment when every voice
+        // around pauses): within two seconds the floor is the room's, and the room is not voice. Creeping
+        // up 3 dB a second from the silence, it would take fifteen.
+        var opening = VoiceActivity()
+        for _ in 0..<100 { _ = opening.isVoiced(level: -120) }
+        var voicedAfterTwoSeconds = 0
+        for frame in 0..<600 where opening.isVoiced(level: -45 + Double(frame % 5 - 2) * 2) && frame >= 210 {
+            voicedAfterTwoSeconds += 1
+        }
+        #expect(voicedAfterTwoSeconds == 0 && opening.floor > -50, "\(voicedAfterTwoSeconds) voiced, floor \(opening.floor)")
+        let voiceOverTheRoom = opening.isVoiced(level: -25)
+        #expect(voiceOverTheRoom)
         let loud = [Int16](repeating: 16_384, count: 160), quiet = [Int16](repeating: 0, count: 160)
         let loudLevel = loud.withUnsafeBufferPointer { VoiceActivity.level($0) }
         let quietLevel = quiet.withUnsafeBufferPointer { VoiceActivity.level($0) }
