@@ -14,7 +14,11 @@ import Foundation
 ///   longest of the last few, plus a margin, or `priorPause` in its first
 ///   turns), never less than `base`.
 /// Mid-turn pauses are learned from the pauses the agent resumed after, and
-/// from the ones the caller took the turn in and the agent went on anyway.
+/// from the ones the caller took the turn in and the agent went on anyway;
+/// what is remembered is the longest pause of each of the last six turns, so
+/// the gaps inside and between words (which a room's noise lengthens into
+/// silences of 120–250 ms by hiding the soft ends of syllables) never push a
+/// turn's real pause out of memory.
 public struct TurnEndPolicy: Sendable {
     /// The shortest hold: the end-of-turn silence after a question or for an agent who does not pause.
     public var base: Double
@@ -38,7 +42,13 @@ public struct TurnEndPolicy: Sendable {
     public static let defaultPriorPause = Double(ProcessInfo.processInfo.environment["SPARRING_PRIOR_PAUSE"] ?? "") ?? 0.6
     public var priorTurns = 3
     public private(set) var turnsEnded = 0
-    public private(set) var recentPauses: [Double] = []
+    /// The longest pause of each of the last `remembered` turns that had one, oldest first.
+    private var pastTurns: [Double] = []
+    /// The longest pause of the turn in progress.
+    private var thisTurn: Double?
+    /// The pauses the hold covers: each recent turn's longest, and the current turn's so far.
+    public var recentPauses: [Double] { pastTurns + (thisTurn.map { [$0] } ?? []) }
+    /// How many turns' longest pauses are remembered.
     private let remembered = 6
 
     /// The default base hold. Conversation analysts find the commonest gap between
@@ -66,14 +76,19 @@ public struct TurnEndPolicy: Sendable {
 
     public func hold(after text: String) -> Double { hold(after: text.split(separator: " ")) }
 
-    /// Counts a turn judged over.
-    public mutating func turnEnded() { turnsEnded += 1 }
+    /// Counts a turn judged over, and remembers its longest pause.
+    public mutating func turnEnded() {
+        turnsEnded += 1
+        guard let longest = thisTurn else { return }
+        pastTurns.append(longest)
+        if pastTurns.count > remembered { pastTurns.removeFirst() }
+        thisTurn = nil
+    }
 
     /// Learns one pause after which the agent went on speaking.
     public mutating func observe(pause: Double) {
         guard pause >= shortest else { return }
-        recentPauses.append(min(pause, ceiling))
-        if recentPauses.count > remembered { recentPauses.removeFirst() }
+        thisTurn = max(thisTurn ?? 0, min(pause, ceiling))
     }
 
     /// Words after which an English sentence is not over.

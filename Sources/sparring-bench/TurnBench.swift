@@ -171,11 +171,16 @@ final class JobPool<Result>: @unchecked Sendable {
     func put(_ index: Int, _ result: Result) { lock.withLock { results[index] = result } }
     func fail(_ reason: String) { lock.withLock { failure = failure ?? reason } }
 
+    /// Each job gets a recognizer of its own: one reused from job to job carries PocketSphinx's
+    /// state (its cepstral mean, its noise estimate) over, and the figures would move with which
+    /// jobs a thread happened to run before.
     func run(threads: Int, _ job: @escaping @Sendable (Int, Recognizer) -> Result) throws {
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            let recognizer: Recognizer
-            do { recognizer = try Recognizer() } catch { fail("\(error)"); return }
-            while let index = take() { put(index, job(index, recognizer)) }
+            while let index = take() {
+                let recognizer: Recognizer
+                do { recognizer = try Recognizer() } catch { fail("\(error)"); return }
+                put(index, job(index, recognizer))
+            }
         }
         if let failure { throw SparringError("recognizer", failure) }
     }

@@ -38,9 +38,14 @@ struct TurnEndPolicyTests {
         #expect(policy.recentPauses == [0.4])
         policy.observe(pause: 3)
         #expect(policy.hold(after: "fine") == policy.ceiling)
-        // Only the last six pauses count: an agent who stops pausing long gets quick replies again.
-        for _ in 0..<6 { policy.observe(pause: 0.15) }
-        #expect(abs(policy.hold(after: "fine") - 0.25) < 1e-9)
+        // A turn's short gaps (a noisy room lengthens a word's own gaps) do not push its long pause out...
+        for _ in 0..<20 { policy.observe(pause: 0.2) }
+        policy.turnEnded()
+        #expect(policy.hold(after: "fine") == policy.ceiling)
+        // ...but only the last six turns' longest pauses count: an agent who stops pausing long gets
+        // quick replies again.
+        for _ in 0..<6 { policy.observe(pause: 0.26); policy.turnEnded() }
+        #expect(abs(policy.hold(after: "fine") - 0.34) < 1e-9)
 
         var fixed = TurnEndPolicy(base: 0.3)
         fixed.adaptive = false
