@@ -231,7 +231,7 @@ public struct CallFloor: Sendable {
         var actions: [Action] = []
         if speechStart == nil, let since = unconfirmedSince, !inSpeech {
             unconfirmedSince = nil
-            actions.append(.noise(since: time(roomHeardSince ?? max(0, since - samples(Self.detectorLead)))))
+            actions.append(.noise(since: time(noiseStart(detectorSince: since))))
         }
         // A stretch of the room heard as speech ends once the detector has been quiet a while (the
         // decoder it restarts may take a few frames to hear the room again).
@@ -245,8 +245,9 @@ public struct CallFloor: Sendable {
                 // it is the room. What the search made of it goes now, so a voice that comes later opens
                 // a turn that holds only its own words. The whole stretch is told as one noise.
                 unconfirmedSince = nil
-                roomHeardSince = roomHeardSince ?? max(0, since - samples(Self.detectorLead))
-                actions.append(.noise(since: time(roomHeardSince!)))
+                let start = noiseStart(detectorSince: since)
+                roomHeardSince = start
+                actions.append(.noise(since: time(start)))
                 return actions
             }
             guard lastSustained >= since - samples(Self.confirmWindow) else { return actions }
@@ -256,6 +257,12 @@ public struct CallFloor: Sendable {
             actions += open(at: max(0, since - samples(Self.detectorLead), lastSustained - samples(Self.confirmWindow)), decidedAt: decoded)
         }
         return actions
+    }
+
+    /// Where the noise the detector has heard since `since` began: the start of the room's stretch
+    /// when it was restarted in one, else shortly before the detector decided.
+    private func noiseStart(detectorSince since: Int) -> Int {
+        roomHeardSince ?? max(0, since - samples(Self.detectorLead))
     }
 
     private mutating func open(at startSample: Int, decidedAt now: Int) -> [Action] {

@@ -48,6 +48,11 @@ public struct TurnEndPolicy: Sendable {
     private var thisTurn: Double?
     /// The pauses the hold covers: each recent turn's longest, and the current turn's so far.
     public var recentPauses: [Double] { pastTurns + (thisTurn.map { [$0] } ?? []) }
+    /// The longest of `recentPauses`, read without building it (the hold is asked on the turn-gap path).
+    private var longestRecentPause: Double? {
+        guard let past = pastTurns.max() else { return thisTurn }
+        return max(past, thisTurn ?? past)
+    }
     /// How many turns' longest pauses are remembered.
     private let remembered = 6
 
@@ -70,7 +75,7 @@ public struct TurnEndPolicy: Sendable {
         if Self.endsWithQuestion(words) { return base }
         if Self.onlyMarkers(words) { return max(base, incompleteHold) }
         let prior = priorPause > 0 && turnsEnded < priorTurns ? priorPause : nil
-        guard let longest = recentPauses.max() ?? prior else { return base }
+        guard let longest = longestRecentPause ?? prior else { return base }
         return min(ceiling, max(base, longest + margin))
     }
 
