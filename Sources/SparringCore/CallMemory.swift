@@ -29,11 +29,30 @@ public struct CallMemory: Sendable, Equatable {
         return Self.placeholders(in: text).allSatisfy { slots[$0] != nil }
     }
 
-    /// The line with `{slot}` replaced by what the agent said.
+    /// The line with `{slot}` replaced by what the agent said; a value that opens a
+    /// sentence opens with a capital ("All right. Tomorrow it is").
     public func fill(_ text: String) -> String {
-        var out = text
-        for slot in Self.placeholders(in: text) { out = out.replacingOccurrences(of: "{\(slot.rawValue)}", with: slots[slot] ?? "") }
-        return out
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            out += rest[..<open]
+            let name = String(rest[rest.index(after: open)..<close])
+            if let slot = MemorySlot(rawValue: name) {
+                let value = slots[slot] ?? ""
+                out += Self.opensSentence(out) ? value.prefix(1).uppercased() + value.dropFirst() : value
+            } else {
+                out += rest[open...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// Whether what follows `text` starts a sentence: nothing before it, or an end mark and spaces.
+    static func opensSentence(_ text: String) -> Bool {
+        let before = text.reversed().drop(while: { $0 == " " })
+        guard let last = before.first else { return true }
+        return before.count < text.count && ".!?".contains(last)
     }
 
     /// `{name}` markers in a line; unknown names are left for validation to report.

@@ -383,6 +383,18 @@ struct CoherenceTests {
         #expect(found("the engineer comes tomorrow in the morning") == [.day: "tomorrow", .time: "the morning"])
     }
 
+    @Test("an echoed detail that opens a sentence opens with a capital, elsewhere it stays as said")
+    func echoedDetails() {
+        var memory = CallMemory()
+        memory.hear("the engineer comes tomorrow in the morning, a hundred and fifty a month", moves: [])
+        #expect(memory.fill("All right. {day} it is.") == "All right. Tomorrow it is.")
+        #expect(memory.fill("{amount} a month? Fine.") == "A hundred and fifty a month? Fine.")
+        #expect(memory.fill("So {day}, {time}? Fine.") == "So tomorrow, the morning? Fine.")
+        #expect(memory.fill("Really?  {day}!") == "Really?  Tomorrow!")
+        // An unknown placeholder is left as written, for validation to report.
+        #expect(memory.fill("See you {when}.") == "See you {when}.")
+    }
+
     @Test("scenarios check: dismissive agents never agree, no caller line is said twice, a skilled script mostly agrees",
           arguments: Shipped.ids)
     func check(id: String) throws {
