@@ -30,29 +30,21 @@ public struct CallMemory: Sendable, Equatable {
     }
 
     /// The line with `{slot}` replaced by what the agent said; a value that opens a
-    /// sentence opens with a capital ("All right. Tomorrow it is").
+    /// sentence opens with a capital ("All right. Tomorrow it is"). An unknown marker stays as written.
     public func fill(_ text: String) -> String {
         var out = ""
-        var rest = Substring(text)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            out += rest[..<open]
-            let name = String(rest[rest.index(after: open)..<close])
-            if let slot = MemorySlot(rawValue: name) {
-                let value = slots[slot] ?? ""
-                out += Self.opensSentence(out) ? value.prefix(1).uppercased() + value.dropFirst() : value
-            } else {
-                out += rest[open...close]
-            }
-            rest = rest[rest.index(after: close)...]
+        for piece in Self.pieces(of: text) {
+            guard let name = piece.name, let slot = MemorySlot(rawValue: name) else { out += piece.text; continue }
+            let value = slots[slot] ?? ""
+            out += Self.opensSentence(out) ? value.prefix(1).uppercased() + value.dropFirst() : value
         }
-        return out + rest
+        return out
     }
 
-    /// Whether what follows `text` starts a sentence: nothing before it, or an end mark and spaces.
+    /// Whether what follows `text` starts a sentence: nothing before it, or an end mark and a space.
     static func opensSentence(_ text: String) -> Bool {
-        let before = text.reversed().drop(while: { $0 == " " })
-        guard let last = before.first else { return true }
-        return before.count < text.count && ".!?".contains(last)
+        guard let last = text.last(where: { $0 != " " }) else { return true }
+        return text.last == " " && ".!?".contains(last)
     }
 
     /// `{name}` markers in a line; unknown names are left for validation to report.
@@ -61,13 +53,20 @@ public struct CallMemory: Sendable, Equatable {
     }
 
     static func placeholderNames(in text: String) -> [String] {
-        var names: [String] = []
+        pieces(of: text).compactMap(\.name)
+    }
+
+    /// A line in order: its text as written, each `{name}` marker as its name (with the marker's own text).
+    static func pieces(of text: String) -> [(text: Substring, name: String?)] {
+        var pieces: [(text: Substring, name: String?)] = []
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            names.append(String(rest[rest.index(after: open)..<close]))
+            if open > rest.startIndex { pieces.append((rest[..<open], nil)) }
+            pieces.append((rest[open...close], String(rest[rest.index(after: open)..<close])))
             rest = rest[rest.index(after: close)...]
         }
-        return names
+        if !rest.isEmpty { pieces.append((rest, nil)) }
+        return pieces
     }
 
     /// Takes in what the agent said and the moves it carried.
