@@ -60,6 +60,37 @@ public enum ScenarioLint {
         }
     }
 
+    /// Agreement lines that name an amount, day or time outright. The caller's last word sums up
+    /// what was agreed; a detail written into it ("Monday morning", "one fifty a month") is one the
+    /// agent may never have said, and the caller would agree to a deal nobody offered. Such a
+    /// detail is echoed from the agent's words (`{day}`, said only once one is `known(day)`) or
+    /// left out. The line's text outside its `{…}` markers is read the way the agent's words are
+    /// (`CallMemory.details`). One `file:line: field: warning: …` line each.
+    public static func assumedDetails(in scenario: Scenario) -> [String] {
+        var places: [(field: String, lines: MoodLines)] = []
+        for phase in scenario.phases {
+            for transition in phase.transitions where transition.target == .outcome(.agree) {
+                places.append(("phases.\(phase.id).next", transition.lines))
+            }
+        }
+        for rule in scenario.outcomes where rule.kind == .agree { places.append(("outcomes.agree", rule.lines)) }
+        var warnings: [String] = []
+        for (field, lines) in places {
+            var seen: Set<String> = []
+            for text in MoodBand.allCases.flatMap({ lines.byMood[$0] ?? [] }) where seen.insert(text).inserted {
+                let written = CallMemory.pieces(of: text).filter { $0.name == nil }.map(\.text).joined(separator: " ")
+                let found = CallMemory.details(in: written)
+                guard !found.isEmpty else { continue }
+                let named = found.map { "\"\($0.1)\" (\($0.0 == .amount ? "an" : "a") \($0.0.rawValue))" }.joined(separator: ", ")
+                var kinds: [String] = []
+                for (slot, _) in found where !kinds.contains(slot.rawValue) { kinds.append(slot.rawValue) }
+                warnings.append("\(scenario.file):\(lines.lineNumbers[text] ?? 0): \(field): warning: \"\(text)\" names \(named), which the agent "
+                                + "may never have said; echo the agent's words (\(kinds.map { "{\($0)} with `when: known(\($0))`" }.joined(separator: ", "))) or leave it out")
+            }
+        }
+        return warnings
+    }
+
     public static func contradictions(in scenario: Scenario) -> [Warning] {
         let recognizer = MoveRecognizer.make(scenario.moves)
         let helping = Set(scenario.moves.all.filter { !$0.angersCaller }.map(\.id))

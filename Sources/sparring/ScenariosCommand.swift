@@ -66,7 +66,7 @@ struct ScenariosCommand: ParsableCommand {
                     found = read
                     if let scenario {
                         warnings += ScenarioLint.contradictions(in: scenario).map(\.description) + ScenarioLint.adviceGaps(in: scenario)
-                            + ScenarioLint.unreachable(in: scenario)
+                            + ScenarioLint.unreachable(in: scenario) + ScenarioLint.assumedDetails(in: scenario)
                     }
                 }
                 problems += found

@@ -150,6 +150,22 @@ struct CoherenceTests {
         #expect(try warnings(guarded).isEmpty)
     }
 
+    @Test("an agreement line that names an amount, day or time outright is reported at its line; one that echoes the agent's is not")
+    func assumedDetails() throws {
+        #expect(ScenarioLint.assumedDetails(in: try Self.scenario()).isEmpty)
+        let deal = "outcome: agree, lines: [\"Deal.\"]}"
+        let named = Self.yaml.replacingOccurrences(
+            of: deal, with: "outcome: agree, lines: [\"Deal. One fifty a month from Monday morning.\", {say: \"Deal, {amount} it is.\", when: known(amount)}]}")
+            .replacingOccurrences(of: "lines: [\"Bye.\"]", with: "lines: [\"Bye. I'm going to the papers on Monday.\"]")
+        let warned = ScenarioLint.assumedDetails(in: try Self.scenario(named))
+        let line = named.components(separatedBy: "\n").firstIndex { $0.contains("One fifty a month") }.map { $0 + 1 } ?? 0
+        // One line for the one line, naming each detail; the echo and the hang-up's own plan are not reported.
+        #expect(warned == ["flow.yaml:\(line): phases.deal.next: warning: \"Deal. One fifty a month from Monday morning.\" names \"one fifty\" (an amount), "
+                           + "\"Monday\" (a day), \"the morning\" (a time), which the agent may never have said; echo the agent's words "
+                           + "({amount} with `when: known(amount)`, {day} with `when: known(day)`, {time} with `when: known(time)`) or leave it out"],
+                "\(warned)")
+    }
+
     @Test("what a line says the agent has not done is the clause from its subject on, in the agent's words, not what the caller says before it")
     func claims() {
         #expect(ScenarioLint.claims(in: "Nobody asked me what I can do.") == [["asked", "you", "what", "you", "can", "do"]])

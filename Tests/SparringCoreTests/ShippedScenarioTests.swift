@@ -12,6 +12,8 @@ struct ShippedScenarioTests {
         for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.contradictions(in: scenario).isEmpty, "\(ScenarioLint.contradictions(in: scenario))") }
         // No line a caller could never say.
         for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.unreachable(in: scenario).isEmpty, "\(ScenarioLint.unreachable(in: scenario))") }
+        // No agreement the caller sums up with a detail the agent may never have said.
+        for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.assumedDetails(in: scenario).isEmpty, "\(ScenarioLint.assumedDetails(in: scenario))") }
     }
 
     @Test("a skilled agent reaches agreement with a passing score", arguments: Shipped.ids)
