@@ -69,11 +69,17 @@ public struct CallMemory: Sendable, Equatable {
         return pieces
     }
 
-    /// Takes in what the agent said and the moves it carried.
+    /// Takes in what the agent said and the moves it carried. The details of a line that only
+    /// greets, checks identity or asks ("How can I help you today?", "What happened on Monday?")
+    /// are not remembered: the caller echoes what the agent offered or said happens, not those.
     public mutating func hear(_ text: String, moves heard: [String]) {
         for move in Set(heard) { moves[move, default: 0] += 1 }
+        if !heard.isEmpty && heard.allSatisfy(Self.askingMoves.contains) { return }
         for (slot, value) in Self.details(in: text) { slots[slot] = value }
     }
+
+    /// Moves whose details are not the agent's word on what happens.
+    static let askingMoves: Set<String> = ["greeting", "verify_caller", "open_question"]
 
     // MARK: - Details in the agent's words
 
@@ -86,6 +92,8 @@ public struct CallMemory: Sendable, Equatable {
     static let ordinals = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
                            "fifteenth", "twentieth", "thirtieth"]
     static let parts = ["morning", "afternoon", "evening", "lunchtime", "noon"]
+    static let months = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                         "november", "december"]
 
     static func isNumberWord(_ word: String) -> Bool {
         units.contains(word) || tens.contains(word) || scales.contains(word) || word.allSatisfy(\.isNumber)
@@ -94,8 +102,10 @@ public struct CallMemory: Sendable, Equatable {
 
     /// Amounts, days, times and a name, in the order they are found (a later one replaces an earlier).
     static func details(in text: String) -> [(MemorySlot, String)] {
-        let words = text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" && $0 != "," && $0 != "." }
-            .map { $0.trimmingCharacters(in: .init(charactersIn: ",.")) }.filter { !$0.isEmpty }
+        let tokens = text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" && $0 != "," && $0 != "." }
+            .map { (word: $0.trimmingCharacters(in: .init(charactersIn: ",.")), marked: $0.last == "," || $0.last == ".") }
+            .filter { !$0.word.isEmpty }
+        let words = tokens.map(\.word)
         var found: [(MemorySlot, String)] = []
         var index = 0
         while index < words.count {
@@ -129,9 +139,15 @@ public struct CallMemory: Sendable, Equatable {
             } else if word == "tomorrow" || word == "today" {
                 found.append((.day, word))
             } else if word == "the", index + 1 < words.count, ordinals.contains(words[index + 1]) {
-                found.append((.day, "the \(words[index + 1])"))
+                // "the first", "the fifth of May": a date; "the first free slot", "the second visit": not one.
+                let after = index + 2 < words.count ? words[index + 2] : nil
+                if tokens[index + 1].marked || after == nil || after == "of" || months.contains(after!) {
+                    found.append((.day, "the \(words[index + 1])"))
+                }
                 index += 2
                 continue
+            } else if parts.contains(word) && ((index == 0 && tokens[0].marked) || (index > 0 && words[index - 1] == "good")) {
+                // "Good morning", "Morning, it's Sam": a greeting, not a time.
             } else if parts.contains(word) {
                 found.append((.time, word == "noon" || word == "lunchtime" ? word : "the \(word)"))
             } else if word == "name", index + 2 < words.count, words[index + 1] == "is" || words[index + 1] == "'s" {

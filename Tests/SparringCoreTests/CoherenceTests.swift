@@ -411,6 +411,29 @@ struct CoherenceTests {
         #expect(memory.fill("See you {when}.") == "See you {when}.")
     }
 
+    @Test("details are remembered from what the agent offers, not from a greeting, a question or 'the first free slot'")
+    func offeredDetails() {
+        func found(_ text: String) -> [String] { CallMemory.details(in: text).map { "\($0.0.rawValue) \($0.1)" } }
+        #expect(found("Good morning, I'm Sam.").isEmpty)
+        #expect(found("Morning, it's Josh from the housing team.").isEmpty)
+        #expect(found("The engineer can come in the morning.") == ["time the morning"])
+        #expect(found("Morning suits them best.") == ["time the morning"])
+        #expect(found("I'll book the first free slot.").isEmpty)
+        #expect(found("It's the second visit we missed.").isEmpty)
+        #expect(found("Payments start on the first of March.") == ["day the first"])
+        #expect(found("Payments start on the first, if that's okay.") == ["day the first"])
+        #expect(found("From the fifth May onwards.") == ["day the fifth"])
+        #expect(found("We start on the twentieth") == ["day the twentieth"])
+        var memory = CallMemory()
+        memory.hear("Good afternoon, how can I help you today?", moves: ["greeting", "open_question"])
+        memory.hear("What happened on Monday?", moves: ["open_question"])
+        #expect(!memory.holds(.known(.day)) && !memory.holds(.known(.time)))
+        memory.hear("I'll book the first free slot and call you back.", moves: ["offer_solution"])
+        #expect(!memory.holds(.known(.day)))
+        memory.hear("I can send an engineer today.", moves: ["offer_solution"])
+        #expect(memory.fill("{day} it is.") == "Today it is.")
+    }
+
     @Test("scenarios check: dismissive agents never agree, no caller line is said twice, a skilled script mostly agrees",
           arguments: Shipped.ids)
     func check(id: String) throws {
