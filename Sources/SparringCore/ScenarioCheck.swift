@@ -297,11 +297,29 @@ public struct ScenarioCheck: Sendable {
         }
         let lines = scenario.everyLine
         report.neverSaid = lines.filter { line in
-            // A line with a {detail} is said filled in: it counts when any said line matches its fixed words.
-            let fixed = line.text.split(separator: "{").first.map(String.init) ?? line.text
-            return !said.contains(line.text) && !(line.text.contains("{") && said.contains { $0.hasPrefix(fixed) })
+            // A line with a {detail} is said filled in: it counts when a said line has its fixed words, in order.
+            !said.contains(line.text) && !(line.text.contains("{") && said.contains { Self.fills(line.text, $0) })
         }.map { ($0.place, $0.text) }
         return report
+    }
+
+    /// Whether `said` is `line` with its `{detail}` markers filled in: its fixed words at the start,
+    /// in between and at the end, each where the one before left off.
+    static func fills(_ line: String, _ said: String) -> Bool {
+        let pieces = CallMemory.pieces(of: line)
+        var rest = Substring(said)
+        for (index, piece) in pieces.enumerated() where piece.name == nil {
+            if index == 0 {
+                guard rest.hasPrefix(piece.text) else { return false }
+                rest = rest.dropFirst(piece.text.count)
+            } else if index == pieces.count - 1 {
+                return rest.hasSuffix(piece.text)
+            } else {
+                guard let start = rest.indices.first(where: { rest[$0...].hasPrefix(piece.text) }) else { return false }
+                rest = rest[start...].dropFirst(piece.text.count)
+            }
+        }
+        return true
     }
 
     /// A reference for the noise closure, which the driver keeps as a Sendable function.

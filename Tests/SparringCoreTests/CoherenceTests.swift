@@ -434,6 +434,16 @@ struct CoherenceTests {
         #expect(memory.fill("{day} it is.") == "Today it is.")
     }
 
+    @Test("the check counts a line with details as said when a said line is it filled in, whatever the detail opens")
+    func filledLines() {
+        #expect(ScenarioCheck.fills("{day}? Okay. And how much will it be?", "Today? Okay. And how much will it be?"))
+        #expect(ScenarioCheck.fills("All right. {amount} a month, I can do that.", "All right. A hundred a month, I can do that."))
+        #expect(ScenarioCheck.fills("So {day}, {time}? Fine.", "So tomorrow, the morning? Fine."))
+        #expect(!ScenarioCheck.fills("{day}? Okay. And how much will it be?", "Okay. Will that cover the rent?"))
+        #expect(!ScenarioCheck.fills("Okay. {day} it is.", "Okay. I'll make sure I'm in."))
+        #expect(!ScenarioCheck.fills("All right. {amount} a month.", "All right. A plan I can actually pay."))
+    }
+
     @Test("scenarios check: dismissive agents never agree, no caller line is said twice, a skilled script mostly agrees",
           arguments: Shipped.ids)
     func check(id: String) throws {
