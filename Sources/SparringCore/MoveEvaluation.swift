@@ -143,6 +143,19 @@ public struct MoveEvaluation: Sendable {
         return evaluation
     }
 
+    /// Consecutive corpus lines typed as one turn, `linesPerTurn` at a time, each closed with a full stop
+    /// if it has no end mark, carrying all their moves: how a rehearsal turn of several sentences is read.
+    public static func typedTurns(_ corpus: [LabelledLine], linesPerTurn: Int = 2) -> [LabelledLine] {
+        stride(from: 0, to: corpus.count - linesPerTurn + 1, by: linesPerTurn).map { start in
+            let lines = corpus[start..<(start + linesPerTurn)]
+            let text = lines.map { line in
+                let trimmed = line.text.trimmingCharacters(in: .whitespaces)
+                return trimmed.last.map { ".!?".contains($0) } == true ? trimmed : trimmed + "."
+            }.joined(separator: " ")
+            return LabelledLine(text: text, moves: lines.reduce(into: Set<String>()) { $0.formUnion($1.moves) }, line: lines.first!.line)
+        }
+    }
+
     /// Time to recognize whole turns as the live recognizer hands them over: `linesPerTurn` corpus
     /// lines said in one breath, read four ways (the best hypothesis and three alternatives, each
     /// with its own 10 % of words dropped or replaced) with a confidence per word. Seconds per turn.

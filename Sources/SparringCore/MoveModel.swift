@@ -8,6 +8,8 @@ public struct MoveText: Sendable, Equatable {
     public var negated: [Bool]
     /// The recognizer's confidence in each word, 0–1 (1 for typed text).
     public var confidence: [Double]
+    /// Where a new sentence begins, by word index (typed text only).
+    public var sentenceStarts: [Int] = []
 
     /// Words that turn what follows into its opposite.
     static let negators: Set<String> = ["not", "never", "no", "nobody", "nothing", "none", "neither", "nor", "noone", "without"]
@@ -17,16 +19,21 @@ public struct MoveText: Sendable, Equatable {
     static let clauseBreaks: Set<String> = ["but", "and", "so", "because", "though", "although", "however", "instead"]
 
     public init(_ text: String) {
-        self.init(words: Words.normalize(text))
+        let heard = HeardHypothesis(text: text)
+        self.init(words: heard.words, sentenceStarts: heard.sentenceStarts)
     }
 
-    public init(words: [String], confidence: [Double]? = nil) {
+    /// `sentenceStarts`: word indices where a new sentence begins; a negation does not reach past one.
+    public init(words: [String], confidence: [Double]? = nil, sentenceStarts: [Int] = []) {
         let words = words.map { $0.allSatisfy(\.isNumber) ? "<num>" : $0 }
         self.words = words
         self.confidence = confidence.map { $0.map { min(1, max(0, $0.isFinite ? $0 : 0)) } } ?? Array(repeating: 1, count: words.count)
+        self.sentenceStarts = sentenceStarts.filter { $0 > 0 && $0 < words.count }
+        let starts = Set(self.sentenceStarts)
         var negated = Array(repeating: false, count: words.count)
         var left = 0
         for (index, word) in words.enumerated() {
+            if starts.contains(index) { left = 0 }
             if Self.negators.contains(word) {
                 left = Self.negationScope
                 continue

@@ -31,6 +31,7 @@ public enum MoveModelCache {
         text += "|examples"
         for example in examples {
             add(example.text.words.joined(separator: " "))
+            add(example.text.sentenceStarts.map(String.init).joined(separator: " "))
             add(example.labels.sorted().joined(separator: " "))
         }
         text += "|groups"

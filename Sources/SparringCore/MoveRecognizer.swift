@@ -6,12 +6,26 @@ public struct HeardHypothesis: Sendable, Equatable {
     /// Per word, how sure the recognizer was (0–1); nil for typed text.
     public var confidence: [Double]?
 
+    /// Where a new sentence begins, by word index (typed text only: a recognizer gives no punctuation).
+    public var sentenceStarts: [Int] = []
+
     public init(words: [String], confidence: [Double]? = nil) {
         self.words = words
         self.confidence = confidence?.count == words.count ? confidence : nil
     }
 
-    public init(text: String) { self.init(words: Words.normalize(text)) }
+    public init(text: String) {
+        var words: [String] = []
+        var starts: [Int] = []
+        for sentence in Words.sentences(text) {
+            let normalized = Words.normalize(sentence)
+            guard !normalized.isEmpty else { continue }
+            if !words.isEmpty { starts.append(words.count) }
+            words += normalized
+        }
+        self.init(words: words)
+        sentenceStarts = starts
+    }
 }
 
 /// Recognizes agent moves by meaning, from examples, in what the recognizer heard.
@@ -22,7 +36,7 @@ public struct HeardHypothesis: Sendable, Equatable {
 /// from the moves' examples and phrases against every other example and the
 /// library's `no_move` lines, and kept for the process. An utterance is read
 /// through windows of 12–16 words (a shorter one whole), so a turn that makes several moves yields
-/// each where it was said, in order. A scenario's own move may be a kind of a
+/// each where it was said, in order; typed text is read so within each sentence. A scenario's own move may be a kind of a
 /// library move (booking the repair is an offer of a solution): the library's
 /// model hears that move in a third or more of the scenario move's examples. Where both
 /// are heard in the same words, the scenario's wins, as it does over a library
@@ -177,16 +191,18 @@ public final class MoveRecognizer: @unchecked Sendable {
 
     static func train(_ moves: [AgentMove], negatives: [AgentMove], library: MoveLibrary, settings: TrainingSettings) -> Group {
         var labels: [[String]: Set<String>] = [:]
+        var starts: [[String]: [Int]] = [:]
         var order: [[String]] = []
         func add(_ text: String, _ label: String?) {
-            let words = Words.normalize(text)
+            let heard = HeardHypothesis(text: text)
+            let words = heard.words
             guard !words.isEmpty else { return }
-            if labels[words] == nil { order.append(words); labels[words] = [] }
+            if labels[words] == nil { order.append(words); labels[words] = []; starts[words] = heard.sentenceStarts }
             if let label { labels[words]!.insert(label) }
         }
         for move in negatives + moves { for line in teaching(move) { add(line, move.id) } }
         for line in library.noMove { add(line, nil) }
-        let examples = order.map { MoveModel.Example(text: MoveText(words: $0), labels: labels[$0]!) }
+        let examples = order.map { MoveModel.Example(text: MoveText(words: $0, sentenceStarts: starts[$0] ?? []), labels: labels[$0]!) }
         let ids = moves.map(\.id), groups = MoveFeatures.index(library.wordGroups)
         let key = MoveModelCache.key(moves: ids, examples: examples, groups: groups, settings: settings)
         let model: MoveModel
@@ -230,7 +246,8 @@ public final class MoveRecognizer: @unchecked Sendable {
         for (rank, hypothesis) in hypotheses.enumerated() {
             // Each move must reach its own threshold once discounted for the hypothesis's rank.
             let discount = pow(settings.alternativeDiscount, Double(rank))
-            for var hit in detect(MoveText(words: hypothesis.words, confidence: hypothesis.confidence), groups: groups,
+            let text = MoveText(words: hypothesis.words, confidence: hypothesis.confidence, sentenceStarts: hypothesis.sentenceStarts)
+            for var hit in detect(text, groups: groups,
                                   atLeast: { self.threshold($0, in: groups, expected: expected) / discount }) {
                 hit.confidence *= discount
                 hit.hypothesis = rank
@@ -329,19 +346,31 @@ public final class MoveRecognizer: @unchecked Sendable {
         let longest = max(shortest, min(n, settings.longestWindow))
         var best = [(Float, Range<Int>)](repeating: (0, 0..<n), count: width)
         var scores = [Float](repeating: 0, count: width)
-        for length in shortest...longest {
-            let norm = 1 / Float(length).squareRoot()
-            for start in 0...(n - length) {
-                let end = start + length
-                var top = -Float.infinity
-                for m in 0..<width {
-                    scores[m] = model.bias[m] + (ownSum[end][m] - ownSum[start][m] + pairSum[end][m] - pairSum[start + 1][m]) * norm
-                    top = max(top, scores[m])
-                }
-                var total: Float = 0
-                for m in 0..<width { scores[m] = exp(scores[m] - top); total += scores[m] }
-                for m in 1..<width where scores[m] / total > best[m].0 { best[m] = (scores[m] / total, start..<end) }
+        func consider(_ start: Int, _ end: Int) {
+            let norm = 1 / Float(end - start).squareRoot()
+            var top = -Float.infinity
+            for m in 0..<width {
+                scores[m] = model.bias[m] + (ownSum[end][m] - ownSum[start][m] + pairSum[end][m] - pairSum[start + 1][m]) * norm
+                top = max(top, scores[m])
             }
+            var total: Float = 0
+            for m in 0..<width { scores[m] = exp(scores[m] - top); total += scores[m] }
+            for m in 1..<width where scores[m] / total > best[m].0 { best[m] = (scores[m] / total, start..<end) }
+        }
+        // Windows of `shortest` to `longest` words within each typed sentence, and a sentence shorter
+        // than that whole: "Oh dear, that doesn't sound good. What exactly is it doing?" is a sympathy
+        // and a question, not one blend of both. Recognized speech has no sentences: one span.
+        var sentenceStart = 0
+        for sentenceEnd in text.sentenceStarts + [n] {
+            let size = sentenceEnd - sentenceStart
+            if size > 0 && size < shortest {
+                consider(sentenceStart, sentenceEnd)
+            } else if size > 0 {
+                for length in shortest...min(longest, size) {
+                    for start in sentenceStart...(sentenceEnd - length) { consider(start, start + length) }
+                }
+            }
+            sentenceStart = sentenceEnd
         }
         return (1..<width).map { (model.moves[$0 - 1], best[$0].0, best[$0].1) }
     }

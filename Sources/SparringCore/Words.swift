@@ -48,6 +48,25 @@ public enum Words {
         return cost
     }
 
+    /// Typed text cut into sentences at ".", "!" and "?" (a point between digits, as in "4.5", does not cut).
+    public static func sentences(_ text: String) -> [String] {
+        var sentences: [String] = []
+        var current = ""
+        let characters = Array(text)
+        for (index, character) in characters.enumerated() {
+            let between = character == "." && index > 0 && index + 1 < characters.count
+                && characters[index - 1].isNumber && characters[index + 1].isNumber
+            if ".!?".contains(character) && !between {
+                if !current.isEmpty { sentences.append(current) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { sentences.append(current) }
+        return sentences
+    }
+
     public static func normalize(_ text: String) -> [String] {
         var words: [String] = []
         var current = ""

@@ -100,6 +100,11 @@ struct MovesCommand: ParsableCommand {
             let trained = Date().timeIntervalSince(began)
             let evaluation = MoveEvaluation.run(recognizer, on: lines, moves: moves, hearing: hearing)
             print(evaluation.report(title: "\(path)\(suffix)", showMisses: misses), terminator: "")
+            if noise == 0 {
+                let typed = MoveEvaluation.run(recognizer, on: MoveEvaluation.typedTurns(lines), moves: moves)
+                let summary = typed.report(title: "", showMisses: 0).split(separator: "\n").first { $0.hasPrefix("lowest") } ?? ""
+                print("turns of two lines typed as one (\(lines.count / 2)): \(summary)")
+            }
             let turns = MoveEvaluation.turnTimes(recognizer, on: lines).sorted()
             if !turns.isEmpty {
                 let words = lines.prefix(3 * turns.count).map { Words.normalize($0.text).count }.reduce(0, +) / max(1, turns.count)

@@ -86,6 +86,21 @@ struct MatcherTests {
         #expect(booked == ["book_repair"], "heard \(booked)")
     }
 
+    @Test("typed sentences are read each on its own: a negation ends with its sentence, and a short one is not blended with the next")
+    func sentences() throws {
+        #expect(Words.sentences("Oh dear. What? It costs 4.50 now!") == ["Oh dear", " What", " It costs 4.50 now"])
+        let line = "Oh dear, that doesn't sound good. What exactly is it doing?"
+        #expect(HeardHypothesis(text: line).sentenceStarts == [7])
+        let text = MoveText(line)
+        #expect(text.negated == [false, false, false, false, false, true, true, false, false, false, false, false])
+        // Recognized speech has no punctuation: the same words read as one span.
+        #expect(MoveText(words: text.words).negated[7])
+        // A sympathy and a question in one turn: the question is heard, not the "oh … not" of arguing back.
+        let returns = MoveRecognizer.make(try Shipped.scenario("return-late").moves)
+        #expect(returns.recognize(line).map(\.move) == ["ask_fault"], "\(returns.recognize(line).map(\.move))")
+        #expect(!moves(line).contains("argue_back"), "\(moves(line))")
+    }
+
     @Test("a character n-gram's feature is the hash of the n-gram's text, for any script")
     func nGramHashes() {
         for word in ["sorry", "café", "naïve"] {
