@@ -36,7 +36,8 @@ public struct HeardHypothesis: Sendable, Equatable {
 /// from the moves' examples and phrases against every other example and the
 /// library's `no_move` lines, and kept for the process. An utterance is read
 /// through windows of 12–16 words (a shorter one whole), so a turn that makes several moves yields
-/// each where it was said, in order; typed text is read so within each sentence. A scenario's own move may be a kind of a
+/// each where it was said, in order; typed text is read sentence by sentence (a sentence shorter than
+/// the windows whole, no window across two). A scenario's own move may be a kind of a
 /// library move (booking the repair is an offer of a solution): the library's
 /// model hears that move in a third or more of the scenario move's examples. Where both
 /// are heard in the same words, the scenario's wins, as it does over a library
