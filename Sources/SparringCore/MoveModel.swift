@@ -19,21 +19,21 @@ public struct MoveText: Sendable, Equatable {
     static let clauseBreaks: Set<String> = ["but", "and", "so", "because", "though", "although", "however", "instead"]
 
     public init(_ text: String) {
-        let heard = HeardHypothesis(text: text)
-        self.init(words: heard.words, sentenceStarts: heard.sentenceStarts)
+        let read = Words.read(text)
+        self.init(words: read.words, sentenceStarts: read.sentenceStarts)
     }
 
-    /// `sentenceStarts`: word indices where a new sentence begins; a negation does not reach past one.
+    /// `sentenceStarts`: word indices where a new sentence begins, ascending; a negation does not reach past one.
     public init(words: [String], confidence: [Double]? = nil, sentenceStarts: [Int] = []) {
         let words = words.map { $0.allSatisfy(\.isNumber) ? "<num>" : $0 }
         self.words = words
         self.confidence = confidence.map { $0.map { min(1, max(0, $0.isFinite ? $0 : 0)) } } ?? Array(repeating: 1, count: words.count)
         self.sentenceStarts = sentenceStarts.filter { $0 > 0 && $0 < words.count }
-        let starts = Set(self.sentenceStarts)
         var negated = Array(repeating: false, count: words.count)
         var left = 0
+        var nextStart = 0
         for (index, word) in words.enumerated() {
-            if starts.contains(index) { left = 0 }
+            if nextStart < self.sentenceStarts.count && self.sentenceStarts[nextStart] == index { left = 0; nextStart += 1 }
             if Self.negators.contains(word) {
                 left = Self.negationScope
                 continue

@@ -15,16 +15,9 @@ public struct HeardHypothesis: Sendable, Equatable {
     }
 
     public init(text: String) {
-        var words: [String] = []
-        var starts: [Int] = []
-        for sentence in Words.sentences(text) {
-            let normalized = Words.normalize(sentence)
-            guard !normalized.isEmpty else { continue }
-            if !words.isEmpty { starts.append(words.count) }
-            words += normalized
-        }
-        self.init(words: words)
-        sentenceStarts = starts
+        let read = Words.read(text)
+        self.init(words: read.words)
+        sentenceStarts = read.sentenceStarts
     }
 }
 
@@ -192,18 +185,16 @@ public final class MoveRecognizer: @unchecked Sendable {
 
     static func train(_ moves: [AgentMove], negatives: [AgentMove], library: MoveLibrary, settings: TrainingSettings) -> Group {
         var labels: [[String]: Set<String>] = [:]
-        var starts: [[String]: [Int]] = [:]
-        var order: [[String]] = []
+        var order: [MoveText] = []
         func add(_ text: String, _ label: String?) {
-            let heard = HeardHypothesis(text: text)
-            let words = heard.words
-            guard !words.isEmpty else { return }
-            if labels[words] == nil { order.append(words); labels[words] = []; starts[words] = heard.sentenceStarts }
-            if let label { labels[words]!.insert(label) }
+            let read = MoveText(text)
+            guard !read.isEmpty else { return }
+            if labels[read.words] == nil { order.append(read); labels[read.words] = [] }
+            if let label { labels[read.words]!.insert(label) }
         }
         for move in negatives + moves { for line in teaching(move) { add(line, move.id) } }
         for line in library.noMove { add(line, nil) }
-        let examples = order.map { MoveModel.Example(text: MoveText(words: $0, sentenceStarts: starts[$0] ?? []), labels: labels[$0]!) }
+        let examples = order.map { MoveModel.Example(text: $0, labels: labels[$0.words]!) }
         let ids = moves.map(\.id), groups = MoveFeatures.index(library.wordGroups)
         let key = MoveModelCache.key(moves: ids, examples: examples, groups: groups, settings: settings)
         let model: MoveModel
@@ -362,7 +353,8 @@ public final class MoveRecognizer: @unchecked Sendable {
         // than that whole: "Oh dear, that doesn't sound good. What exactly is it doing?" is a sympathy
         // and a question, not one blend of both. Recognized speech has no sentences: one span.
         var sentenceStart = 0
-        for sentenceEnd in text.sentenceStarts + [n] {
+        for sentence in 0...text.sentenceStarts.count {
+            let sentenceEnd = sentence < text.sentenceStarts.count ? text.sentenceStarts[sentence] : n
             let size = sentenceEnd - sentenceStart
             if size > 0 && size < shortest {
                 consider(sentenceStart, sentenceEnd)

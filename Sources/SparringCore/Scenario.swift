@@ -163,6 +163,12 @@ public struct MoodLines: Sendable, Equatable {
 
     public var isEmpty: Bool { byMood.values.allSatisfy(\.isEmpty) }
 
+    /// Every line once, calm ones first, then irritated, then furious.
+    public var texts: [String] {
+        var seen: Set<String> = []
+        return MoodBand.allCases.flatMap { byMood[$0] ?? [] }.filter { seen.insert($0).inserted }
+    }
+
     public func lines(for band: MoodBand) -> [String] {
         if let exact = byMood[band], !exact.isEmpty { return exact }
         let order: [MoodBand] = switch band {

@@ -32,7 +32,7 @@ public enum ScenarioLint {
     public static func unreachable(in scenario: Scenario) -> [String] {
         var warnings: [String] = []
         if scenario.persona.bargeIn == .yields, let lines = scenario.triggers.interrupted?.lines,
-           let first = MoodBand.allCases.flatMap({ lines.byMood[$0] ?? [] }).first {
+           let first = lines.texts.first {
             warnings.append("\(scenario.file):\(lines.lineNumbers[first] ?? 0): triggers.interrupted.lines: warning: never said: the caller "
                             + "yields when talked over (persona.barge_in: yields), stops and lets the agent speak; keep only the effect")
         }
@@ -76,8 +76,7 @@ public enum ScenarioLint {
         for rule in scenario.outcomes where rule.kind == .agree { places.append(("outcomes.agree", rule.lines)) }
         var warnings: [String] = []
         for (field, lines) in places {
-            var seen: Set<String> = []
-            for text in MoodBand.allCases.flatMap({ lines.byMood[$0] ?? [] }) where seen.insert(text).inserted {
+            for text in lines.texts {
                 let written = CallMemory.pieces(of: text).filter { $0.name == nil }.map(\.text).joined(separator: " ")
                 let found = CallMemory.details(in: written)
                 guard !found.isEmpty else { continue }
@@ -95,9 +94,8 @@ public enum ScenarioLint {
         let recognizer = MoveRecognizer.make(scenario.moves)
         let helping = Set(scenario.moves.all.filter { !$0.angersCaller }.map(\.id))
         var warnings: [Warning] = []
-        var seen: Set<String> = []
         for (place, lines) in scenario.allLines {
-            for text in MoodBand.allCases.flatMap({ lines.byMood[$0] ?? [] }) where seen.insert(place + "\u{1f}" + text).inserted {
+            for text in lines.texts {
                 var claimed: Set<String> = []
                 // A denial names one thing the agent did not do: the move heard surest in it.
                 for claim in claims(in: text) {

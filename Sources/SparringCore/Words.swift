@@ -48,42 +48,39 @@ public enum Words {
         return cost
     }
 
-    /// Typed text cut into sentences at ".", "!" and "?" (a point between digits, as in "4.5", does not cut).
-    public static func sentences(_ text: String) -> [String] {
-        var sentences: [String] = []
-        var current = ""
-        let characters = Array(text)
-        for (index, character) in characters.enumerated() {
-            let between = character == "." && index > 0 && index + 1 < characters.count
-                && characters[index - 1].isNumber && characters[index + 1].isNumber
-            if ".!?".contains(character) && !between {
-                if !current.isEmpty { sentences.append(current) }
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        if !current.isEmpty { sentences.append(current) }
-        return sentences
-    }
+    public static func normalize(_ text: String) -> [String] { read(text).words }
 
-    public static func normalize(_ text: String) -> [String] {
+    /// The normalized words of typed text, and where each sentence after the first begins (by word
+    /// index): a sentence ends at ".", "!" or "?", but not at a point between digits ("4.50").
+    public static func read(_ text: String) -> (words: [String], sentenceStarts: [Int]) {
         var words: [String] = []
+        var starts: [Int] = []
         var current = ""
+        var ended = false
+        var pointAfterDigit = false
         func flush() {
             if !current.isEmpty { words.append(contentsOf: expand(current)); current = "" }
         }
         for scalar in text.lowercased().unicodeScalars {
-            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
-                current.unicodeScalars.append(scalar)
-            } else if scalar == "'" || scalar == "\u{2019}" {
-                current.append("'")
+            let letter = scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+            if pointAfterDigit {
+                pointAfterDigit = false
+                if !("0"..."9").contains(scalar) { ended = true }
+            }
+            if letter || scalar == "'" || scalar == "\u{2019}" {
+                if current.isEmpty && ended {
+                    ended = false
+                    if !words.isEmpty && starts.last != words.count { starts.append(words.count) }
+                }
+                if letter { current.unicodeScalars.append(scalar) } else { current.append("'") }
             } else {
+                let afterDigit = current.unicodeScalars.last.map { ("0"..."9").contains($0) } ?? false
                 flush()
+                if scalar == "." && afterDigit { pointAfterDigit = true } else if ".!?".unicodeScalars.contains(scalar) { ended = true }
             }
         }
         flush()
-        return words
+        return (words, starts.filter { $0 < words.count })
     }
 
     private static let whole: [String: [String]] = [

@@ -101,9 +101,10 @@ struct MovesCommand: ParsableCommand {
             let evaluation = MoveEvaluation.run(recognizer, on: lines, moves: moves, hearing: hearing)
             print(evaluation.report(title: "\(path)\(suffix)", showMisses: misses), terminator: "")
             if noise == 0 {
-                let typed = MoveEvaluation.run(recognizer, on: MoveEvaluation.typedTurns(lines), moves: moves)
+                let turns = MoveEvaluation.typedTurns(lines)
+                let typed = MoveEvaluation.run(recognizer, on: turns, moves: moves)
                 let summary = typed.report(title: "", showMisses: 0).split(separator: "\n").first { $0.hasPrefix("lowest") } ?? ""
-                print("turns of two lines typed as one (\(lines.count / 2)): \(summary)")
+                print("turns of two lines typed as one (\(turns.count)): \(summary)")
             }
             let turns = MoveEvaluation.turnTimes(recognizer, on: lines).sorted()
             if !turns.isEmpty {
