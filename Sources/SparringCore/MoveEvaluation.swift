@@ -94,14 +94,16 @@ public struct MoveEvaluation: Sendable {
         lines += 1
         secondsPerLine.append(seconds)
         let got = Set(found)
+        // Labels of moves not scored here (the library's, when a scenario's own moves are) are not missed.
+        let labels = line.moves.intersection(moves)
         for move in moves {
-            let expected = line.moves.contains(move), heard = got.contains(move)
+            let expected = labels.contains(move), heard = got.contains(move)
             if expected && heard { tallies[move, default: Tally()].truePositives += 1 }
             if !expected && heard { tallies[move, default: Tally()].falsePositives += 1 }
             if expected && !heard { tallies[move, default: Tally()].falseNegatives += 1 }
         }
         let wrong = got.subtracting(line.moves)
-        let missed = line.moves.subtracting(got)
+        let missed = labels.subtracting(got)
         if !wrong.isEmpty { linesWithWrongMove += 1 }
         if !missed.isEmpty { linesWithMissedMove += 1 }
         if !wrong.isEmpty || !missed.isEmpty {
@@ -183,12 +185,7 @@ public struct MoveEvaluation: Sendable {
     public static func crossValidate(_ library: MoveLibrary, folds: Int = 5, settings: MoveRecognizer.Settings = .init(),
                                      hearing: (LabelledLine) -> [HeardHypothesis] = { [HeardHypothesis(text: $0.text)] }) -> MoveEvaluation {
         let corpus = MoveCorpus.development(library)
-        func fold(_ line: LabelledLine) -> Int {
-            // A stable hash of the words, so folds do not depend on file order or on the process.
-            var h: UInt64 = 1469598103934665603
-            for byte in Words.normalize(line.text).joined(separator: " ").utf8 { h = (h ^ UInt64(byte)) &* 1099511628211 }
-            return Int(h % UInt64(folds))
-        }
+        let fold = { (line: LabelledLine) in foldOf(line.text, folds) }
         let moves = library.all.map(\.id)
         var total = MoveEvaluation(moves: moves)
         for k in 0..<folds {
@@ -205,13 +202,74 @@ public struct MoveEvaluation: Sendable {
         return total
     }
 
+    /// Cross-validation of a scenario's own moves (`own`): each fold of their examples, and the same
+    /// fold of the library's no-move lines, is heard by models trained without it. Only `own` moves
+    /// are scored, so this measures how a handful of an author's examples generalise; the library's
+    /// moves keep all their examples.
+    public static func crossValidateOwn(_ library: MoveLibrary, own: [String], folds: Int = 4,
+                                        settings: MoveRecognizer.Settings = .init()) -> MoveEvaluation {
+        let ownSet = Set(own)
+        var corpus: [LabelledLine] = []
+        var seen: Set<[String]> = []
+        for move in library.all where ownSet.contains(move.id) {
+            for text in move.examples where seen.insert(Words.normalize(text)).inserted {
+                corpus.append(LabelledLine(text: text, moves: [move.id]))
+            }
+        }
+        for text in library.noMove where seen.insert(Words.normalize(text)).inserted {
+            corpus.append(LabelledLine(text: text, moves: []))
+        }
+        let fold = { (line: LabelledLine) in foldOf(line.text, folds) }
+        var total = MoveEvaluation(moves: own)
+        for k in 0..<folds {
+            let held = Set(corpus.filter { fold($0) == k }.map { Words.normalize($0.text) })
+            var training = MoveLibrary(noMove: library.noMove.filter { !held.contains(Words.normalize($0)) }, wordGroups: library.wordGroups)
+            for var move in library.all {
+                if ownSet.contains(move.id) { move.examples = move.examples.filter { !held.contains(Words.normalize($0)) } }
+                training.add(move)
+            }
+            let recognizer = MoveRecognizer.make(training, settings: settings)
+            recognizer.prepare()
+            total.merge(run(recognizer, on: corpus.filter { fold($0) == k }, moves: own))
+        }
+        return total
+    }
+
+    /// A stable fold for a line, from a hash of its words: folds do not depend on file order or on the process.
+    static func foldOf(_ text: String, _ folds: Int) -> Int {
+        var h: UInt64 = 1469598103934665603
+        for byte in Words.normalize(text).joined(separator: " ").utf8 { h = (h ^ UInt64(byte)) &* 1099511628211 }
+        return Int(h % UInt64(folds))
+    }
+
+    /// The same evaluation with every move named `prefix/move`, so several scenarios' own moves
+    /// (two may both define take_responsibility) pool into one table.
+    public func qualified(_ prefix: String) -> MoveEvaluation {
+        let name = { (move: String) in "\(prefix)/\(move)" }
+        var copy = self
+        copy.moves = moves.map(name)
+        copy.tallies = Dictionary(uniqueKeysWithValues: tallies.map { (name($0.key), $0.value) })
+        copy.confusions = Dictionary(uniqueKeysWithValues: confusions.map { expected, row in
+            (expected == "-" ? expected : name(expected),
+             Dictionary(uniqueKeysWithValues: row.map { ($0.key == "-" ? $0.key : name($0.key), $0.value) }))
+        })
+        copy.misses = misses.map { miss in
+            var miss = miss
+            miss.line.moves = Set(miss.line.moves.map(name))
+            miss.found = miss.found.map(name)
+            return miss
+        }
+        return copy
+    }
+
     /// The per-move table, the share of lines with a wrong move, and the commonest confusions.
     public func report(title: String, showMisses: Int = 0) -> String {
         var out = "\(title): \(lines) lines\n"
-        out += "move                   precision  recall  lines\n"
+        let column = max(22, (moves.map(\.count).max() ?? 0) + 1)
+        out += "move".padding(toLength: column + 1, withPad: " ", startingAt: 0) + "precision  recall  lines\n"
         for move in moves where tallies[move]?.support ?? 0 > 0 || tallies[move]?.falsePositives ?? 0 > 0 {
             let t = tallies[move]!
-            out += move.padding(toLength: 22, withPad: " ", startingAt: 0)
+            out += move.padding(toLength: column, withPad: " ", startingAt: 0)
                 + String(format: "  %8.1f%%  %5.1f%%  %5d\n", t.precision * 100, t.recall * 100, t.support)
         }
         let recalls = moves.compactMap { tallies[$0] }.filter { $0.support > 0 }.map(\.recall)

@@ -24,6 +24,8 @@ struct MovesCommand: ParsableCommand {
         var corpus: String?
         @Flag(help: "Five-fold cross-validation over the library's examples instead of a corpus file.")
         var dev = false
+        @Flag(help: "Score every scenario's own moves (take_responsibility, book_repair…) instead of the shared ones: on the held-out lines of Tests/Corpus/scenarios/ID.tsv (--corpus DIR for another folder), or with --dev by cross-validating their examples.")
+        var scenarioMoves = false
         @Option(help: "Simulated recognition errors: this share of words dropped or replaced (0–0.6).")
         var wordErrors: Double = 0
         @Option(help: "Print this many of the lines that went wrong.")
@@ -80,6 +82,10 @@ struct MovesCommand: ParsableCommand {
                 return [corrupt.hear(line.text)]
             }
             let suffix = noise > 0 ? String(format: ", %.0f %% simulated word errors", noise * 100) : ""
+            if scenarioMoves {
+                try evaluateScenarioMoves(loaded.scenarios, library: library, hearing: hearing, suffix: suffix)
+                return
+            }
             if dev {
                 let evaluation = MoveEvaluation.crossValidate(library, settings: settings, hearing: hearing)
                 print(evaluation.report(title: "development part, 5-fold cross-validation\(suffix)", showMisses: misses), terminator: "")
@@ -114,6 +120,43 @@ struct MovesCommand: ParsableCommand {
             }
             print(String(format: "models ready in %.2f s", trained)
                   + (MoveModelCache.modelsRead > 0 ? " (read from \(CacheFolder.path("moves")), not trained)" : " (trained)"))
+        }
+
+        /// Each scenario's own moves, heard by that scenario's recognizer (the library's moves beside them),
+        /// scored alone and pooled into one table of `scenario/move` rows.
+        func evaluateScenarioMoves(_ scenarios: [Scenario], library: MoveLibrary,
+                                   hearing: @escaping (LabelledLine) -> [HeardHypothesis], suffix: String) throws {
+            var folder: String?
+            if !dev {
+                folder = corpus ?? Self.defaultCorpus(relative: "Tests/Corpus/scenarios")
+                guard folder != nil else { throw Terminal.fail("Tests/Corpus/scenarios not found; pass --corpus DIR") }
+            }
+            var pooled = MoveEvaluation(moves: [])
+            var scored: [String] = []
+            for scenario in scenarios.sorted(by: { $0.id < $1.id }) {
+                let own = scenario.moves.all.map(\.id).filter { library[$0] == nil }
+                guard !own.isEmpty else { continue }
+                let evaluation: MoveEvaluation
+                if let folder {
+                    let path = folder + "/" + scenario.id + ".tsv"
+                    guard FileManager.default.fileExists(atPath: path) else { continue }
+                    let lines: [LabelledLine]
+                    do { lines = try MoveCorpus.load(path: path, known: Set(scenario.moves.all.map(\.id))) } catch {
+                        throw Terminal.fail(error.description)
+                    }
+                    evaluation = MoveEvaluation.run(MoveRecognizer.make(scenario.moves, settings: settings), on: lines, moves: own, hearing: hearing)
+                } else {
+                    evaluation = MoveEvaluation.crossValidateOwn(scenario.moves, own: own, settings: settings)
+                }
+                let qualified = evaluation.qualified(scenario.id)
+                pooled.moves += qualified.moves
+                pooled.merge(qualified)
+                scored.append(scenario.id)
+            }
+            guard !scored.isEmpty else { throw Terminal.fail("no scenario with moves of its own has a corpus file in \(folder ?? "")") }
+            let title = folder.map { "\($0), the own moves of \(scored.count) scenarios" }
+                ?? "the own moves of \(scored.count) scenarios, their examples 4-fold cross-validated with the library's no-move lines"
+            print(pooled.report(title: title + suffix, showMisses: misses), terminator: "")
         }
 
         /// Renders the lines with each voice (cached), recognizes them (a recognizer per voice,
@@ -203,8 +246,7 @@ struct MovesCommand: ParsableCommand {
         }
 
         /// The test part beside the working directory or in the source tree the binary was built from.
-        static func defaultCorpus() -> String? {
-            let relative = "Tests/Corpus/moves-test.tsv"
+        static func defaultCorpus(relative: String = "Tests/Corpus/moves-test.tsv") -> String? {
             let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             return [FileManager.default.currentDirectoryPath + "/" + relative, source.appendingPathComponent(relative).path]
                 .first { FileManager.default.fileExists(atPath: $0) }

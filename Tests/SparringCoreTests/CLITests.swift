@@ -22,6 +22,23 @@ struct CLITests {
         try ChildProcess.run(Self.binary, arguments, input: input, environment: environment, directory: directory)
     }
 
+    @Test("moves eval --scenario-moves scores every scenario's own moves on its held-out lines, and names a bad corpus line")
+    func scenarioMovesEval() throws {
+        let base = ["moves", "eval", "--scenarios", Shipped.root.appendingPathComponent("scenarios").path,
+                    "--voices", Shipped.root.appendingPathComponent("voices").path, "--scenario-moves"]
+        let held = try sparring(base)
+        #expect(held.status == 0, "\(held.err)")
+        #expect(held.out.contains("the own moves of 10 scenarios: 254 lines"), "\(held.out)")
+        #expect(held.out.contains("tenant-repair/book_repair") && held.out.contains("coaching-stuck/ask_understanding"))
+        #expect(held.out.contains("lowest recall"))
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-nocorpus-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        try "book_repair\tFriday at nine then\nbogus\tHello\n".write(to: empty.appendingPathComponent("tenant-repair.tsv"), atomically: true, encoding: .utf8)
+        let bad = try sparring(base + ["--corpus", empty.path])
+        #expect(bad.status != 0 && bad.err.contains("tenant-repair.tsv:2: moves: unknown move 'bogus'"), "\(bad.err)")
+    }
+
     @Test("scenarios, moves and voices are found from any directory, through one search path")
     func searchPath() throws {
         let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("sparring-cwd-\(UUID().uuidString)")

@@ -164,6 +164,19 @@ struct MatcherTests {
         for move in library.all.map(\.id) { #expect(evaluation.tallies[move]?.recall ?? 0 >= 0.55, "\(move)") }
     }
 
+    @Test("cross-validating a scenario's own moves holds out each of their examples and no-move lines once, and scores only those moves")
+    func ownCrossValidation() {
+        var library = MoveLibrary(noMove: ["nice weather today", "the printer is broken again", "I had toast for lunch", "see you at the match"])
+        library.add(AgentMove(id: "apology", title: "Apology", phrases: [], examples: ["I am so sorry", "my apologies for this", "sorry about that"], effect: [:], file: "moves.yaml"))
+        library.add(AgentMove(id: "book_repair", title: "Booking", phrases: [], examples: [
+            "the plumber comes on monday at nine", "I booked the engineer for friday morning", "someone will be there tuesday at ten",
+            "the repair is booked for thursday", "a technician comes wednesday afternoon"], effect: [:], file: "repair.yaml"))
+        let evaluation = MoveEvaluation.crossValidateOwn(library, own: ["book_repair"])
+        #expect(evaluation.lines == 9)
+        #expect(evaluation.moves == ["book_repair"] && evaluation.tallies["apology"] == nil)
+        #expect(evaluation.tallies["book_repair"]?.support == 5)
+    }
+
     @Test("conditions parse and explain their mistakes")
     func conditions() throws {
         let condition = try Condition.parse("anger >= 80 and trust <= 15").get()
