@@ -71,6 +71,8 @@ public final class MoveRecognizer: @unchecked Sendable {
         public var hurtingThreshold = 0.6
         public var shortestWindow = 12
         public var longestWindow = 16
+        /// A scenario's move is heard from this probability where the library heard the move it is a kind of.
+        public var kindThreshold = 0.2
         /// How much less an alternative hypothesis counts than the best one, per rank.
         public var alternativeDiscount = 0.85
         public var epochs: Int {
@@ -89,6 +91,8 @@ public final class MoveRecognizer: @unchecked Sendable {
         public var epochs = 24
         /// Examples of a move weigh this much more than the rest (each move has few of them).
         public var positiveWeight: Float = 1
+        /// A later file's (a scenario's own) moves' examples weigh this much more again.
+        public var ownPositiveWeight: Float = 4
         public var learningRate: Float = 0.4
         public var l2: Float = 3e-5
         public var charWeight: Float = 0.2
@@ -146,8 +150,10 @@ public final class MoveRecognizer: @unchecked Sendable {
             if let known = trained[key] {
                 group = known
             } else {
-                group = train(moves, negatives: earlier, library: library, settings: settings.training)
-                if !groups.isEmpty { group.kindOf = kinds(of: moves, heardBy: groups, library: library, settings: settings) }
+                let kindOf = groups.isEmpty ? [:] : kinds(of: moves, heardBy: groups, library: library, settings: settings)
+                group = train(moves, negatives: earlier, parents: kindOf.values.reduce(into: Set<String>()) { $0.formUnion($1) },
+                              library: library, settings: settings.training)
+                group.kindOf = kindOf
             }
             trained[key] = group
             groups.append(group)
@@ -183,7 +189,13 @@ public final class MoveRecognizer: @unchecked Sendable {
     /// Every line a move teaches: its examples and its phrases.
     static func teaching(_ move: AgentMove) -> [String] { move.examples + move.phrases.map(\.description) }
 
-    static func train(_ moves: [AgentMove], negatives: [AgentMove], library: MoveLibrary, settings: TrainingSettings) -> Group {
+    /// Trains one file's moves against the earlier files' (`negatives`). For a later file (a scenario's
+    /// own moves, a dozen examples each against the library's thousands) the examples weigh
+    /// `ownPositiveWeight` more, and the examples of the library moves they are kinds of (`parents`)
+    /// are left out: an open question is not evidence against asking what someone can afford.
+    static func train(_ moves: [AgentMove], negatives: [AgentMove], parents: Set<String> = [], library: MoveLibrary, settings: TrainingSettings) -> Group {
+        var settings = settings
+        if !negatives.isEmpty { settings.positiveWeight *= settings.ownPositiveWeight }
         var labels: [[String]: Set<String>] = [:]
         var order: [MoveText] = []
         func add(_ text: String, _ label: String?) {
@@ -192,7 +204,8 @@ public final class MoveRecognizer: @unchecked Sendable {
             if labels[read.words] == nil { order.append(read); labels[read.words] = [] }
             if let label { labels[read.words]!.insert(label) }
         }
-        for move in negatives + moves { for line in teaching(move) { add(line, move.id) } }
+        for move in negatives where !parents.contains(move.id) { for line in teaching(move) { add(line, move.id) } }
+        for move in moves { for line in teaching(move) { add(line, move.id) } }
         for line in library.noMove { add(line, nil) }
         let examples = order.map { MoveModel.Example(text: $0, labels: labels[$0.words]!) }
         let ids = moves.map(\.id), groups = MoveFeatures.index(library.wordGroups)
@@ -275,7 +288,14 @@ public final class MoveRecognizer: @unchecked Sendable {
                     confidence = Self.phraseConfidence
                     span = found
                 }
-                guard confidence >= minimum(move) else { continue }
+                var needed = minimum(move)
+                // The library already heard the general move here ("How much do you earn?" is an open
+                // question): the scenario's model only has to tell which kind of it this is.
+                if let parents = group.kindOf[move],
+                   hits.contains(where: { $0.group < g && parents.contains($0.hit.move) && overlap($0.span, span) > 0 }) {
+                    needed = min(needed, settings.kindThreshold)
+                }
+                guard confidence >= needed else { continue }
                 let words = Array(text.words[span])
                 let hit = MoveHit(move: move, example: "", words: words.joined(separator: " "), confidence: confidence, at: span.lowerBound)
                 hits.append((hit, span, g))

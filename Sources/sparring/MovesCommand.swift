@@ -56,6 +56,10 @@ struct MovesCommand: ParsableCommand {
         var l2: Float?
         @Option(help: ArgumentHelp("Tuning: weight of character n-grams.", visibility: .hidden))
         var charWeight: Float?
+        @Option(help: ArgumentHelp("Tuning: how much more a scenario's own move's example weighs.", visibility: .hidden))
+        var ownPositiveWeight: Float?
+        @Option(help: ArgumentHelp("Tuning: the probability a scenario's move needs where the library heard its kind.", visibility: .hidden))
+        var kindThreshold: Double?
 
         var settings: MoveRecognizer.Settings {
             var settings = MoveRecognizer.Settings()
@@ -67,6 +71,8 @@ struct MovesCommand: ParsableCommand {
             if let learningRate { settings.training.learningRate = learningRate }
             if let l2 { settings.training.l2 = l2 }
             if let charWeight { settings.training.charWeight = charWeight }
+            if let ownPositiveWeight { settings.training.ownPositiveWeight = ownPositiveWeight }
+            if let kindThreshold { settings.kindThreshold = kindThreshold }
             return settings
         }
 
