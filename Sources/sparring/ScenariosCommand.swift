@@ -67,6 +67,7 @@ struct ScenariosCommand: ParsableCommand {
                     if let scenario {
                         warnings += ScenarioLint.contradictions(in: scenario).map(\.description) + ScenarioLint.adviceGaps(in: scenario)
                             + ScenarioLint.unreachable(in: scenario) + ScenarioLint.assumedDetails(in: scenario)
+                            + ScenarioLint.fewExamples(in: scenario)
                     }
                 }
                 problems += found

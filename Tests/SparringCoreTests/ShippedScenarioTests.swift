@@ -14,6 +14,23 @@ struct ShippedScenarioTests {
         for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.unreachable(in: scenario).isEmpty, "\(ScenarioLint.unreachable(in: scenario))") }
         // No agreement the caller sums up with a detail the agent may never have said.
         for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.assumedDetails(in: scenario).isEmpty, "\(ScenarioLint.assumedDetails(in: scenario))") }
+        // Every move of a scenario's own has enough examples to be heard in other words.
+        for scenario in Shipped.catalog.scenarios { #expect(ScenarioLint.fewExamples(in: scenario).isEmpty, "\(ScenarioLint.fewExamples(in: scenario))") }
+    }
+
+    @Test("a scenario's own move with few examples is reported at its line; the library's moves are not the scenario's to fix")
+    func fewExamples() throws {
+        var scenario = try Shipped.scenario("tenant-repair")
+        var booking = try #require(scenario.moves["book_repair"])
+        booking.examples = Array(booking.examples.prefix(7))
+        scenario.moves.add(booking)
+        var apology = try #require(scenario.moves["apology"])
+        apology.examples = []
+        scenario.moves.add(apology)
+        let warned = ScenarioLint.fewExamples(in: scenario)
+        #expect(warned == ["\(scenario.file):\(booking.line): moves.book_repair.examples: warning: 7 of them; a move with fewer than 20, "
+                           + "in different words and sentence shapes, is often not heard when an agent says it in their own words"], "\(warned)")
+        #expect(booking.line > 0)
     }
 
     @Test("a skilled agent reaches agreement with a passing score", arguments: Shipped.ids)
