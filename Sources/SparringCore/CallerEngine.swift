@@ -343,6 +343,11 @@ public struct CallerEngine: Sendable {
             // "Wait, what are you offering?" asks for what carries the call on from here.
             if replied { askedFor.append((record.callerLines.count - 1, phase.onwardMoves)) }
         }
+        if !replied, ids.contains(Self.invitingMove), valence > -1 {
+            // Asked to talk, the caller tells more of their story (a line of this phase not yet said)
+            // rather than answer "Okay." to "How have things been for you lately?".
+            replied = say(phase.lines, cause: "reaction:\(Self.invitingMove)", at: now, into: &actions)
+        }
         if !replied, ids.contains(Self.closingMove), valence > -1, record.utterances.count > 1 {
             // The agent closes the call: the caller says goodbye rather than wait on the line. Not on
             // the agent's first words: nobody opens with goodbye, so "Good day, I'm Peter" is a greeting.
@@ -380,6 +385,8 @@ public struct CallerEngine: Sendable {
 
     /// The library's move for ending a call politely.
     static let closingMove = "closing"
+    /// The library's move that invites the caller to talk.
+    static let invitingMove = "open_question"
     /// Why the caller said a line asking what is on offer: a move came before it was ready for it.
     public static let earlyCause = "reaction:early"
 

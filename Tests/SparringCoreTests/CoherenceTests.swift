@@ -67,8 +67,8 @@ struct CoherenceTests {
         var now = 0.0
         var log: [CallerAction] = []
 
-        init(seed: UInt64 = 1) throws {
-            engine = CallerEngine(scenario: try CoherenceTests.scenario(), seed: seed)
+        init(seed: UInt64 = 1, yaml: String = CoherenceTests.yaml) throws {
+            engine = CallerEngine(scenario: try CoherenceTests.scenario(yaml), seed: seed)
             log = engine.handle(.callOpened, at: .zero)
             finishCaller()
         }
@@ -112,6 +112,24 @@ struct CoherenceTests {
         var other = try Call()
         other.agent(Self.question)
         #expect(other.moves == [["open_question"]])
+    }
+
+    @Test("asked to talk, the caller tells more of its story where the phase has no answer of its own to the question")
+    func questionDrawsTheStory() throws {
+        let yaml = Self.yaml.replacingOccurrences(of: "lines: [\"Here is my story.\"]",
+                                                  with: "lines: [\"Here is my story.\", \"And then the letter came.\"]")
+        var call = try Call(yaml: yaml)
+        call.agent(Self.acknowledge)
+        #expect(call.engine.phaseID == "listen")
+        let told = call.engine.record.callerLines.last?.text ?? ""
+        call.agent(Self.question)
+        let more = call.engine.record.callerLines.last
+        #expect(more?.cause == "reaction:open_question" && ["Here is my story.", "And then the letter came."].contains(more?.text ?? "")
+                && more?.text != told, "\(call.engine.record.callerLines.map(\.text))")
+        // The story told, a question gets the usual reply, and no story line twice.
+        call.agent(Self.question)
+        #expect(call.engine.record.callerLines.last?.cause.hasPrefix("reaction:open_question") == false)
+        #expect(call.engine.record.callerLines.filter { $0.text == "And then the letter came." }.count == 1)
     }
 
     @Test("the caller waits for what carries the call on from where it is, not for what comes later")
