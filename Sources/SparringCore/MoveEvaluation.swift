@@ -43,6 +43,16 @@ public enum MoveCorpus {
         return try parse(content, file: path, known: known)
     }
 
+    /// A corpus file's lines for `scenario`, with the lines for its own moves from `scenarios/ID.tsv`
+    /// beside the file when there is one (Tests/Corpus/scenarios beside Tests/Corpus/moves-test.tsv).
+    public static func load(path: String, for scenario: Scenario) throws(Problems) -> [LabelledLine] {
+        let known = Set(scenario.moves.order)
+        var lines = try load(path: path, known: known)
+        let own = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("scenarios/\(scenario.id).tsv").path
+        if FileManager.default.fileExists(atPath: own) { lines += try load(path: own, known: known) }
+        return lines
+    }
+
     /// The library's own examples as a corpus: the development part.
     public static func development(_ library: MoveLibrary) -> [LabelledLine] {
         var labels: [[String]: (text: String, moves: Set<String>)] = [:]

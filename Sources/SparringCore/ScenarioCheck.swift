@@ -95,7 +95,7 @@ public struct ScenarioCheck: Sendable {
     }
 
     /// The skilled script in other words: each line's moves, in the order said, each as a corpus line
-    /// carrying that move; a line with a move the corpus lacks (the scenario's own) is kept as written.
+    /// carrying that move; a line with a move the corpus lacks is kept as written.
     /// The moves are the author's (`# moves:`), else what the recognizer finds in the line.
     public func paraphrase(_ steps: [ScriptStep], random: inout SeededRandom) -> [ScriptStep] {
         paraphraseLabelled(steps, random: &random).map(\.step)

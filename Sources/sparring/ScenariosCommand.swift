@@ -121,7 +121,7 @@ struct ScenariosCommand: ParsableCommand {
         @Option(help: "Calls per scenario and kind of agent.") var runs = 20
         @Option(help: "Share of the agent's words the simulated recognizer gets wrong.") var wordErrors = 0.2
         @Option(help: "Share of agent lines started in the pause after the caller's first sentence.") var earlyStarts = 0.15
-        @Option(help: "The labelled corpus paraphrases are drawn from (default: the held-out test part).") var corpus: String?
+        @Option(help: "The labelled corpus paraphrases are drawn from (default: the held-out test part); a scenario's own moves come from scenarios/SCENARIO.tsv beside it, when there is one.") var corpus: String?
         @Option(help: "First seed; call n uses a seed derived from it.") var seed: UInt64 = 1
         @Option(help: "Difficulties to run, comma-separated (strict, fair, empathic).") var difficulty = "fair"
 
@@ -169,7 +169,7 @@ struct ScenariosCommand: ParsableCommand {
                     }
                 }
                 let lines: [LabelledLine]
-                do throws(Problems) { lines = try MoveCorpus.load(path: path, known: Set(scenario.moves.order)) } catch { throw Terminal.fail(error.description) }
+                do throws(Problems) { lines = try MoveCorpus.load(path: path, for: scenario) } catch { throw Terminal.fail(error.description) }
                 let skilled = try script("skilled")
                 let check = ScenarioCheck(scenario: scenario, skilled: skilled.steps, dismissive: try script("dismissive").steps, corpus: lines,
                                           intended: skilled.intended)

@@ -637,6 +637,24 @@ struct CoherenceTests {
         #expect(try ScriptStep.parse("Hello.  # moves: greeting\n") == [.say("Hello.", interrupting: false)])
     }
 
+    @Test("the paraphrasing agent says a scenario's own move in the words of the scenario's held-out lines beside the corpus")
+    func ownMoveParaphrase() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus")
+        let scenario = try Shipped.scenario("tenant-repair")
+        let corpus = try MoveCorpus.load(path: folder.appendingPathComponent("moves-test.tsv").path, for: scenario)
+        let own = corpus.filter { $0.moves == ["book_repair"] }.map(\.text)
+        #expect(own.count == 12)
+        let check = ScenarioCheck(scenario: scenario, skilled: [], dismissive: [], corpus: corpus, intended: [["book_repair"]])
+        var random = SeededRandom(seed: 3)
+        let said = check.paraphrase([.say("The plumber is booked for Thursday, between eight and twelve.", interrupting: false)], random: &random)
+        guard case let .say(text, _) = said.first else { Issue.record("\(said)"); return }
+        #expect(own.contains(text), "\(text)")
+        // A scenario with no file of its own keeps the shared lines alone.
+        let plain = try MoveCorpus.load(path: folder.appendingPathComponent("moves-test.tsv").path,
+                                        for: try CoherenceTests.scenario())
+        #expect(plain.count == corpus.count - 18)
+    }
+
     @Test("difficulty: a strict caller starts angrier and takes slights harder, an empathic one the reverse; fair is as written")
     func difficulty() throws {
         let scenario = try Self.scenario()
