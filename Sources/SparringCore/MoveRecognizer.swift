@@ -290,8 +290,9 @@ public final class MoveRecognizer: @unchecked Sendable {
                 }
                 var needed = minimum(move)
                 // The library already heard the general move here ("How much do you earn?" is an open
-                // question): the scenario's model only has to tell which kind of it this is.
-                if let parents = group.kindOf[move],
+                // question): the scenario's model only has to tell which kind of it this is. Never for a
+                // move that angers the caller, which keeps its benefit of the doubt.
+                if !group.hurting.contains(move), let parents = group.kindOf[move],
                    hits.contains(where: { $0.group < g && parents.contains($0.hit.move) && overlap($0.span, span) > 0 }) {
                     needed = min(needed, settings.kindThreshold)
                 }

@@ -196,6 +196,22 @@ struct MatcherTests {
         #expect(now.linesWithMissedMove + 10 < before.linesWithMissedMove, "\(now.linesWithMissedMove) vs \(before.linesWithMissedMove)")
     }
 
+    @Test("where the library heard the general move, a scenario's move needs less to be heard, unless it angers the caller")
+    func kindThreshold() throws {
+        var settings = MoveRecognizer.Settings()
+        settings.kindThreshold = 0  // any probability passes where the rule applies
+        let invoice = MoveRecognizer.make(try Shipped.scenario("it-invoice").moves, settings: settings)
+        var groups = invoice.groups
+        groups[groups.count - 1].kindOf["check_invoice"] = ["explain_facts"]
+        groups[groups.count - 1].kindOf["make_excuses"] = ["explain_facts"]
+        let text = MoveText("The invoice shows three migration days and the licences.")
+        let heard = invoice.detect(text, groups: groups, atLeast: { invoice.threshold($0, in: groups) }).map(\.move)
+        #expect(heard.contains("check_invoice") && !heard.contains("make_excuses"), "\(heard)")
+        groups[groups.count - 1].kindOf = [:]
+        let plain = invoice.detect(text, groups: groups, atLeast: { invoice.threshold($0, in: groups) }).map(\.move)
+        #expect(!plain.contains("check_invoice"), "\(plain)")
+    }
+
     @Test("cross-validating a scenario's own moves holds out each of their examples and no-move lines once, and scores only those moves")
     func ownCrossValidation() {
         var library = MoveLibrary(noMove: ["nice weather today", "the printer is broken again", "I had toast for lunch", "see you at the match"])
