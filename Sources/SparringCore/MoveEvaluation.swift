@@ -46,11 +46,15 @@ public enum MoveCorpus {
     /// A corpus file's lines for `scenario`, with the lines for its own moves from `scenarios/ID.tsv`
     /// beside the file when there is one (Tests/Corpus/scenarios beside Tests/Corpus/moves-test.tsv).
     public static func load(path: String, for scenario: Scenario) throws(Problems) -> [LabelledLine] {
-        let known = Set(scenario.moves.order)
-        var lines = try load(path: path, known: known)
-        let own = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("scenarios/\(scenario.id).tsv").path
-        if FileManager.default.fileExists(atPath: own) { lines += try load(path: own, known: known) }
-        return lines
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("scenarios").path
+        return try load(path: path, known: Set(scenario.moves.order)) + (ownLines(in: folder, for: scenario) ?? [])
+    }
+
+    /// The lines for `scenario`'s own moves in `folder/ID.tsv`; nil when there is no such file.
+    public static func ownLines(in folder: String, for scenario: Scenario) throws(Problems) -> [LabelledLine]? {
+        let path = folder + "/" + scenario.id + ".tsv"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try load(path: path, known: Set(scenario.moves.order))
     }
 
     /// The library's own examples as a corpus: the development part.
@@ -194,22 +198,9 @@ public struct MoveEvaluation: Sendable {
     /// each fold is recognized by models trained on the other folds.
     public static func crossValidate(_ library: MoveLibrary, folds: Int = 5, settings: MoveRecognizer.Settings = .init(),
                                      hearing: (LabelledLine) -> [HeardHypothesis] = { [HeardHypothesis(text: $0.text)] }) -> MoveEvaluation {
-        let corpus = MoveCorpus.development(library)
-        let fold = { (line: LabelledLine) in foldOf(line.text, folds) }
         let moves = library.all.map(\.id)
-        var total = MoveEvaluation(moves: moves)
-        for k in 0..<folds {
-            let held = Set(corpus.filter { fold($0) == k }.map { Words.normalize($0.text) })
-            var trainingLibrary = MoveLibrary(noMove: library.noMove.filter { !held.contains(Words.normalize($0)) }, wordGroups: library.wordGroups)
-            for var move in library.all {
-                move.examples = move.examples.filter { !held.contains(Words.normalize($0)) }
-                trainingLibrary.add(move)
-            }
-            let recognizer = MoveRecognizer.make(trainingLibrary, settings: settings)
-            recognizer.prepare()  // Training is not recognition: keep it out of the time per line.
-            total.merge(run(recognizer, on: corpus.filter { fold($0) == k }, moves: moves, hearing: hearing))
-        }
-        return total
+        return crossValidate(library, corpus: MoveCorpus.development(library), scoring: moves, folding: Set(moves),
+                             folds: folds, settings: settings, hearing: hearing)
     }
 
     /// Cross-validation of a scenario's own moves (`own`): each fold of their examples, and the same
@@ -229,18 +220,26 @@ public struct MoveEvaluation: Sendable {
         for text in library.noMove where seen.insert(Words.normalize(text)).inserted {
             corpus.append(LabelledLine(text: text, moves: []))
         }
+        return crossValidate(library, corpus: corpus, scoring: own, folding: ownSet, folds: folds, settings: settings)
+    }
+
+    /// Each fold of `corpus` heard by models trained without it: the fold's lines are left out of the
+    /// no-move lines and of the examples of the moves in `folding`; `scoring` moves are scored.
+    private static func crossValidate(_ library: MoveLibrary, corpus: [LabelledLine], scoring moves: [String], folding: Set<String>,
+                                      folds: Int, settings: MoveRecognizer.Settings,
+                                      hearing: (LabelledLine) -> [HeardHypothesis] = { [HeardHypothesis(text: $0.text)] }) -> MoveEvaluation {
         let fold = { (line: LabelledLine) in foldOf(line.text, folds) }
-        var total = MoveEvaluation(moves: own)
+        var total = MoveEvaluation(moves: moves)
         for k in 0..<folds {
             let held = Set(corpus.filter { fold($0) == k }.map { Words.normalize($0.text) })
             var training = MoveLibrary(noMove: library.noMove.filter { !held.contains(Words.normalize($0)) }, wordGroups: library.wordGroups)
             for var move in library.all {
-                if ownSet.contains(move.id) { move.examples = move.examples.filter { !held.contains(Words.normalize($0)) } }
+                if folding.contains(move.id) { move.examples = move.examples.filter { !held.contains(Words.normalize($0)) } }
                 training.add(move)
             }
             let recognizer = MoveRecognizer.make(training, settings: settings)
-            recognizer.prepare()
-            total.merge(run(recognizer, on: corpus.filter { fold($0) == k }, moves: own))
+            recognizer.prepare()  // Training is not recognition: keep it out of the time per line.
+            total.merge(run(recognizer, on: corpus.filter { fold($0) == k }, moves: moves, hearing: hearing))
         }
         return total
     }

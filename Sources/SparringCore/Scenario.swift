@@ -25,6 +25,8 @@ public struct Scenario: Sendable {
     public var rubric: Rubric
     /// The move library this scenario was resolved against, its own moves included.
     public var moves: MoveLibrary
+    /// The moves this scenario's file defines (take_responsibility, book_repair…), in library order.
+    public var ownMoves: [AgentMove] { moves.all.filter { $0.file == file } }
     /// How hard the caller is to win over; `at(_:)` sets it for a call.
     public var difficulty: Difficulty = .fair
 

@@ -97,7 +97,7 @@ public enum ScenarioLint {
 
     /// The scenario's own moves with fewer than `enoughExamples` examples. One `file:line: field: warning: …` line each.
     public static func fewExamples(in scenario: Scenario) -> [String] {
-        scenario.moves.all.filter { $0.file == scenario.file && $0.examples.count < enoughExamples }.map { move in
+        scenario.ownMoves.filter { $0.examples.count < enoughExamples }.map { move in
             "\(scenario.file):\(move.line): moves.\(move.id).examples: warning: \(move.examples.count) of them; a move with fewer than "
                 + "\(enoughExamples), in different words and sentence shapes, is often not heard when an agent says it in their own words"
         }

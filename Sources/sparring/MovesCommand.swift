@@ -89,7 +89,7 @@ struct MovesCommand: ParsableCommand {
             }
             let suffix = noise > 0 ? String(format: ", %.0f %% simulated word errors", noise * 100) : ""
             if scenarioMoves {
-                try evaluateScenarioMoves(loaded.scenarios, library: library, hearing: hearing, suffix: suffix)
+                try evaluateScenarioMoves(loaded.scenarios, hearing: hearing, suffix: suffix)
                 return
             }
             if dev {
@@ -130,7 +130,7 @@ struct MovesCommand: ParsableCommand {
 
         /// Each scenario's own moves, heard by that scenario's recognizer (the library's moves beside them),
         /// scored alone and pooled into one table of `scenario/move` rows.
-        func evaluateScenarioMoves(_ scenarios: [Scenario], library: MoveLibrary,
+        func evaluateScenarioMoves(_ scenarios: [Scenario],
                                    hearing: @escaping (LabelledLine) -> [HeardHypothesis], suffix: String) throws {
             var folder: String?
             if !dev {
@@ -140,16 +140,13 @@ struct MovesCommand: ParsableCommand {
             var pooled = MoveEvaluation(moves: [])
             var scored: [String] = []
             for scenario in scenarios.sorted(by: { $0.id < $1.id }) {
-                let own = scenario.moves.all.map(\.id).filter { library[$0] == nil }
+                let own = scenario.ownMoves.map(\.id)
                 guard !own.isEmpty else { continue }
                 let evaluation: MoveEvaluation
                 if let folder {
-                    let path = folder + "/" + scenario.id + ".tsv"
-                    guard FileManager.default.fileExists(atPath: path) else { continue }
-                    let lines: [LabelledLine]
-                    do { lines = try MoveCorpus.load(path: path, known: Set(scenario.moves.all.map(\.id))) } catch {
-                        throw Terminal.fail(error.description)
-                    }
+                    let found: [LabelledLine]?
+                    do { found = try MoveCorpus.ownLines(in: folder, for: scenario) } catch { throw Terminal.fail(error.description) }
+                    guard let lines = found else { continue }
                     evaluation = MoveEvaluation.run(MoveRecognizer.make(scenario.moves, settings: settings), on: lines, moves: own, hearing: hearing)
                 } else {
                     evaluation = MoveEvaluation.crossValidateOwn(scenario.moves, own: own, settings: settings)

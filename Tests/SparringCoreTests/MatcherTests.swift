@@ -176,7 +176,7 @@ struct MatcherTests {
         var now = MoveEvaluation(moves: []), before = MoveEvaluation(moves: [])
         for file in files {
             let scenario = try Shipped.scenario(String(file.dropLast(4)))
-            let own = scenario.moves.all.map(\.id).filter { Shipped.catalog.library[$0] == nil }
+            let own = scenario.ownMoves.map(\.id)
             let lines = try MoveCorpus.load(path: folder.appendingPathComponent(file).path, known: Set(scenario.moves.all.map(\.id)))
             #expect(lines.contains { !$0.moves.isEmpty } && lines.contains { $0.moves.isEmpty }, "\(file)")
             func add(_ settings: MoveRecognizer.Settings, to total: inout MoveEvaluation) {
