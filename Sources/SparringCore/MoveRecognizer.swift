@@ -73,6 +73,9 @@ public final class MoveRecognizer: @unchecked Sendable {
         public var longestWindow = 16
         /// A scenario's move is heard from this probability where the library heard the move it is a kind of.
         public var kindThreshold = 0.2
+        /// A scenario's own move is heard only in an utterance of at least this many words that are
+        /// not function words or fillers (or in one of its phrases).
+        public var ownContentWords = 2
         /// How much less an alternative hypothesis counts than the best one, per rank.
         public var alternativeDiscount = 0.85
         public var epochs: Int {
@@ -279,14 +282,20 @@ public final class MoveRecognizer: @unchecked Sendable {
     func detect(_ text: MoveText, groups: [Group], atLeast minimum: (String) -> Double) -> [MoveHit] {
         guard !text.isEmpty else { return [] }
         let stems = text.words.map(Words.stem)
+        let contentWords = Self.contentWords(text)
         var hits: [(hit: MoveHit, span: Range<Int>, group: Int)] = []
         for (g, group) in groups.enumerated() {
             for (move, probability, window) in bestWindows(text, group.model) {
                 var confidence = Double(probability)
                 var span = window
-                if confidence < Self.phraseConfidence, let found = phrase(in: text, stems: stems, group.phrases[move] ?? []) {
-                    confidence = Self.phraseConfidence
-                    span = found
+                // A scenario's model learned its moves from a score of examples: one word it leans on
+                // ("exactly", "still") is too little to hear the move by, unless the author's phrase was said.
+                let fewWords = g > 0 && contentWords < settings.ownContentWords
+                if confidence < Self.phraseConfidence || fewWords, let found = phrase(in: text, stems: stems, group.phrases[move] ?? []) {
+                    if confidence < Self.phraseConfidence { span = found }
+                    confidence = max(confidence, Self.phraseConfidence)
+                } else if fewWords {
+                    continue
                 }
                 var needed = minimum(move)
                 // The library already heard the general move here ("How much do you earn?" is an open
@@ -312,6 +321,12 @@ public final class MoveRecognizer: @unchecked Sendable {
             }
         }.map(\.hit)
     }
+
+    /// Words of `text` that are not function words or fillers.
+    static func contentWords(_ text: MoveText) -> Int {
+        text.words.count { !Words.functionWords.contains($0) && !Self.fillers.contains($0) }
+    }
+    static let fillers: Set<String> = ["um", "uh", "er", "erm", "hmm", "mm"]
 
     /// How sure a move is when one of its phrases was said word for word.
     static let phraseConfidence = 0.9

@@ -60,6 +60,8 @@ struct MovesCommand: ParsableCommand {
         var ownPositiveWeight: Float?
         @Option(help: ArgumentHelp("Tuning: the probability a scenario's move needs where the library heard its kind.", visibility: .hidden))
         var kindThreshold: Double?
+        @Option(help: ArgumentHelp("Tuning: the content words an utterance needs for a scenario's own move.", visibility: .hidden))
+        var ownContentWords: Int?
 
         var settings: MoveRecognizer.Settings {
             var settings = MoveRecognizer.Settings()
@@ -73,6 +75,7 @@ struct MovesCommand: ParsableCommand {
             if let charWeight { settings.training.charWeight = charWeight }
             if let ownPositiveWeight { settings.training.ownPositiveWeight = ownPositiveWeight }
             if let kindThreshold { settings.kindThreshold = kindThreshold }
+            if let ownContentWords { settings.ownContentWords = ownContentWords }
             return settings
         }
 

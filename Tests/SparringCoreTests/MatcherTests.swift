@@ -212,6 +212,18 @@ struct MatcherTests {
         #expect(!plain.contains("check_invoice"), "\(plain)")
     }
 
+    @Test("a scenario's own move needs two content words, or its phrase")
+    func ownMoveContentWords() throws {
+        let moves = try Shipped.scenario("it-invoice").moves
+        let invoice = MoveRecognizer.make(moves)
+        #expect(!invoice.recognize("Exactly.").map(\.move).contains("check_invoice"))
+        #expect(invoice.recognize("Our fault.").map(\.move).contains("take_responsibility"))
+        var settings = MoveRecognizer.Settings()
+        settings.ownContentWords = 0
+        let unguarded = MoveRecognizer.make(moves, settings: settings)
+        #expect(unguarded.recognize("Exactly.").map(\.move).contains("check_invoice"))
+    }
+
     @Test("cross-validating a scenario's own moves holds out each of their examples and no-move lines once, and scores only those moves")
     func ownCrossValidation() {
         var library = MoveLibrary(noMove: ["nice weather today", "the printer is broken again", "I had toast for lunch", "see you at the match"])
