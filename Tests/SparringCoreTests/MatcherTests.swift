@@ -214,14 +214,23 @@ struct MatcherTests {
 
     @Test("a scenario's own move needs two content words, or its phrase")
     func ownMoveContentWords() throws {
-        let moves = try Shipped.scenario("it-invoice").moves
-        let invoice = MoveRecognizer.make(moves)
-        #expect(!invoice.recognize("Exactly.").map(\.move).contains("check_invoice"))
-        #expect(invoice.recognize("Our fault.").map(\.move).contains("take_responsibility"))
+        // A scenario move taught mostly by one word: alone, that word is too little to hear it by.
+        var library = MoveLibrary(noMove: ["nice weather today", "the printer is broken again", "I had toast for lunch",
+                                           "see you at the match", "my train was late", "the coffee is cold"])
+        library.add(AgentMove(id: "apology", title: "Apology", phrases: [], examples: ["I am so sorry", "my apologies for this", "sorry about that"],
+                              effect: [:], file: "moves.yaml"))
+        library.add(AgentMove(id: "book_repair", title: "Booking", phrases: [Phrase("the plumber")], examples: [
+            "the plumber comes monday", "a plumber on friday", "your plumber is coming", "plumber tuesday at ten",
+            "the plumber will be there", "I sent a plumber"], effect: [:], file: "repair.yaml"))
         var settings = MoveRecognizer.Settings()
         settings.ownContentWords = 0
-        let unguarded = MoveRecognizer.make(moves, settings: settings)
-        #expect(unguarded.recognize("Exactly.").map(\.move).contains("check_invoice"))
+        let unguarded = MoveRecognizer.make(library, settings: settings)
+        #expect(unguarded.recognize("Plumber?").map(\.move).contains("book_repair"))
+        let guarded = MoveRecognizer.make(library)
+        #expect(!guarded.recognize("Plumber?").map(\.move).contains("book_repair"))
+        #expect(guarded.recognize("The plumber comes on Monday.").map(\.move).contains("book_repair"))
+        // Its phrase said whole still counts, however few its words.
+        #expect(guarded.recognize("The plumber!").map(\.move).contains("book_repair"))
     }
 
     @Test("cross-validating a scenario's own moves holds out each of their examples and no-move lines once, and scores only those moves")
