@@ -324,9 +324,8 @@ public final class MoveRecognizer: @unchecked Sendable {
 
     /// Words of `text` that are not function words or fillers.
     static func contentWords(_ text: MoveText) -> Int {
-        text.words.count { !Words.functionWords.contains($0) && !Self.fillers.contains($0) }
+        text.words.count { !Words.functionWords.contains($0) && !Words.fillers.contains($0) }
     }
-    static let fillers: Set<String> = ["um", "uh", "er", "erm", "hmm", "mm"]
 
     /// How sure a move is when one of its phrases was said word for word.
     static let phraseConfidence = 0.9

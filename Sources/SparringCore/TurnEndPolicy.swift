@@ -97,14 +97,14 @@ public struct TurnEndPolicy: Sendable {
     }
 
     /// Words after which an English sentence is not over.
-    static let continuing: Set<String> = [
+    static let continuing: Set<String> = Words.fillers.union([
         "and", "but", "or", "so", "because", "if", "when", "while", "that", "which", "who", "than", "then", "as",
         "the", "a", "an", "your", "my", "our", "their", "his", "her", "its", "this", "these", "those",
         "to", "of", "for", "with", "in", "on", "at", "by", "from", "about", "into", "after", "before",
         "is", "are", "was", "were", "be", "been", "will", "would", "can", "could", "should", "shall", "must",
         "have", "has", "had", "do", "does", "did", "am", "i", "we", "they", "he", "she",
-        "um", "uh", "er", "erm", "hmm", "like", "just", "very", "really", "also", "not",
-    ]
+        "like", "just", "very", "really", "also", "not",
+    ])
     static let auxiliaries: Set<String> = ["can", "could", "would", "will", "do", "does", "did", "is", "are", "was", "were",
                                            "have", "has", "shall", "should", "may", "might"]
     static let subjects: Set<String> = ["you", "i", "we", "that", "it", "there", "this", "they", "he", "she"]
@@ -112,7 +112,7 @@ public struct TurnEndPolicy: Sendable {
     static let whFollowers: Set<String> = auxiliaries.union(["much", "many", "long", "soon", "often", "happened", "about", "else"])
 
     /// Words that open a turn ("okay, so, what I'll do is…") and make none on their own.
-    static let markers: Set<String> = ["okay", "ok", "right", "so", "well", "now", "alright", "um", "uh", "er", "erm", "hmm"]
+    static let markers: Set<String> = Words.fillers.union(["okay", "ok", "right", "so", "well", "now", "alright"])
 
     /// Whether every word so far is a turn-opening marker.
     static func onlyMarkers(_ words: [Substring]) -> Bool {

@@ -112,6 +112,9 @@ public enum Words {
         return word
     }
 
+    /// Hesitations, which say nothing: a turn is not over after one, and no move is made of one.
+    public static let fillers: Set<String> = ["um", "uh", "er", "erm", "hmm"]
+
     /// Function words weigh half in a phrase: losing one to the recognizer matters less.
     public static let functionWords: Set<String> = [
         "a", "an", "the", "i", "you", "we", "it", "is", "am", "are", "was", "to", "of", "and",
